@@ -1,0 +1,40 @@
+# ridgeline: `make` builds build/ridgeline; `make test` builds and runs every test;
+# `make lab` installs what is missing, builds, runs the lab and writes results/ + the report.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+LAB_FLAGS ?=
+# Where `make lab` writes: results/<gpu>/ on a GPU (h100, h200, ...), results/cpu/ otherwise.
+LAB_OUT ?= $(shell scripts/lab-out-dir.sh)
+
+.PHONY: all build configure deps test lab asan fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@scripts/install-deps.sh --check-only || scripts/install-deps.sh
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# ASan + UBSan build of the CPU tests (CUDA off: the sanitizers do not see device code).
+asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DRIDGELINE_SANITIZE=ON -DRIDGELINE_CUDA=OFF
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -E lab
+
+lab: deps build
+	@mkdir -p $(LAB_OUT)
+	./$(BUILD)/ridgeline lab --out $(LAB_OUT) $(LAB_FLAGS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

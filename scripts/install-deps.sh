@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build and test ridgeline:
+#   build-essential cmake (compiler, build), libcjson-dev (JSON), gnuplot-nox (charts),
+#   clang + libclang-rt-14-dev (libFuzzer, sanitizers), python3 (golden-data script, optional).
+# On a machine without internet (the GPU machine), the carried prefix .deps/prefix is used instead
+# (see scripts/carry-deps.sh). --check-only: exit 1 if something required is missing, install nothing.
+set -u
+need=()
+have_hdr() { [ -f "/usr/include/$1" ] || [ -f ".deps/prefix/usr/include/$1" ]; }
+command -v cmake >/dev/null || need+=(cmake)
+command -v cc >/dev/null || need+=(build-essential)
+have_hdr cjson/cJSON.h || need+=(libcjson-dev)
+optional=()
+command -v gnuplot >/dev/null || optional+=(gnuplot-nox)
+command -v clang >/dev/null || optional+=(clang)
+[ -d /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux ] || [ ! -d /usr/lib/llvm-14 ] || optional+=(libclang-rt-14-dev)
+if [ "${1:-}" = "--check-only" ]; then
+  [ ${#need[@]} -eq 0 ] && exit 0
+  exit 1
+fi
+if [ ${#need[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ]; then exit 0; fi
+if ! command -v apt-get >/dev/null; then
+  [ ${#need[@]} -eq 0 ] && { echo "install-deps: optional packages missing (no apt-get): ${optional[*]}" >&2; exit 0; }
+  echo "install-deps: missing ${need[*]}: install them with your package manager" >&2
+  exit 1
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
+echo "install-deps: apt-get install ${need[*]} ${optional[*]}" >&2
+if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" "${optional[@]}" >/dev/null; }; then
+  if [ -d .deps/prefix ] && [ ${#need[@]} -eq 0 ]; then exit 0; fi
+  [ ${#need[@]} -eq 0 ] && { echo "install-deps: could not install optional ${optional[*]}; continuing without" >&2; exit 0; }
+  if have_hdr cjson/cJSON.h || [ -d .deps/prefix ]; then exit 0; fi
+  echo "install-deps: could not install ${need[*]} (no network?): run scripts/carry-deps.sh where there is one and carry .deps" >&2
+  exit 1
+fi

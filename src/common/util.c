@@ -1,0 +1,233 @@
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifdef RL_HAVE_COMMIT_H
+#include "rl_commit.h"
+#endif
+#ifndef RL_GIT_COMMIT
+#define RL_GIT_COMMIT "unknown"
+#endif
+#ifndef RL_VERSION
+#define RL_VERSION "0.1.0"
+#endif
+
+const char *rl_build_commit(void) { return RL_GIT_COMMIT; }
+const char *rl_version(void) { return RL_VERSION; }
+
+char *rl_read_file(const char *path, size_t *len_out, rl_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        rl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        rl_fail(err, "%s: cannot seek (not a regular file?)", path);
+        return NULL;
+    }
+    long n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        rl_fail(err, "%s: cannot determine size", path);
+        return NULL;
+    }
+    char *buf = malloc((size_t)n + 1);
+    if (!buf) {
+        fclose(f);
+        rl_fail(err, "%s: out of memory reading %ld bytes", path, n);
+        return NULL;
+    }
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    if (got != (size_t)n) {
+        free(buf);
+        rl_fail(err, "%s: short read (%zu of %ld bytes)", path, got, n);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (len_out) *len_out = (size_t)n;
+    return buf;
+}
+
+int rl_write_file_atomic(const char *path, const char *text, rl_err *err)
+{
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp) return rl_fail(err, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        rl_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        rl_fail(err, "%s: write failed: %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int rl_parse_i64(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, rl_err *err)
+{
+    if (!s || !*s) return rl_fail(err, "%s: empty value, expected an integer in [%lld, %lld]", what,
+                                  (long long)lo, (long long)hi);
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || !end || *end || isspace((unsigned char)*s))
+        return rl_fail(err, "%s: '%s' is not an integer", what, s);
+    if (v < lo || v > hi)
+        return rl_fail(err, "%s: %lld is out of range [%lld, %lld]", what, v, (long long)lo, (long long)hi);
+    *out = v;
+    return 0;
+}
+
+int rl_parse_f64(const char *s, double lo, double hi, const char *what, double *out, rl_err *err)
+{
+    if (!s || !*s) return rl_fail(err, "%s: empty value, expected a number", what);
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || !end || *end || isspace((unsigned char)*s) || !isfinite(v))
+        return rl_fail(err, "%s: '%s' is not a number", what, s);
+    if (v < lo || v > hi) return rl_fail(err, "%s: %g is out of range [%g, %g]", what, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int rl_parse_i64_list(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, int n_max,
+                      rl_err *err)
+{
+    if (!s || !*s) return rl_fail(err, "%s: empty list", what);
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        if (len == 0 || len >= sizeof item) return rl_fail(err, "%s: malformed list '%s'", what, s);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (n >= n_max) return rl_fail(err, "%s: more than %d values", what, n_max);
+        if (rl_parse_i64(item, lo, hi, what, &out[n], err)) return -1;
+        n++;
+        if (!comma) break;
+        p = comma + 1;
+        if (!*p) return rl_fail(err, "%s: trailing comma in '%s'", what, s);
+    }
+    return n;
+}
+
+cJSON *rl_json_load(const char *path, rl_err *err)
+{
+    size_t len = 0;
+    char *text = rl_read_file(path, &len, err);
+    if (!text) return NULL;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at ? (long)(at - text) : -1;
+        rl_fail(err, "%s: malformed JSON near byte %ld", path, off);
+        free(text);
+        return NULL;
+    }
+    free(text);
+    return root;
+}
+
+int rl_json_get_i64(const cJSON *obj, const char *file, const char *field, int required, int64_t dflt,
+                    int64_t *out, rl_err *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
+    if (!it || cJSON_IsNull(it)) {
+        if (required) return rl_fail(err, "%s: required field '%s' is missing", file, field);
+        *out = dflt;
+        return 0;
+    }
+    if (!cJSON_IsNumber(it)) return rl_fail(err, "%s: field '%s' must be a number", file, field);
+    double v = it->valuedouble;
+    if (!isfinite(v) || v != floor(v) || fabs(v) > 9.0e15)
+        return rl_fail(err, "%s: field '%s' must be an integer (got %g)", file, field, v);
+    *out = (int64_t)v;
+    return 0;
+}
+
+int rl_json_get_f64(const cJSON *obj, const char *file, const char *field, int required, double dflt,
+                    double *out, rl_err *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
+    if (!it || cJSON_IsNull(it)) {
+        if (required) return rl_fail(err, "%s: required field '%s' is missing", file, field);
+        *out = dflt;
+        return 0;
+    }
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
+        return rl_fail(err, "%s: field '%s' must be a number", file, field);
+    *out = it->valuedouble;
+    return 0;
+}
+
+int rl_name_eq(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '-' || *a == '_' || *a == ' ') a++;
+        while (*b == '-' || *b == '_' || *b == ' ') b++;
+        if (!*a || !*b) return *a == *b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+        a++;
+        b++;
+    }
+}
+
+double rl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+int rl_json_save(const char *path, const cJSON *root, rl_err *err)
+{
+    char *text = cJSON_Print(root);
+    if (!text) return rl_fail(err, "%s: cannot serialise JSON (out of memory)", path);
+    int rc = rl_write_file_atomic(path, text, err);
+    cJSON_free(text);
+    return rc;
+}
+
+int rl_mkdirs(const char *path, rl_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return rl_fail(err, "bad directory path '%s'", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return rl_fail(err, "%s: cannot create directory: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return rl_fail(err, "%s: not a directory", path);
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* util.h: small helpers shared by every stage: whole-file reads, strict number parsing,
+ * comma lists, cJSON access with named-field errors, and atomic file writes. */
+#ifndef RL_UTIL_H
+#define RL_UTIL_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct cJSON;
+
+/* Reads a whole file (NUL-terminated). *len_out may be NULL. Caller frees. */
+char *rl_read_file(const char *path, size_t *len_out, rl_err *err);
+
+/* Writes text to path atomically: path.tmp then rename. */
+int rl_write_file_atomic(const char *path, const char *text, rl_err *err);
+
+/* Strict integer / double parsing: the whole string must be a number within [lo, hi].
+ * what names the flag or field in the message. */
+int rl_parse_i64(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, rl_err *err);
+int rl_parse_f64(const char *s, double lo, double hi, const char *what, double *out, rl_err *err);
+
+/* Parses "1,4,16" into out (max n_max values), each within [lo, hi]. Returns count or -1. */
+int rl_parse_i64_list(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, int n_max,
+                      rl_err *err);
+
+/* Parses a JSON file with cJSON. Caller deletes. */
+struct cJSON *rl_json_load(const char *path, rl_err *err);
+
+/* Typed field access. Missing or wrong-typed required fields fail with "FILE: field 'NAME' ...". */
+int rl_json_get_i64(const struct cJSON *obj, const char *file, const char *field, int required, int64_t dflt,
+                    int64_t *out, rl_err *err);
+int rl_json_get_f64(const struct cJSON *obj, const char *file, const char *field, int required, double dflt,
+                    double *out, rl_err *err);
+
+/* Case-insensitive equality, ignoring '-', '_' and ' ' (so "a100-pcie" == "A100 PCIe"). */
+int rl_name_eq(const char *a, const char *b);
+
+/* Monotonic wall clock in milliseconds. */
+double rl_now_ms(void);
+
+/* Writes cJSON to a file atomically, pretty-printed. */
+int rl_json_save(const char *path, const struct cJSON *root, rl_err *err);
+
+/* mkdir -p. */
+int rl_mkdirs(const char *path, rl_err *err);
+
+/* The commit this binary was built from (set by CMake), or "unknown". */
+const char *rl_build_commit(void);
+const char *rl_version(void);
+
+#endif

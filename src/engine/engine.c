@@ -1,0 +1,135 @@
+/* engine.c: backend dispatch and the position bookkeeping every backend shares. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+
+extern const rl_backend_ops rl_cpu_backend;
+#ifdef RL_HAVE_CUDA
+extern const rl_backend_ops rl_cuda_backend;
+int rl_cuda_device_count(void);
+#endif
+
+const rl_backend_ops *rl_backend_get(rl_backend b, rl_err *err)
+{
+    if (b == RL_BACKEND_CPU) return &rl_cpu_backend;
+#ifdef RL_HAVE_CUDA
+    if (rl_cuda_device_count() <= 0) {
+        rl_fail(err, "backend cuda: no CUDA GPU is visible (cudaGetDeviceCount found none); use --backend cpu");
+        return NULL;
+    }
+    return &rl_cuda_backend;
+#else
+    rl_fail(err, "backend cuda: this build has no CUDA backend (nvcc was not found at configure time); "
+                 "install the CUDA toolkit and rebuild, or use --backend cpu");
+    return NULL;
+#endif
+}
+
+int rl_cuda_available(void)
+{
+#ifdef RL_HAVE_CUDA
+    return rl_cuda_device_count() > 0;
+#else
+    return 0;
+#endif
+}
+
+int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err)
+{
+    if (rl_name_eq(name, "cpu")) *out = RL_BACKEND_CPU;
+    else if (rl_name_eq(name, "cuda")) *out = RL_BACKEND_CUDA;
+    else return rl_fail(err, "--backend: unknown backend '%s' (known: cpu, cuda)", name);
+    return 0;
+}
+
+int rl_engine_create(const rl_model_config *m, const rl_engine_opts *o, rl_engine **out, rl_err *err)
+{
+    *out = NULL;
+    if (o->max_batch <= 0 || o->max_context <= 0)
+        return rl_fail(err, "engine: max_batch and max_context must be > 0");
+    if (o->max_context > m->max_positions)
+        return rl_fail(err, "engine: context %lld exceeds the model's max_position_embeddings %lld",
+                       (long long)o->max_context, (long long)m->max_positions);
+    const rl_backend_ops *ops = rl_backend_get(o->backend, err);
+    if (!ops) return -1;
+    rl_engine *e = calloc(1, sizeof *e);
+    if (!e) return rl_fail(err, "engine: out of host memory");
+    e->ops = ops;
+    e->model = *m;
+    e->opts = *o;
+    if (e->opts.max_prefill <= 0) e->opts.max_prefill = o->max_context;
+    if (ops->create(m, &e->opts, &e->state, err)) {
+        free(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+void rl_engine_destroy(rl_engine *e)
+{
+    if (!e) return;
+    e->ops->destroy(e->state);
+    free(e);
+}
+
+int rl_engine_prefill(rl_engine *e, int64_t batch, int64_t len, const int32_t *tokens, float *logits,
+                      int all_positions, rl_err *err)
+{
+    if (batch <= 0 || batch > e->opts.max_batch)
+        return rl_fail(err, "prefill: batch %lld outside 1..%lld (the engine's KV cache)", (long long)batch,
+                       (long long)e->opts.max_batch);
+    if (len <= 0 || len > e->opts.max_prefill || len > e->opts.max_context)
+        return rl_fail(err, "prefill: length %lld outside 1..%lld", (long long)len, (long long)e->opts.max_prefill);
+    for (int64_t i = 0; i < batch * len; i++)
+        if (tokens[i] < 0 || tokens[i] >= e->model.vocab)
+            return rl_fail(err, "prefill: token id %d at index %lld is outside the vocabulary (0..%lld)", tokens[i],
+                           (long long)i, (long long)e->model.vocab - 1);
+    if (e->ops->prefill(e->state, batch, len, tokens, logits, all_positions, err)) return -1;
+    e->batch = batch;
+    e->pos = len;
+    return 0;
+}
+
+int rl_engine_decode(rl_engine *e, const int32_t *tokens, float *logits, int32_t *next, rl_err *err)
+{
+    if (e->batch <= 0) return rl_fail(err, "decode: no sequences (run a prefill first)");
+    if (e->pos >= e->opts.max_context)
+        return rl_fail(err, "decode: KV cache full (%lld tokens)", (long long)e->opts.max_context);
+    for (int64_t i = 0; i < e->batch; i++)
+        if (tokens[i] < 0 || tokens[i] >= e->model.vocab)
+            return rl_fail(err, "decode: token id %d is outside the vocabulary", tokens[i]);
+    if (e->ops->decode(e->state, e->batch, tokens, logits, next, err)) return -1;
+    e->pos++;
+    return 0;
+}
+
+int rl_engine_sync(rl_engine *e, rl_err *err) { return e->ops->sync(e->state, err); }
+
+void rl_kernel_log_push(rl_kernel_log *log, const char *kernel, unsigned op_mask, int layer, double ms)
+{
+    if (!log) return;
+    if (log->n == log->cap) {
+        int cap = log->cap ? log->cap * 2 : 256;
+        rl_kernel_record *r = realloc(log->recs, sizeof *r * (size_t)cap);
+        if (!r) return; /* profiling is best effort; the caller sees fewer records */
+        log->recs = r;
+        log->cap = cap;
+    }
+    rl_kernel_record *r = &log->recs[log->n++];
+    snprintf(r->kernel, sizeof r->kernel, "%s", kernel);
+    r->op_mask = op_mask;
+    r->layer = layer;
+    r->ms = ms;
+}
+
+void rl_kernel_log_free(rl_kernel_log *log)
+{
+    free(log->recs);
+    log->recs = NULL;
+    log->n = log->cap = 0;
+}
