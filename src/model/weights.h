@@ -1,0 +1,44 @@
+/* weights.h: Hugging Face safetensors checkpoints (single file or sharded with
+ * model.safetensors.index.json), memory-mapped and validated before use: header length bound,
+ * known dtype, shapes matching the config, offsets inside the file and non-overlapping.
+ * Tensor names are HF's: model.embed_tokens.weight, model.layers.N.input_layernorm.weight,
+ * model.layers.N.self_attn.{q,k,v,o}_proj.weight, model.layers.N.post_attention_layernorm.weight,
+ * model.layers.N.mlp.{gate,up,down}_proj.weight, model.norm.weight, lm_head.weight (absent when tied). */
+#ifndef RL_WEIGHTS_H
+#define RL_WEIGHTS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "config.h"
+
+typedef enum { RL_ST_F32, RL_ST_F16, RL_ST_BF16 } rl_st_dtype;
+
+typedef struct {
+    const char *name;
+    rl_st_dtype dtype;
+    int ndim;
+    int64_t shape[4];
+    const void *data; /* points into the mapping */
+    size_t nbytes;
+} rl_tensor_view;
+
+typedef struct rl_weights rl_weights;
+
+/* Opens DIR/model.safetensors or DIR/model.safetensors.index.json (+ shards), validates every
+ * tensor the config needs (names, shapes, dtypes) and returns the mapped checkpoint. */
+int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out, rl_err *err);
+void rl_weights_close(rl_weights *w);
+
+/* Looks a tensor up by HF name. */
+int rl_weights_get(const rl_weights *w, const char *name, rl_tensor_view *out, rl_err *err);
+
+/* Element conversion of a whole tensor. */
+void rl_tensor_to_f32(const rl_tensor_view *t, float *dst);
+void rl_tensor_to_bf16(const rl_tensor_view *t, uint16_t *dst);
+
+/* Parses and validates one safetensors file already in memory (used by the fuzz target too).
+ * On success *n_tensors is set; no tensor data is touched beyond bounds checks. */
+int rl_safetensors_validate(const uint8_t *buf, size_t len, const char *what, int *n_tensors, rl_err *err);
+
+#endif
