@@ -26,7 +26,11 @@ typedef struct {
 typedef struct rl_weights rl_weights;
 
 /* Opens DIR/model.safetensors or DIR/model.safetensors.index.json (+ shards), validates every
- * tensor the config needs (names, shapes, dtypes) and returns the mapped checkpoint. */
+ * tensor the config needs (names, shapes, dtypes) and returns the mapped checkpoint.
+ * m may be NULL to skip the config check (headers are still validated).
+ * Errors name the file and the tensor or field: "truncated file", "exceeds the 100 MB limit",
+ * "dtype 'I64' is not supported", "shape mismatch", "overlapping data_offsets",
+ * "run past the end of the data area", "missing tensor". */
 int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out, rl_err *err);
 void rl_weights_close(rl_weights *w);
 
@@ -36,6 +40,19 @@ int rl_weights_get(const rl_weights *w, const char *name, rl_tensor_view *out, r
 /* Element conversion of a whole tensor. */
 void rl_tensor_to_f32(const rl_tensor_view *t, float *dst);
 void rl_tensor_to_bf16(const rl_tensor_view *t, uint16_t *dst);
+
+/* The file (or index) the checkpoint was opened from, and its number of tensors. */
+const char *rl_weights_source(const rl_weights *w);
+int rl_weights_count(const rl_weights *w);
+
+/* Bytes per element (4 or 2) and the safetensors spelling ("F32", "F16", "BF16"). */
+size_t rl_st_dtype_size(rl_st_dtype d);
+const char *rl_st_dtype_name(rl_st_dtype d);
+
+/* Scalar conversions (bf16 rounding: nearest even; nan stays nan). */
+float rl_bf16_to_f32(uint16_t b);
+float rl_f16_to_f32(uint16_t h);
+uint16_t rl_f32_to_bf16(float f);
 
 /* Parses and validates one safetensors file already in memory (used by the fuzz target too).
  * On success *n_tensors is set; no tensor data is touched beyond bounds checks. */
