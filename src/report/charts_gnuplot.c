@@ -1,0 +1,519 @@
+/* charts_gnuplot.c: figure1 (decode ms vs batch | prefill ms vs length, like the seed's Figure 1)
+ * and roofline (attainable TFLOP/s vs FLOP/byte with every kernel and sweep point). Each chart is
+ * a self-contained gnuplot script (data inline) kept in the output directory, so a reader can
+ * restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd png). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "report_model.h"
+#include "sbuf.h"
+
+typedef struct {
+    rl_sbuf data; /* inline datablocks */
+    rl_sbuf plot; /* the clauses of one plot command */
+    int n_blocks, n_clauses;
+} chart;
+
+static int block_begin(chart *c)
+{
+    int id = c->n_blocks++;
+    rl_sbuf_printf(&c->data, "$d%d << EOD\n", id);
+    return id;
+}
+
+static void block_end(chart *c) { rl_sbuf_puts(&c->data, "EOD\n"); }
+
+static void clause(chart *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void clause(chart *c, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    rl_sbuf_puts(&c->plot, c->n_clauses++ ? ", \\\n     " : "plot ");
+    rl_sbuf_puts(&c->plot, tmp);
+}
+
+/* A gnuplot double-quoted string body: escape quotes and backslashes. */
+static const char *gp_str(const char *s, char *buf, size_t n)
+{
+    size_t j = 0;
+    for (; *s && j + 2 < n; s++) {
+        if (*s == '"' || *s == '\\') buf[j++] = '\\';
+        buf[j++] = *s;
+    }
+    buf[j] = 0;
+    return buf;
+}
+
+/* One colour per GPU across every chart; the seed's four keep fixed colours. */
+static const char *gpu_color(const rl_report_data *d, const char *gpu)
+{
+    static const char *const fixed[][2] = {
+        {"H200", "#1f77b4"}, {"H100", "#2ca02c"}, {"A100-PCIe", "#ff7f0e"}, {"L40S", "#9467bd"}};
+    static const char *const others[] = {"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#d62728"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (rl_name_eq(fixed[i][0], gpu)) return fixed[i][1];
+    int k = 0; /* the k-th distinct other GPU in row order */
+    for (int i = 0; i < d->n_runs; i++) {
+        const char *g = d->runs[i].gpu;
+        int seen = 0, fixed_gpu = 0;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, g);
+        for (size_t f = 0; f < sizeof fixed / sizeof fixed[0]; f++) fixed_gpu |= rl_name_eq(fixed[f][0], g);
+        if (seen || fixed_gpu) continue;
+        if (rl_name_eq(g, gpu)) return others[k % (int)(sizeof others / sizeof others[0])];
+        k++;
+    }
+    return others[0];
+}
+
+/* ---- figure 1 ------------------------------------------------------------------------------ */
+
+typedef enum { VAL_MEASURED, VAL_PREDICTED } val_kind;
+
+/* Writes one series of a run for one sweep; returns the block id or -1 when it has no point. */
+static int series(chart *c, const rl_report_run *r, rl_phase ph, val_kind kind)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_points; i++) {
+        const rl_report_point *p = &r->points[i];
+        double v;
+        if (p->sweep != ph) continue;
+        if (kind == VAL_MEASURED) v = rl_report_point_value(p);
+        else if (r->source == RL_SRC_CSV && ph == RL_PHASE_DECODE) v = NAN; /* predicted rows cover it */
+        else v = !isnan(p->predicted_ms) && r->source == RL_SRC_RESULTS ? p->predicted_ms : p->predicted_datasheet_ms;
+        if (isnan(v)) continue;
+        if (!n) block_begin(c);
+        rl_sbuf_printf(&c->data, "%lld %.6g\n", (long long)p->x, v);
+        n++;
+    }
+    if (!n) return -1;
+    block_end(c);
+    return c->n_blocks - 1;
+}
+
+/* Filled circles for our engine, other marks for peer engines, so two rows of one GPU differ. */
+static int engine_pt(const rl_report_data *d, const char *engine)
+{
+    static const int pts[] = {5, 9, 11, 13, 15};
+    if (!strcmp(engine, "ridgeline")) return 7;
+    int k = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (r->source != RL_SRC_RESULTS || !strcmp(r->engine, "ridgeline")) continue;
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= d->runs[j].source == RL_SRC_RESULTS && !strcmp(d->runs[j].engine, r->engine);
+        if (seen) continue;
+        if (!strcmp(r->engine, engine)) return pts[k % 5];
+        k++;
+    }
+    return pts[0];
+}
+
+static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int for_roofline)
+{
+    int n = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        unsigned col = (unsigned)strtoul(gpu_color(d, r->gpu) + 1, NULL, 16);
+        for (int k = 0; k < r->n_points; k++) {
+            const rl_report_point *p = &r->points[k];
+            if (!p->violation || (!for_roofline && p->sweep != ph)) continue;
+            double v = rl_report_point_value(p);
+            if (!n) block_begin(c);
+            if (for_roofline)
+                rl_sbuf_printf(&c->data, "%.6g %.6g \"%s %s=%lld\" %u\n", p->intensity,
+                               p->flops / (v * 1e-3) * 1e-12, r->gpu, p->sweep == RL_PHASE_DECODE ? "B" : "L",
+                               (long long)p->x, col);
+            else
+                rl_sbuf_printf(&c->data, "%lld %.6g \"%s\" %u\n", (long long)p->x, v, r->gpu, col);
+            n++;
+        }
+    }
+    if (!n) return;
+    block_end(c);
+    int id = c->n_blocks - 1;
+    clause(c, "$d%d using 1:2 with points pt 2 ps 2 lw 2.5 lc rgb 'black' notitle", id);
+    /* The roofline's violations cluster at one intensity per length: text there would pile up, so
+     * it carries the legend entry only; figure1 names each one. */
+    if (!for_roofline)
+        clause(c, "$d%d using 1:2:3:4 with labels left offset char 1.2,0 font ',8' tc rgb variable notitle", id);
+}
+
+/* Series of one panel; colour says the GPU, line and mark say where the number comes from. */
+static void panel(chart *c, const rl_report_data *d, rl_phase ph)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        const char *col = gpu_color(d, r->gpu);
+        int id;
+        if (r->source == RL_SRC_RESULTS) {
+            int ours = !strcmp(r->engine, "ridgeline");
+            if ((id = series(c, r, ph, VAL_MEASURED)) >= 0)
+                clause(c, "$d%d with linespoints lw %s pt %d ps 0.9 lc rgb '%s' notitle", id, ours ? "2.2" : "1.3",
+                       engine_pt(d, r->engine), col);
+            if ((id = series(c, r, ph, VAL_PREDICTED)) >= 0 && ours)
+                clause(c, "$d%d with lines dt 2 lw 1.5 lc rgb '%s' notitle", id, col);
+        } else if (r->source == RL_SRC_CSV) {
+            if ((id = series(c, r, ph, VAL_MEASURED)) >= 0)
+                clause(c, "$d%d with linespoints dt 3 lw 1 pt 6 ps 1.2 lc rgb '%s' notitle", id, col);
+        } else if ((id = series(c, r, ph, VAL_PREDICTED)) >= 0) {
+            clause(c, "$d%d with lines dt 2 lw 1.5 lc rgb '%s' notitle", id, col);
+        }
+    }
+    violations_block(c, d, ph, 0);
+}
+
+/* Legend of the left panel: one colour per GPU. */
+static void gpu_key(chart *c, const rl_report_data *d)
+{
+    char t[128];
+    for (int i = 0; i < d->n_runs; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
+        if (!seen)
+            clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
+                   gp_str(d->runs[i].gpu, t, sizeof t));
+    }
+}
+
+/* Legend of the right panel: what each line style and mark means. */
+static void style_key(chart *c, const rl_report_data *d)
+{
+    int any_csv = 0, any_viol = d->n_violations > 0, any_ridge = 0;
+    char t[128];
+    clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline)\"");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        any_csv |= r->source == RL_SRC_CSV;
+        any_ridge |= r->prefill.predicted_datasheet > 0 || r->prefill.predicted_measured > 0;
+        if (r->source != RL_SRC_RESULTS || !strcmp(r->engine, "ridgeline")) continue;
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= d->runs[j].source == RL_SRC_RESULTS && !strcmp(d->runs[j].engine, r->engine);
+        if (!seen)
+            clause(c, "NaN with linespoints lw 1.3 pt %d ps 0.9 lc rgb 'gray20' title \"measured (%s)\"",
+                   engine_pt(d, r->engine), gp_str(r->engine, t, sizeof t));
+    }
+    clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"predicted (cost model)\"");
+    if (any_csv)
+        clause(c, "NaN with linespoints dt 3 lw 1 pt 6 ps 1.2 lc rgb 'gray20' title \"imported CSV (decode: seed "
+                  "ms/token)\"");
+    if (any_viol)
+        clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
+                  "(impossible)\"");
+    if (any_ridge)
+        clause(c, "NaN with lines dt 4 lw 1.5 lc rgb 'gray20' title \"ridge: predicted prefill crossing\"");
+}
+
+/* The ridge of each GPU on the prefill panel: L where the predicted prefill turns compute-bound.
+ * Arrows are not clipped to the plot, so marks outside the panel's x range are left out. */
+static void ridge_marks(rl_sbuf *b, const rl_report_data *d, double x_lo, double x_hi)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, r->gpu);
+        double L = !isnan(r->prefill.predicted_datasheet) ? r->prefill.predicted_datasheet
+                                                          : r->prefill.predicted_measured;
+        if (seen || isnan(L) || L < x_lo || L > x_hi) continue;
+        char t[128];
+        const char *col = gpu_color(d, r->gpu);
+        rl_sbuf_printf(b, "set arrow from %g, graph 0 to %g, graph 1 nohead dt 4 lw 1.5 lc rgb '%s'\n", L, L, col);
+        rl_sbuf_printf(b, "set label \"%s ridge L=%.0f\" at %g, graph 0.36 rotate by 90 left offset char -0.6,0 "
+                          "font ',8' tc rgb '%s'\n",
+                       gp_str(r->gpu, t, sizeof t), L, L, col);
+    }
+}
+
+/* Smallest and largest value a panel plots, so the y range can leave the top free for the legend. */
+static void panel_range(const rl_report_data *d, rl_phase ph, double *lo, double *hi)
+{
+    *lo = INFINITY, *hi = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        for (int k = 0; k < r->n_points; k++) {
+            const rl_report_point *p = &r->points[k];
+            if (p->sweep != ph) continue;
+            double v[3] = {rl_report_point_value(p), p->predicted_datasheet_ms, p->predicted_ms};
+            for (int j = 0; j < 3; j++)
+                if (v[j] > 0) {
+                    *lo = v[j] < *lo ? v[j] : *lo;
+                    *hi = v[j] > *hi ? v[j] : *hi;
+                }
+        }
+    }
+    if (!(*hi > 0)) *lo = 1, *hi = 10;
+}
+
+static void figure1_body(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d)
+{
+    double lo, hi;
+    panel_range(d, RL_PHASE_DECODE, &lo, &hi);
+    double left_top = hi / 0.62; /* data in the lower 62%, the legend above it */
+    panel_range(d, RL_PHASE_PREFILL, &lo, &hi);
+    double right_lo = lo / 1.5, right_top = right_lo * pow(hi * 1.2 / right_lo, 1 / 0.6);
+    rl_sbuf_puts(b, "set multiplot layout 1,2\nunset arrow\nunset label\n"
+                    "set logscale x 2\nset xtics (1,4,16,64,128,256,512)\nset xrange [0.8:700]\n"
+                    "unset logscale y\nset grid\n"
+                    "set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'\n"
+                    "set title \"Decode: time per step vs batch (context 160)\"\n"
+                    "set xlabel \"batch B (sequences)\"\n"
+                    "set ylabel \"ms per decode step (imported CSV: seed ms/token)\"\n");
+    rl_sbuf_printf(b, "set yrange [0:%.4g]\n", left_top);
+    rl_sbuf_puts(b, left_plot ? left_plot : "plot NaN notitle");
+    rl_sbuf_puts(b, "\nset logscale x 2\nset xtics (64,128,256,512,1024,2048,4096)\nset xrange [50:9000]\n"
+                    "set logscale y 10\n"
+                    "set key top left font ',9' spacing 1.0 box opaque title 'line and mark'\n"
+                    "set title \"Prefill: whole-prefill time vs prompt length (batch 1)\"\n"
+                    "set xlabel \"prompt length L (tokens)\"\nset ylabel \"ms per prefill (log scale)\"\n");
+    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", right_lo, right_top);
+    ridge_marks(b, d, 50, 9000);
+    rl_sbuf_puts(b, right_plot ? right_plot : "plot NaN notitle");
+    rl_sbuf_puts(b, "\nunset multiplot\n");
+}
+
+/* ---- roofline ------------------------------------------------------------------------------ */
+
+static void roof_lines(chart *c, const rl_report_data *d)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        const char *col = gpu_color(d, r->gpu);
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, r->gpu) && d->runs[j].ds_peak_tflops > 0;
+        if (!seen && r->ds_peak_tflops > 0)
+            clause(c, "roof(x, %g, %g) with lines dt 2 lw 1.5 lc rgb '%s' notitle", r->ds_bandwidth_gbps,
+                   r->ds_peak_tflops, col);
+        if (r->read_gbps > 0 && r->gemm_tflops > 0)
+            clause(c, "roof(x, %g, %g) with lines dt 1 lw 2.5 lc rgb '%s' notitle", r->read_gbps, r->gemm_tflops,
+                   col);
+    }
+}
+
+static void roof_points(chart *c, const rl_report_data *d)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (r->source == RL_SRC_PREDICTED) continue;
+        const char *col = gpu_color(d, r->gpu);
+        int n = 0;
+        for (int k = 0; k < r->n_kernels; k++) {
+            const rl_report_kernel *kn = &r->kernels[k];
+            double ai = !isnan(kn->intensity) ? kn->intensity : kn->flops / kn->bytes;
+            double tf = kn->flops / (kn->ms * 1e-3) * 1e-12;
+            if (!(ai > 0) || !(tf > 0) || !isfinite(tf)) continue;
+            if (!n++) block_begin(c);
+            rl_sbuf_printf(&c->data, "%.6g %.6g\n", ai, tf);
+        }
+        if (n) {
+            block_end(c);
+            clause(c, "$d%d with points pt 7 ps 0.6 lc rgb '%s' notitle", c->n_blocks - 1, col);
+        }
+        for (int ph = 0; ph < 2; ph++) {
+            n = 0;
+            for (int k = 0; k < r->n_points; k++) {
+                const rl_report_point *p = &r->points[k];
+                double v = rl_report_point_value(p);
+                if ((int)p->sweep != ph || isnan(v) || !(p->intensity > 0)) continue;
+                if (!n++) block_begin(c);
+                rl_sbuf_printf(&c->data, "%.6g %.6g\n", p->intensity, p->flops / (v * 1e-3) * 1e-12);
+            }
+            if (!n) continue;
+            block_end(c);
+            int imported = r->source == RL_SRC_CSV;
+            clause(c, "$d%d with points pt %d ps 1.3 lw 1.5 lc rgb '%s' notitle", c->n_blocks - 1,
+                   ph == RL_PHASE_DECODE ? (imported ? 8 : 9) : (imported ? 4 : 5), col);
+        }
+    }
+}
+
+/* Colour = GPU, line and mark = what it is: one short legend instead of one entry per series. */
+static void roof_key(chart *c, const rl_report_data *d)
+{
+    gpu_key(c, d);
+    int any_csv = 0, any_kernel = 0, any_measured = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        any_csv |= d->runs[i].source == RL_SRC_CSV;
+        any_kernel |= d->runs[i].n_kernels > 0;
+        any_measured |= d->runs[i].read_gbps > 0 && d->runs[i].gemm_tflops > 0;
+    }
+    if (any_measured) clause(c, "NaN with lines lw 2.5 lc rgb 'gray20' title \"measured roof\"");
+    clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"datasheet roof\"");
+    if (any_kernel) clause(c, "NaN with points pt 7 ps 0.6 lc rgb 'gray20' title \"kernel\"");
+    clause(c, "NaN with points pt 9 ps 1.3 lc rgb 'gray20' title \"decode step\"");
+    clause(c, "NaN with points pt 5 ps 1.3 lc rgb 'gray20' title \"prefill\"");
+    if (any_csv) {
+        clause(c, "NaN with points pt 8 ps 1.3 lc rgb 'gray20' title \"decode, imported (seed ms/token)\"");
+        clause(c, "NaN with points pt 4 ps 1.3 lc rgb 'gray20' title \"prefill, imported\"");
+    }
+    if (d->n_violations)
+        clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
+                  "(impossible)\"");
+}
+
+static void roofline_body(rl_sbuf *b, chart *c)
+{
+    rl_sbuf_puts(b, "unset arrow\nunset label\nset logscale xy 10\nset grid\nset samples 800\n"
+                    "set xrange [0.1:10000]\nset yrange [*:5000]\nset format y '%g'\nset format x '%g'\n"
+                    "roof(x, bw, pk) = (x * bw / 1000.0 < pk) ? x * bw / 1000.0 : pk\n"
+                    "set key outside right top font ',10' spacing 1.1 box\n"
+                    "set title \"Roofline: attainable TFLOP/s vs arithmetic intensity (each kernel and each sweep "
+                    "point on its GPU's roofs)\"\n"
+                    "set xlabel \"arithmetic intensity (FLOP/byte)\"\nset ylabel \"TFLOP/s (1e12 FLOP/s)\"\n");
+    rl_sbuf_puts(b, c->plot.s ? c->plot.s : "plot NaN notitle");
+    rl_sbuf_puts(b, "\n");
+}
+
+/* ---- running gnuplot ----------------------------------------------------------------------- */
+
+static int find_gnuplot(char *out, size_t n)
+{
+    const char *path = getenv("PATH");
+    if (!path) return 0;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *dir = buf, *next; dir; dir = next) {
+        next = strchr(dir, ':');
+        if (next) *next++ = 0;
+        snprintf(out, n, "%s/gnuplot", *dir ? dir : ".");
+        if (access(out, X_OK) == 0) return 1;
+    }
+    return 0;
+}
+
+static void sh_quote(const char *s, char *out, size_t n)
+{
+    size_t j = 0;
+    if (j + 1 < n) out[j++] = '\'';
+    for (; *s && j + 5 < n; s++) {
+        if (*s == '\'') {
+            memcpy(out + j, "'\\''", 4);
+            j += 4;
+        } else {
+            out[j++] = *s;
+        }
+    }
+    if (j + 1 < n) out[j++] = '\'';
+    out[j] = 0;
+}
+
+/* Runs a shell command and captures its combined output; returns the exit status (-1 if popen fails). */
+static int run_capture(const char *cmd, char *out, size_t n)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    size_t used = 0;
+    char chunk[512];
+    size_t got;
+    out[0] = 0;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (used + 1 < n) {
+            size_t k = got < n - 1 - used ? got : n - 1 - used;
+            memcpy(out + used, chunk, k);
+            used += k;
+            out[used] = 0;
+        }
+    int st = pclose(f);
+    return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int write_and_render(const char *out_dir, const char *name, const char *gp, const char *png_term,
+                            const char *size, const char *body, rl_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.gp", out_dir, name);
+    rl_sbuf s = {0};
+    rl_sbuf_printf(&s, "# %s.gp: written by `ridgeline report`; re-run with `gnuplot %s.gp` in this directory.\n"
+                       "set encoding utf8\nset termoption noenhanced\n",
+                   name, name);
+    rl_sbuf_printf(&s, "set terminal svg size %s dynamic font 'Sans,11' background rgb 'white'\nset output '%s.svg'\n",
+                   size, name);
+    rl_sbuf_puts(&s, body);
+    rl_sbuf_printf(&s, "set terminal %s size %s font 'Sans,10'%s\nset output '%s.png'\n", png_term, size,
+                   strcmp(png_term, "pngcairo") ? "" : " background rgb 'white'", name);
+    rl_sbuf_puts(&s, body);
+    rl_sbuf_puts(&s, "set output\n");
+    char *text = rl_sbuf_take(&s);
+    if (!text) return rl_fail(err, "%s: out of memory", path);
+    int rc = rl_write_file_atomic(path, text, err);
+    free(text);
+    if (rc) return -1;
+    char qdir[4200], qgp[4200], cmd[8600], log[4096];
+    sh_quote(out_dir, qdir, sizeof qdir);
+    sh_quote(gp, qgp, sizeof qgp);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s.gp 2>&1", qdir, qgp, name);
+    int st = run_capture(cmd, log, sizeof log);
+    if (st != 0) {
+        char *nl = strchr(log, '\n');
+        if (nl && nl[1]) { /* gnuplot echoes the failing line first; the reason follows */
+            char *second = strchr(nl + 1, '\n');
+            if (second) *second = 0;
+        }
+        for (char *p = log; *p; p++)
+            if (*p == '\n') *p = ' ';
+        return rl_fail(err, "gnuplot failed on %s (exit %d): %.300s", path, st, log[0] ? log : "(no output)");
+    }
+    return 0;
+}
+
+int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, int *rendered, rl_err *err)
+{
+    (void)quiet;
+    *rendered = 0;
+    char gp[4096];
+    if (!find_gnuplot(gp, sizeof gp)) {
+        fprintf(stderr, "report: gnuplot not found (apt-get install gnuplot-nox); charts skipped\n");
+        return 0;
+    }
+    char qgp[4200], cmd[4300], terms[8192];
+    sh_quote(gp, qgp, sizeof qgp);
+    snprintf(cmd, sizeof cmd, "%s -e 'set terminal' 2>&1", qgp);
+    run_capture(cmd, terms, sizeof terms);
+    const char *png_term = strstr(terms, "pngcairo") ? "pngcairo" : "png";
+
+    /* One datablock namespace for both panels: every block is defined before multiplot starts. */
+    chart fig = {0}, roof = {0};
+    rl_sbuf body = {0};
+    panel(&fig, d, RL_PHASE_DECODE);
+    gpu_key(&fig, d);
+    rl_sbuf left_plot = fig.plot;
+    fig.plot = (rl_sbuf){0};
+    fig.n_clauses = 0;
+    panel(&fig, d, RL_PHASE_PREFILL);
+    style_key(&fig, d);
+    rl_sbuf_puts(&body, fig.data.s ? fig.data.s : "");
+    figure1_body(&body, left_plot.s, fig.plot.s, d);
+    char *fig_text = rl_sbuf_take(&body);
+    int rc = fig_text ? write_and_render(out_dir, "figure1", gp, png_term, "1280,540", fig_text, err)
+                      : rl_fail(err, "figure1: out of memory");
+    free(fig_text);
+    rl_sbuf_free(&fig.data);
+    rl_sbuf_free(&fig.plot);
+    rl_sbuf_free(&left_plot);
+    if (rc) return -1;
+
+    roof_lines(&roof, d);
+    roof_points(&roof, d);
+    violations_block(&roof, d, RL_PHASE_DECODE, 1);
+    roof_key(&roof, d);
+    if (!roof.n_clauses) clause(&roof, "NaN notitle");
+    rl_sbuf_puts(&body, roof.data.s ? roof.data.s : "");
+    roofline_body(&body, &roof);
+    char *roof_text = rl_sbuf_take(&body);
+    rc = roof_text ? write_and_render(out_dir, "roofline", gp, png_term, "1280,720", roof_text, err)
+                   : rl_fail(err, "roofline: out of memory");
+    free(roof_text);
+    rl_sbuf_free(&roof.data), rl_sbuf_free(&roof.plot);
+    if (rc) return -1;
+    *rendered = 1;
+    return 0;
+}

@@ -1,0 +1,542 @@
+/* load.c: results.json files (docs/results-schema.md) and imported CSV measurements
+ * (sweep,gpu,x,ms with # comments) into one in-memory model (report_model.h).
+ * Errors name the file and the line (JSON syntax, CSV rows) or the field path (JSON values). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "report_model.h"
+
+int rl_report_data_init(rl_report_data *d, const char *gpu_file, rl_err *err)
+{
+    memset(d, 0, sizeof *d);
+    return rl_gpu_table_load(gpu_file, &d->table, err);
+}
+
+void rl_report_data_free(rl_report_data *d)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        free(d->runs[i].points);
+        free(d->runs[i].kernels);
+    }
+    free(d->runs);
+    free(d->violations);
+    rl_gpu_table_free(&d->table);
+    memset(d, 0, sizeof *d);
+}
+
+void rl_report_note(rl_report_data *d, const char *fmt, ...)
+{
+    if (d->n_notes >= RL_REPORT_MAX_NOTES) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->notes[d->n_notes], sizeof d->notes[0], fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < d->n_notes; i++) /* the same note from several files is said once */
+        if (!strcmp(d->notes[i], d->notes[d->n_notes])) return;
+    d->n_notes++;
+}
+
+static rl_report_run *new_run(rl_report_data *d, rl_err *err)
+{
+    rl_report_run *grown = realloc(d->runs, sizeof *grown * (size_t)(d->n_runs + 1));
+    if (!grown) {
+        rl_fail(err, "out of memory");
+        return NULL;
+    }
+    d->runs = grown;
+    rl_report_run *r = &d->runs[d->n_runs++];
+    memset(r, 0, sizeof *r);
+    r->gpu_idx = -1;
+    r->read_gbps = r->gemm_tflops = NAN;
+    r->ds_bandwidth_gbps = r->ds_peak_tflops = NAN;
+    r->dtype = RL_DT_BF16;
+    rl_report_transition none = {NAN, 0, "", NAN, NAN, NAN, NAN, NAN};
+    r->decode = r->prefill = none;
+    return r;
+}
+
+static rl_report_point *new_point(rl_report_run *r, rl_err *err)
+{
+    rl_report_point *grown = realloc(r->points, sizeof *grown * (size_t)(r->n_points + 1));
+    if (!grown) {
+        rl_fail(err, "out of memory");
+        return NULL;
+    }
+    r->points = grown;
+    rl_report_point *p = &r->points[r->n_points++];
+    memset(p, 0, sizeof *p);
+    p->ok = 1;
+    p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
+    p->flops = p->bytes = p->intensity = NAN;
+    p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
+    p->floor_ms = NAN;
+    return p;
+}
+
+/* ---- JSON helpers ------------------------------------------------------------------------ */
+
+/* Optional string field; wrong type is an error naming where.field. */
+static int get_str(const cJSON *obj, const char *where, const char *field, char *buf, size_t n, rl_err *err)
+{
+    const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (!cJSON_IsString(it)) return rl_fail(err, "%s: field '%s' must be a string", where, field);
+    snprintf(buf, n, "%s", it->valuestring);
+    return 0;
+}
+
+static int get_num(const cJSON *obj, const char *where, const char *field, double *out, rl_err *err)
+{
+    if (!obj) {
+        *out = NAN;
+        return 0;
+    }
+    return rl_json_get_f64(obj, where, field, 0, NAN, out, err);
+}
+
+/* Optional object; wrong type is an error. */
+static int get_obj(const cJSON *parent, const char *where, const char *field, const cJSON **out, rl_err *err)
+{
+    const cJSON *it = parent ? cJSON_GetObjectItemCaseSensitive(parent, field) : NULL;
+    *out = NULL;
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (!cJSON_IsObject(it)) return rl_fail(err, "%s: field '%s' must be an object", where, field);
+    *out = it;
+    return 0;
+}
+
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+/* Parses with line:column in the message, since "near byte N" sends people counting. */
+static cJSON *load_json(const char *path, rl_err *err)
+{
+    size_t len = 0;
+    char *text = rl_read_file(path, &len, err);
+    if (!text) return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : 0;
+        int line, col;
+        line_col(text, off, &line, &col);
+        if (len == 0)
+            rl_fail(err, "%s:1: empty file, expected a results.json object", path);
+        else
+            rl_fail(err, "%s:%d:%d: malformed JSON (truncated or invalid here); regenerate the file with ridgeline lab",
+                    path, line, col);
+    } else if (!cJSON_IsObject(root)) {
+        rl_fail(err, "%s:1: expected a JSON object (results.json), got another JSON value", path);
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    free(text);
+    return root;
+}
+
+static int parse_phase(const cJSON *obj, const char *where, const char *field, rl_phase *out, rl_err *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
+    if (!cJSON_IsString(it)) return rl_fail(err, "%s: field '%s' must be \"decode\" or \"prefill\"", where, field);
+    if (!strcmp(it->valuestring, "decode"))
+        *out = RL_PHASE_DECODE;
+    else if (!strcmp(it->valuestring, "prefill"))
+        *out = RL_PHASE_PREFILL;
+    else
+        return rl_fail(err, "%s: field '%s' is '%s', expected \"decode\" or \"prefill\"", where, field,
+                       it->valuestring);
+    return 0;
+}
+
+/* ---- results.json -------------------------------------------------------------------------- */
+
+static int parse_point(const cJSON *o, const char *where, rl_report_run *r, rl_err *err)
+{
+    if (!cJSON_IsObject(o)) return rl_fail(err, "%s: must be an object", where);
+    rl_report_point *p = new_point(r, err);
+    if (!p) return -1;
+    if (parse_phase(o, where, "sweep", &p->sweep, err)) return -1;
+    if (rl_json_get_i64(o, where, "x", 1, 0, &p->x, err)) return -1;
+    if (p->x < 1) return rl_fail(err, "%s: field 'x' must be >= 1 (batch or length)", where);
+    char status[16] = "ok";
+    if (get_str(o, where, "status", status, sizeof status, err)) return -1;
+    if (strcmp(status, "ok") && strcmp(status, "failed"))
+        return rl_fail(err, "%s: field 'status' is '%s', expected \"ok\" or \"failed\"", where, status);
+    p->ok = !strcmp(status, "ok");
+    if (get_str(o, where, "error", p->error, sizeof p->error, err)) return -1;
+    if (p->ok) {
+        if (rl_json_get_f64(o, where, "ms", 1, 0, &p->ms, err)) return -1;
+        if (!(p->ms > 0)) return rl_fail(err, "%s: field 'ms' must be > 0 (got %g)", where, p->ms);
+    }
+    if (get_num(o, where, "p10", &p->p10_ms, err) || get_num(o, where, "p90", &p->p90_ms, err) ||
+        get_num(o, where, "predicted_ms", &p->predicted_ms, err) ||
+        get_num(o, where, "predicted_datasheet_ms", &p->predicted_datasheet_ms, err) ||
+        get_num(o, where, "seed_ms_per_token", &p->seed_ms_per_token, err) ||
+        get_num(o, where, "flops", &p->flops, err) || get_num(o, where, "bytes", &p->bytes, err))
+        return -1;
+    if (rl_json_get_i64(o, where, "input_len", 0, RL_REPORT_INPUT_LEN, &p->input_len, err) ||
+        rl_json_get_i64(o, where, "output_len", 0, RL_REPORT_OUTPUT_LEN, &p->output_len, err) ||
+        rl_json_get_i64(o, where, "context", 0, p->input_len + p->output_len / 2, &p->context, err))
+        return -1;
+    if (p->sweep == RL_PHASE_DECODE && p->context < 0)
+        return rl_fail(err, "%s: field 'context' must be >= 0", where);
+    return 0;
+}
+
+static int parse_kernel(const cJSON *o, const char *where, rl_report_run *r, rl_err *err)
+{
+    if (!cJSON_IsObject(o)) return rl_fail(err, "%s: must be an object", where);
+    rl_report_kernel *grown = realloc(r->kernels, sizeof *grown * (size_t)(r->n_kernels + 1));
+    if (!grown) return rl_fail(err, "out of memory");
+    r->kernels = grown;
+    rl_report_kernel *k = &r->kernels[r->n_kernels++];
+    memset(k, 0, sizeof *k);
+    if (parse_phase(o, where, "phase", &k->phase, err)) return -1;
+    if (rl_json_get_i64(o, where, "x", 1, 0, &k->x, err)) return -1;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "kernel");
+    if (!cJSON_IsString(name)) return rl_fail(err, "%s: field 'kernel' must be a string", where);
+    snprintf(k->kernel, sizeof k->kernel, "%s", name->valuestring);
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(o, "ops");
+    if (cJSON_IsArray(ops)) {
+        const cJSON *op;
+        cJSON_ArrayForEach(op, ops)
+        {
+            if (!cJSON_IsString(op)) return rl_fail(err, "%s: field 'ops' must hold operator names", where);
+            size_t used = strlen(k->ops);
+            snprintf(k->ops + used, sizeof k->ops - used, "%s%s", used ? "+" : "", op->valuestring);
+        }
+    } else if (cJSON_IsString(ops)) {
+        snprintf(k->ops, sizeof k->ops, "%s", ops->valuestring);
+    } else if (ops && !cJSON_IsNull(ops)) {
+        return rl_fail(err, "%s: field 'ops' must be an array of operator names", where);
+    }
+    if (rl_json_get_i64(o, where, "calls", 0, 0, &k->calls, err)) return -1;
+    if (rl_json_get_f64(o, where, "ms", 1, 0, &k->ms, err)) return -1;
+    if (!(k->ms >= 0)) return rl_fail(err, "%s: field 'ms' must be >= 0", where);
+    if (get_num(o, where, "flops", &k->flops, err) || get_num(o, where, "bytes", &k->bytes, err) ||
+        get_num(o, where, "intensity", &k->intensity, err) ||
+        get_num(o, where, "achieved_gbps", &k->achieved_gbps, err) ||
+        get_num(o, where, "achieved_tflops", &k->achieved_tflops, err) ||
+        get_num(o, where, "roof_pct", &k->roof_pct, err))
+        return -1;
+    return get_str(o, where, "bound", k->bound, sizeof k->bound, err);
+}
+
+static int parse_stat(const cJSON *tel, const char *where, const char *field, rl_report_stat *s, rl_err *err)
+{
+    const cJSON *o;
+    s->min = s->median = s->max = NAN;
+    char w[600];
+    snprintf(w, sizeof w, "%s.%s", where, field);
+    if (get_obj(tel, where, field, &o, err)) return -1;
+    if (!o) return 0;
+    if (get_num(o, w, "min", &s->min, err) || get_num(o, w, "median", &s->median, err) ||
+        get_num(o, w, "max", &s->max, err))
+        return -1;
+    return 0;
+}
+
+static int parse_transition(const cJSON *an, const char *where, const char *field, rl_report_transition *t,
+                            int *present, rl_err *err)
+{
+    const cJSON *o;
+    if (get_obj(an, where, field, &o, err)) return -1;
+    *present = o != NULL;
+    if (!o) return 0;
+    char w[600];
+    snprintf(w, sizeof w, "%s.%s", where, field);
+    if (get_num(o, w, "measured_transition", &t->measured, err)) return -1;
+    t->measured_from_file = !isnan(t->measured);
+    if (get_num(o, w, "predicted_transition", &t->predicted_measured, err)) return -1;
+    return get_str(o, w, "method", t->method, sizeof t->method, err);
+}
+
+static int dtype_from_label(const char *s)
+{
+    if (!s[0]) return -1;
+    if (rl_name_eq(s, "bfloat16")) return RL_DT_BF16;
+    if (rl_name_eq(s, "float16") || rl_name_eq(s, "half")) return RL_DT_FP16;
+    if (rl_name_eq(s, "float32") || rl_name_eq(s, "float")) return RL_DT_FP32;
+    return rl_dtype_from_name(s);
+}
+
+/* The GPU table row: device.table_name if given, else the driver's name (never for CPU runs). */
+static void resolve_gpu(rl_report_data *d, rl_report_run *r, const char *table_name)
+{
+    const rl_gpu *g = NULL;
+    rl_err ignored;
+    if (table_name[0]) g = rl_gpu_find(&d->table, table_name, &ignored);
+    if (!g && strcmp(r->backend, "cpu") != 0) g = rl_gpu_match_device(&d->table, r->device_name);
+    if (g) {
+        r->gpu_idx = (int)(g - d->table.gpus);
+        snprintf(r->gpu, sizeof r->gpu, "%s", g->name);
+    } else {
+        snprintf(r->gpu, sizeof r->gpu, "%s", r->device_name);
+    }
+}
+
+static int parse_results(rl_report_data *d, const cJSON *root, const char *path, rl_report_run *r, rl_err *err)
+{
+    char schema[64] = "";
+    if (get_str(root, path, "schema", schema, sizeof schema, err)) return -1;
+    if (schema[0] && strncmp(schema, "ridgeline-results/", 18) != 0)
+        return rl_fail(err, "%s: field 'schema' is '%s', expected ridgeline-results/1 (docs/results-schema.md)", path,
+                       schema);
+    snprintf(r->engine, sizeof r->engine, "ridgeline");
+    if (get_str(root, path, "engine", r->engine, sizeof r->engine, err)) return -1;
+
+    char w[600];
+    const cJSON *tool, *dev, *model, *roofs, *tel, *an;
+    if (get_obj(root, path, "tool", &tool, err) || get_obj(root, path, "device", &dev, err) ||
+        get_obj(root, path, "model", &model, err) || get_obj(root, path, "roofs", &roofs, err) ||
+        get_obj(root, path, "telemetry", &tel, err) || get_obj(root, path, "analysis", &an, err))
+        return -1;
+    snprintf(w, sizeof w, "%s: tool", path);
+    if (get_str(tool, w, "version", r->version, sizeof r->version, err) ||
+        get_str(tool, w, "commit", r->commit, sizeof r->commit, err) ||
+        get_str(tool, w, "command", r->command, sizeof r->command, err) ||
+        get_str(tool, w, "date", r->date, sizeof r->date, err))
+        return -1;
+
+    if (!dev) return rl_fail(err, "%s: required field 'device' is missing (device.name names the GPU)", path);
+    snprintf(w, sizeof w, "%s: device", path);
+    char table_name[64] = "";
+    if (get_str(dev, w, "name", r->device_name, sizeof r->device_name, err) ||
+        get_str(dev, w, "backend", r->backend, sizeof r->backend, err) ||
+        get_str(dev, w, "table_name", table_name, sizeof table_name, err) ||
+        get_str(dev, w, "driver", r->driver, sizeof r->driver, err) ||
+        get_str(dev, w, "cuda_runtime", r->cuda_runtime, sizeof r->cuda_runtime, err))
+        return -1;
+    if (!r->device_name[0]) return rl_fail(err, "%s: field 'device.name' is missing or empty", path);
+    resolve_gpu(d, r, table_name);
+
+    snprintf(w, sizeof w, "%s: model", path);
+    char dtype[24] = "";
+    snprintf(r->model_name, sizeof r->model_name, "llama-3.1-8b");
+    if (get_str(model, w, "name", r->model_name, sizeof r->model_name, err) ||
+        get_str(model, w, "dtype", dtype, sizeof dtype, err) ||
+        get_str(model, w, "weights", r->weights, sizeof r->weights, err))
+        return -1;
+    if (!model)
+        rl_report_note(d, "%s has no 'model': predictions assume llama-3.1-8b", path);
+
+    snprintf(w, sizeof w, "%s: roofs", path);
+    if (get_num(roofs, w, "read_gbps", &r->read_gbps, err) || get_num(roofs, w, "gemm_tflops", &r->gemm_tflops, err))
+        return -1;
+    if (!dtype[0] && get_str(roofs, w, "dtype", dtype, sizeof dtype, err)) return -1;
+    int dt = dtype_from_label(dtype);
+    if (dtype[0] && dt < 0)
+        return rl_fail(err, "%s: model dtype '%s' is not one of fp32, tf32, bf16, fp16, fp8", path, dtype);
+    r->dtype = dt >= 0 ? (rl_dtype)dt : RL_DT_BF16;
+    if (!(r->read_gbps > 0)) r->read_gbps = NAN;
+    if (!(r->gemm_tflops > 0)) r->gemm_tflops = NAN;
+
+    snprintf(w, sizeof w, "%s: telemetry", path);
+    r->have_telemetry = tel != NULL;
+    if (parse_stat(tel, w, "sm_clock_mhz", &r->sm_clock_mhz, err) ||
+        parse_stat(tel, w, "mem_clock_mhz", &r->mem_clock_mhz, err) ||
+        parse_stat(tel, w, "power_w", &r->power_w, err) || parse_stat(tel, w, "temp_c", &r->temp_c, err))
+        return -1;
+
+    const cJSON *points = cJSON_GetObjectItemCaseSensitive(root, "points");
+    if (!cJSON_IsArray(points))
+        return rl_fail(err, "%s: required field 'points' is missing or not an array (docs/results-schema.md)", path);
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, points)
+    {
+        snprintf(w, sizeof w, "%s: points[%d]", path, i++);
+        if (parse_point(it, w, r, err)) return -1;
+    }
+    const cJSON *kernels = cJSON_GetObjectItemCaseSensitive(root, "kernels");
+    if (kernels && !cJSON_IsNull(kernels) && !cJSON_IsArray(kernels))
+        return rl_fail(err, "%s: field 'kernels' must be an array", path);
+    i = 0;
+    cJSON_ArrayForEach(it, kernels)
+    {
+        snprintf(w, sizeof w, "%s: kernels[%d]", path, i++);
+        if (parse_kernel(it, w, r, err)) return -1;
+    }
+    snprintf(w, sizeof w, "%s: analysis", path);
+    if (parse_transition(an, w, "decode", &r->decode, &r->analysis_decode_present, err) ||
+        parse_transition(an, w, "prefill", &r->prefill, &r->analysis_prefill_present, err))
+        return -1;
+    return 0;
+}
+
+int rl_report_load_results(rl_report_data *d, const char *path, rl_err *err)
+{
+    cJSON *root = load_json(path, err);
+    if (!root) return -1;
+    rl_report_run *r = new_run(d, err);
+    if (!r) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    r->source = RL_SRC_RESULTS;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    int rc = parse_results(d, root, path, r, err);
+    cJSON_Delete(root);
+    if (rc) {
+        free(r->points);
+        free(r->kernels);
+        d->n_runs--;
+    }
+    return rc;
+}
+
+/* ---- CSV ----------------------------------------------------------------------------------- */
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) s[--n] = 0;
+    return s;
+}
+
+/* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
+static rl_report_run *csv_run(rl_report_data *d, int first_run, const char *path, const char *gpu,
+                              const char *comment, rl_err *err)
+{
+    rl_err ignored;
+    const rl_gpu *g = rl_gpu_find(&d->table, gpu, &ignored);
+    const char *name = g ? g->name : gpu;
+    for (int i = first_run; i < d->n_runs; i++)
+        if (rl_name_eq(d->runs[i].gpu, name)) return &d->runs[i];
+    rl_report_run *r = new_run(d, err);
+    if (!r) return NULL;
+    r->source = RL_SRC_CSV;
+    r->gpu_idx = g ? (int)(g - d->table.gpus) : -1;
+    snprintf(r->gpu, sizeof r->gpu, "%s", name);
+    snprintf(r->device_name, sizeof r->device_name, "%s", gpu);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->engine, sizeof r->engine, "imported");
+    /* The seed measured Llama-3.1-8B-Instruct in bf16; CSV rows carry no model of their own. */
+    snprintf(r->model_name, sizeof r->model_name, "llama-3.1-8b");
+    snprintf(r->csv_comment, sizeof r->csv_comment, "%s", comment);
+    return r;
+}
+
+static int csv_row(rl_report_data *d, int first_run, const char *path, int line, char *text, const char *comment,
+                   rl_err *err)
+{
+    char *f[5];
+    int nf = 0;
+    for (char *p = text; nf < 5;) {
+        f[nf++] = p;
+        char *c = strchr(p, ',');
+        if (!c) break;
+        *c = 0;
+        p = c + 1;
+    }
+    if (nf != 4)
+        return rl_fail(err, "%s:%d: expected 4 comma-separated fields sweep,gpu,x,ms, got %d", path, line, nf);
+    for (int i = 0; i < 4; i++) f[i] = trim(f[i]);
+    rl_phase sweep;
+    if (!strcmp(f[0], "decode"))
+        sweep = RL_PHASE_DECODE;
+    else if (!strcmp(f[0], "prefill"))
+        sweep = RL_PHASE_PREFILL;
+    else
+        return rl_fail(err, "%s:%d: sweep '%s' must be decode or prefill", path, line, f[0]);
+    if (!f[1][0]) return rl_fail(err, "%s:%d: empty gpu name", path, line);
+    int64_t x;
+    double ms;
+    char what[600];
+    snprintf(what, sizeof what, "%s:%d: x", path, line);
+    if (rl_parse_i64(f[2], 1, 100000000, what, &x, err)) return -1;
+    snprintf(what, sizeof what, "%s:%d: ms", path, line);
+    if (rl_parse_f64(f[3], 1e-9, 1e9, what, &ms, err)) return -1;
+    rl_report_run *r = csv_run(d, first_run, path, f[1], comment, err);
+    if (!r) return -1;
+    for (int i = 0; i < r->n_points; i++)
+        if (r->points[i].sweep == sweep && r->points[i].x == x)
+            return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
+                           (long long)x, r->gpu, r->points[i].line);
+    rl_report_point *p = new_point(r, err);
+    if (!p) return -1;
+    p->sweep = sweep;
+    p->x = x;
+    p->line = line;
+    p->input_len = RL_REPORT_INPUT_LEN;
+    p->output_len = RL_REPORT_OUTPUT_LEN;
+    p->context = RL_REPORT_CONTEXT;
+    /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
+    if (sweep == RL_PHASE_DECODE)
+        p->seed_ms_per_token = ms;
+    else
+        p->ms = ms;
+    return 0;
+}
+
+int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
+{
+    size_t len = 0;
+    char *text = rl_read_file(path, &len, err);
+    if (!text) return -1;
+    if (memchr(text, 0, len)) {
+        free(text);
+        return rl_fail(err, "%s: binary data (NUL byte); expected CSV text sweep,gpu,x,ms", path);
+    }
+    int first_run = d->n_runs, rows = 0, line = 0, rc = 0, header_seen = 0;
+    char comment[512] = "";
+    /* strtok_r would merge empty lines and miscount them: split by hand. */
+    for (char *p = text; p && *p && !rc;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        line++;
+        char *s = trim(p);
+        p = nl ? nl + 1 : NULL;
+        if (!*s) continue;
+        if (*s == '#') {
+            if (!rows && !header_seen) {
+                size_t used = strlen(comment);
+                snprintf(comment + used, sizeof comment - used, "%s%s", used ? " " : "", trim(s + 1));
+            }
+            continue;
+        }
+        if (!header_seen && !rows) {
+            header_seen = 1;
+            char low[64];
+            snprintf(low, sizeof low, "%s", s);
+            for (char *c = low; *c; c++)
+                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+            if (!strcmp(low, "sweep,gpu,x,ms")) continue;
+            if (strncmp(low, "decode,", 7) && strncmp(low, "prefill,", 8)) {
+                rc = rl_fail(err, "%s:%d: expected the header 'sweep,gpu,x,ms' or a data row, got '%.60s'", path,
+                             line, s);
+                break;
+            }
+        }
+        rc = csv_row(d, first_run, path, line, s, comment, err);
+        rows++;
+    }
+    free(text);
+    if (!rc && rows == 0) rc = rl_fail(err, "%s:%d: no measurements (expected rows sweep,gpu,x,ms)", path, line);
+    if (rc) { /* drop this file's partial runs so a caller that goes on sees a consistent model */
+        for (int i = first_run; i < d->n_runs; i++) {
+            free(d->runs[i].points);
+            free(d->runs[i].kernels);
+        }
+        d->n_runs = first_run;
+    }
+    return rc;
+}

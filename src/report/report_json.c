@@ -1,0 +1,197 @@
+/* report_json.c: report.json, the report in machine form: every row with its points,
+ * predictions, floors and transitions, and the contract's "violations" array. Absent numbers
+ * are null, never 0. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "report_model.h"
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isnan(v) || isinf(v)) cJSON_AddNullToObject(o, k);
+    else cJSON_AddNumberToObject(o, k, v);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v && v[0]) cJSON_AddStringToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+static const char *source_name(rl_report_source s)
+{
+    return s == RL_SRC_RESULTS ? "measured" : s == RL_SRC_CSV ? "imported" : "predicted";
+}
+
+static double err_pct(double predicted, double measured) { return (predicted - measured) / measured * 100; }
+
+static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(p->sweep));
+    cJSON_AddNumberToObject(o, "x", (double)p->x);
+    const char *status = r->source == RL_SRC_PREDICTED ? "predicted" : p->ok ? "ok" : "failed";
+    cJSON_AddStringToObject(o, "status", status);
+    if (!p->ok && r->source != RL_SRC_PREDICTED) add_str(o, "error", p->error);
+    add_num(o, "ms", p->ms);
+    add_num(o, "p10", p->p10_ms);
+    add_num(o, "p90", p->p90_ms);
+    if (p->sweep == RL_PHASE_DECODE) {
+        add_num(o, "seed_ms_per_token", p->seed_ms_per_token);
+        add_num(o, "predicted_seed_ms_per_token", p->predicted_seed_ms_per_token);
+        cJSON_AddNumberToObject(o, "context", (double)p->context);
+    }
+    add_num(o, "predicted_ms", p->predicted_ms);
+    add_num(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
+    double v = rl_report_point_value(p);
+    int seed = isnan(p->ms);
+    add_num(o, "error_pct", seed ? NAN : err_pct(p->predicted_ms, v));
+    add_num(o, "error_datasheet_pct",
+            err_pct(seed ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms, v));
+    add_num(o, "flops", p->flops);
+    add_num(o, "bytes", p->bytes);
+    add_num(o, "intensity", p->intensity);
+    add_num(o, "floor_ms", p->floor_ms);
+    cJSON_AddBoolToObject(o, "violation", p->violation);
+    if (p->line) cJSON_AddNumberToObject(o, "line", p->line);
+    return o;
+}
+
+static cJSON *kernel_json(const rl_report_kernel *k)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "phase", rl_report_sweep_name(k->phase));
+    cJSON_AddNumberToObject(o, "x", (double)k->x);
+    cJSON_AddStringToObject(o, "kernel", k->kernel);
+    cJSON_AddStringToObject(o, "ops", k->ops);
+    cJSON_AddNumberToObject(o, "calls", (double)k->calls);
+    add_num(o, "ms", k->ms);
+    add_num(o, "flops", k->flops);
+    add_num(o, "bytes", k->bytes);
+    add_num(o, "intensity", k->intensity);
+    add_num(o, "achieved_gbps", k->achieved_gbps);
+    add_num(o, "achieved_tflops", k->achieved_tflops);
+    add_num(o, "roof_pct", k->roof_pct);
+    add_str(o, "bound", k->bound);
+    return o;
+}
+
+static cJSON *transition_json(const rl_report_transition *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "measured", t->measured);
+    cJSON_AddStringToObject(o, "measured_source", t->measured_from_file ? "results file" : "report fit");
+    add_str(o, "method", t->method);
+    add_num(o, "fit_floor_ms", t->floor_ms);
+    add_num(o, "fit_slope_ms", t->slope_ms);
+    cJSON_AddBoolToObject(o, "beyond_measured_range",
+                          !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x);
+    /* 0 = never compute-bound within the search limit */
+    add_num(o, "predicted_measured_roofs", t->predicted_measured);
+    add_num(o, "predicted_datasheet", t->predicted_datasheet);
+    return o;
+}
+
+static cJSON *stat_json(const rl_report_stat *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "min", s->min);
+    add_num(o, "median", s->median);
+    add_num(o, "max", s->max);
+    return o;
+}
+
+static cJSON *run_json(const rl_report_run *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "label", r->label);
+    cJSON_AddStringToObject(o, "gpu", r->gpu);
+    cJSON_AddBoolToObject(o, "in_gpu_table", r->gpu_idx >= 0);
+    cJSON_AddStringToObject(o, "source", source_name(r->source));
+    cJSON_AddStringToObject(o, "engine", r->engine);
+    cJSON_AddStringToObject(o, "path", r->path);
+    cJSON *dev = cJSON_AddObjectToObject(o, "device");
+    add_str(dev, "name", r->device_name);
+    add_str(dev, "backend", r->backend);
+    add_str(dev, "driver", r->driver);
+    add_str(dev, "cuda_runtime", r->cuda_runtime);
+    cJSON *tool = cJSON_AddObjectToObject(o, "tool");
+    add_str(tool, "version", r->version);
+    add_str(tool, "commit", r->commit);
+    add_str(tool, "command", r->command);
+    add_str(tool, "date", r->date);
+    if (r->csv_comment[0]) cJSON_AddStringToObject(o, "csv_comment", r->csv_comment);
+    cJSON *model = cJSON_AddObjectToObject(o, "model");
+    cJSON_AddStringToObject(model, "name", r->model_name);
+    cJSON_AddStringToObject(model, "dtype", rl_dtype_names[r->dtype]);
+    cJSON *roofs = cJSON_AddObjectToObject(o, "roofs");
+    if (isnan(r->read_gbps)) cJSON_AddNullToObject(roofs, "measured");
+    else {
+        cJSON *m = cJSON_AddObjectToObject(roofs, "measured");
+        add_num(m, "read_gbps", r->read_gbps);
+        add_num(m, "gemm_tflops", r->gemm_tflops);
+    }
+    if (isnan(r->ds_bandwidth_gbps)) cJSON_AddNullToObject(roofs, "datasheet");
+    else {
+        cJSON *ds = cJSON_AddObjectToObject(roofs, "datasheet");
+        cJSON_AddNumberToObject(ds, "bandwidth_gbps", r->ds_bandwidth_gbps);
+        cJSON_AddNumberToObject(ds, "peak_tflops", r->ds_peak_tflops);
+        cJSON_AddNumberToObject(ds, "ridge", r->ds_peak_tflops * 1e3 / r->ds_bandwidth_gbps);
+    }
+    if (r->have_telemetry) {
+        cJSON *t = cJSON_AddObjectToObject(o, "telemetry");
+        cJSON_AddItemToObject(t, "sm_clock_mhz", stat_json(&r->sm_clock_mhz));
+        cJSON_AddItemToObject(t, "mem_clock_mhz", stat_json(&r->mem_clock_mhz));
+        cJSON_AddItemToObject(t, "power_w", stat_json(&r->power_w));
+        cJSON_AddItemToObject(t, "temp_c", stat_json(&r->temp_c));
+    } else {
+        cJSON_AddNullToObject(o, "telemetry");
+    }
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    for (int i = 0; i < r->n_points; i++) cJSON_AddItemToArray(pts, point_json(r, &r->points[i]));
+    cJSON *ks = cJSON_AddArrayToObject(o, "kernels");
+    for (int i = 0; i < r->n_kernels; i++) cJSON_AddItemToArray(ks, kernel_json(&r->kernels[i]));
+    cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
+    cJSON_AddItemToObject(tr, "decode", transition_json(&r->decode));
+    cJSON_AddItemToObject(tr, "prefill", transition_json(&r->prefill));
+    return o;
+}
+
+int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return rl_fail(err, "%s: out of memory", path);
+    cJSON_AddStringToObject(root, "schema", "ridgeline-report/1");
+    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    cJSON_AddStringToObject(tool, "version", rl_version());
+    cJSON_AddStringToObject(tool, "commit", rl_build_commit());
+    cJSON *rule = cJSON_AddObjectToObject(root, "violation_rule");
+    cJSON_AddStringToObject(rule, "floor_ms", "max(flops / datasheet peak, bytes / datasheet bandwidth)");
+    cJSON_AddStringToObject(rule, "decode", "one step at batch x, context 160; imported whole-run/output_len "
+                                            "values are held to the per-step floor (they are never below one step)");
+    cJSON_AddStringToObject(rule, "prefill", "the whole prefill at length x, batch 1");
+    cJSON_AddStringToObject(rule, "violation", "ms < floor_ms (a point exactly at the floor is possible)");
+    cJSON *rows = cJSON_AddArrayToObject(root, "rows");
+    for (int i = 0; i < d->n_runs; i++) cJSON_AddItemToArray(rows, run_json(&d->runs[i]));
+    cJSON *vs = cJSON_AddArrayToObject(root, "violations");
+    for (int i = 0; i < d->n_violations; i++) {
+        const rl_report_violation *v = &d->violations[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "gpu", v->gpu);
+        cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(v->sweep));
+        cJSON_AddNumberToObject(o, "x", (double)v->x);
+        cJSON_AddNumberToObject(o, "ms", v->ms);
+        cJSON_AddNumberToObject(o, "floor_ms", v->floor_ms);
+        cJSON_AddStringToObject(o, "reason", v->reason);
+        cJSON_AddStringToObject(o, "row", v->label);
+        cJSON_AddStringToObject(o, "source", source_name(v->source));
+        cJSON_AddItemToArray(vs, o);
+    }
+    cJSON *notes = cJSON_AddArrayToObject(root, "notes");
+    for (int i = 0; i < d->n_notes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));
+    int rc = rl_json_save(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}

@@ -1,0 +1,376 @@
+/* tables_md.c: report.md: the seed's tables (GPU x batch decode, GPU x length prefill), the
+ * batch-1 floor comparison, predicted vs measured at every point, transitions; and the
+ * assembly of the whole document (sections_md.c writes the rest). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "md_sections.h"
+
+const char *rl_report_fmt_ms(double ms, char *buf, int n)
+{
+    if (isnan(ms)) snprintf(buf, (size_t)n, "–");
+    else if (fabs(ms) >= 100) snprintf(buf, (size_t)n, "%.1f", ms);
+    else if (fabs(ms) >= 1) snprintf(buf, (size_t)n, "%.2f", ms);
+    else snprintf(buf, (size_t)n, "%.3g", ms);
+    return buf;
+}
+
+const char *rl_md_fmt_sci(double v, char *buf, int n)
+{
+    if (isnan(v)) {
+        snprintf(buf, (size_t)n, "–");
+        return buf;
+    }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.3g", v);
+    char *e = strchr(tmp, 'e');
+    if (e) { /* drop '+' and leading zeros of the exponent */
+        char *src = e + 1, *dst = e + 1;
+        if (*src == '+') src++;
+        if (*src == '-') *dst++ = *src++;
+        while (*src == '0' && src[1]) src++;
+        memmove(dst, src, strlen(src) + 1);
+    }
+    snprintf(buf, (size_t)n, "%s", tmp);
+    return buf;
+}
+
+const char *rl_md_fmt_pct(double v, char *buf, int n)
+{
+    if (isnan(v)) snprintf(buf, (size_t)n, "–");
+    else snprintf(buf, (size_t)n, "%.1f%%", v);
+    return buf;
+}
+
+/* ---- GPU x sweep tables -------------------------------------------------------------------- */
+
+typedef enum { TBL_STEP, TBL_SEED, TBL_PREFILL } table_kind;
+
+static rl_phase kind_phase(table_kind k) { return k == TBL_PREFILL ? RL_PHASE_PREFILL : RL_PHASE_DECODE; }
+
+/* The number a row shows for a point in this table, and whether it is the checked measurement. */
+static double cell_value(const rl_report_run *r, const rl_report_point *p, table_kind k, int *checked)
+{
+    *checked = 0;
+    if (p->sweep != kind_phase(k)) return NAN;
+    if (r->source == RL_SRC_PREDICTED)
+        return k == TBL_SEED ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms;
+    if (k == TBL_STEP) {
+        if (r->source != RL_SRC_RESULTS) return NAN;
+        *checked = 1;
+        return p->ms;
+    }
+    if (k == TBL_SEED) {
+        *checked = r->source == RL_SRC_CSV;
+        return p->seed_ms_per_token;
+    }
+    *checked = 1;
+    return p->ms;
+}
+
+static int measured_row(const rl_report_run *r, table_kind k)
+{
+    if (r->source == RL_SRC_PREDICTED) return 0;
+    for (int i = 0; i < r->n_points; i++) {
+        int checked;
+        const rl_report_point *p = &r->points[i];
+        if (p->sweep != kind_phase(k)) continue;
+        if (!p->ok && r->source == RL_SRC_RESULTS && k != TBL_SEED) return 1; /* failures are shown */
+        if (!isnan(cell_value(r, p, k, &checked))) return 1;
+    }
+    return 0;
+}
+
+/* Predicted rows fill in GPUs that have no measured row in this table. */
+static int row_shown(const rl_report_data *d, const rl_report_run *r, table_kind k)
+{
+    if (r->source != RL_SRC_PREDICTED) return measured_row(r, k);
+    for (int i = 0; i < d->n_runs; i++)
+        if (rl_name_eq(d->runs[i].gpu, r->gpu) && measured_row(&d->runs[i], k)) return 0;
+    return 1;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int table_xs(const rl_report_data *d, table_kind k, int64_t *xs, int max)
+{
+    int n = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (!row_shown(d, r, k)) continue;
+        for (int j = 0; j < r->n_points; j++) {
+            const rl_report_point *p = &r->points[j];
+            if (p->sweep != kind_phase(k)) continue;
+            int seen = 0;
+            for (int q = 0; q < n; q++) seen |= xs[q] == p->x;
+            if (!seen && n < max) xs[n++] = p->x;
+        }
+    }
+    qsort(xs, (size_t)n, sizeof *xs, cmp_i64);
+    return n;
+}
+
+static void sweep_table(rl_sbuf *b, const rl_report_data *d, table_kind k)
+{
+    int64_t xs[64];
+    int nx = table_xs(d, k, xs, 64);
+    if (nx == 0) {
+        rl_sbuf_puts(b, "No measurements or predictions for this table.\n\n");
+        return;
+    }
+    const char *xname = k == TBL_PREFILL ? "L" : "B";
+    rl_sbuf_puts(b, "| GPU |");
+    for (int i = 0; i < nx; i++) rl_sbuf_printf(b, " %s=%lld |", xname, (long long)xs[i]);
+    rl_sbuf_printf(b, " ridge AI* (FLOP/B) | predicted crossing (%s) |\n|---|", xname);
+    for (int i = 0; i < nx + 2; i++) rl_sbuf_puts(b, "---:|");
+    rl_sbuf_puts(b, "\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (!row_shown(d, r, k)) continue;
+        rl_sbuf_printf(b, "| %s |", r->label);
+        for (int c = 0; c < nx; c++) {
+            const rl_report_point *p = NULL;
+            for (int j = 0; j < r->n_points; j++)
+                if (r->points[j].sweep == kind_phase(k) && r->points[j].x == xs[c]) p = &r->points[j];
+            char buf[48];
+            int checked = 0;
+            double v = p ? cell_value(r, p, k, &checked) : NAN;
+            if (p && !p->ok && r->source == RL_SRC_RESULTS && k != TBL_SEED)
+                rl_sbuf_puts(b, " failed |");
+            else if (r->source == RL_SRC_PREDICTED && !isnan(v))
+                rl_sbuf_printf(b, " *%s* |", rl_report_fmt_ms(v, buf, sizeof buf));
+            else
+                rl_sbuf_printf(b, " %s%s |", rl_report_fmt_ms(v, buf, sizeof buf),
+                               checked && p->violation ? " ⚠" : "");
+        }
+        double ridge = r->ds_bandwidth_gbps > 0 ? r->ds_peak_tflops * 1e3 / r->ds_bandwidth_gbps : NAN;
+        const rl_report_transition *t = k == TBL_PREFILL ? &r->prefill : &r->decode;
+        char rb[32], cb[48];
+        snprintf(rb, sizeof rb, isnan(ridge) ? "–" : "%.0f", ridge);
+        if (isnan(t->predicted_datasheet)) snprintf(cb, sizeof cb, "–");
+        else if (t->predicted_datasheet == 0) snprintf(cb, sizeof cb, "none");
+        else snprintf(cb, sizeof cb, "%.0f", t->predicted_datasheet);
+        rl_sbuf_printf(b, " %s | %s |\n", rb, cb);
+    }
+    rl_sbuf_puts(b, "\n");
+}
+
+void rl_md_sweep_tables(rl_sbuf *b, const rl_report_data *d)
+{
+    rl_sbuf_puts(b, "## Decode: ms per step (batch B, context 160)\n\n"
+                    "One decode step producing one token for each of B sequences (median of the timed steps). "
+                    "*Italic* rows are the cost model on datasheet roofs for GPUs nobody measured. "
+                    "⚠ marks a time below the GPU's physical floor (see Violations). Ridge AI* = peak ÷ bandwidth "
+                    "(datasheet); the predicted crossing is the smallest batch whose whole step is compute-bound "
+                    "(none: decode attention keeps the step's intensity below the ridge).\n\n");
+    sweep_table(b, d, TBL_STEP);
+    rl_sbuf_puts(b, "## Decode: seed-style ms per token (whole run ÷ output tokens)\n\n"
+                    "**A different quantity from the table above**: the whole run (prefill of B × 128 prompt tokens "
+                    "plus 64 decode steps) divided by the 64 output tokens, as the seed's table and vLLM's "
+                    "benchmark_latency report it. It folds prefill in, so it is always above the per-step time. "
+                    "Rows are our runs' `seed_ms_per_token`, imported CSV values (labelled *imported*) and, for "
+                    "GPUs without either, the cost model's (prefill + 64 × step) ÷ 64.\n\n");
+    sweep_table(b, d, TBL_SEED);
+    rl_sbuf_puts(b, "## Prefill: ms per whole prefill (batch 1, length L)\n\n"
+                    "One forward over L prompt tokens, logits for the last position only. Imported values are the "
+                    "seed's whole call (prefill + one decode step), so they sit slightly above a prefill alone. "
+                    "The predicted crossing is the smallest L whose prefill is compute-bound on datasheet roofs "
+                    "(above the naive AI* because prefill intensity grows slower than L).\n\n");
+    sweep_table(b, d, TBL_PREFILL);
+}
+
+/* ---- decode at batch 1 against its floor --------------------------------------------------- */
+
+void rl_md_batch1(rl_sbuf *b, const rl_report_data *d)
+{
+    rl_sbuf_puts(b, "## Theoretical vs measured decode at batch 1\n\n"
+                    "Floor = bytes ÷ bandwidth, with the cost model's bytes of one decode step at batch 1 and "
+                    "context 160 (weights read once, KV cache, activations: not the seed's round 16 GB). "
+                    "Utilisation = floor ÷ measured. Imported rows measure seed-style ms/token (includes prefill), "
+                    "so their utilisation is a lower bound.\n\n"
+                    "| GPU | bytes/step (GB) | datasheet GB/s | floor (ms) | measured roof GB/s | floor at measured "
+                    "roof (ms) | measured (ms) | quantity | utilisation vs datasheet | vs measured roof |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+    int rows = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (r->source == RL_SRC_PREDICTED) continue;
+        const rl_report_point *p = NULL;
+        for (int j = 0; j < r->n_points; j++)
+            if (r->points[j].sweep == RL_PHASE_DECODE && r->points[j].x == 1 && r->points[j].ok) p = &r->points[j];
+        if (!p) continue;
+        double v = rl_report_point_value(p);
+        double floor_ds = p->bytes / (r->ds_bandwidth_gbps * 1e9) * 1e3;
+        double floor_me = p->bytes / (r->read_gbps * 1e9) * 1e3;
+        char a[32], bb[32], c[32], e[32], f[32], g[32], h[32], k[32];
+        snprintf(a, sizeof a, isnan(p->bytes) ? "–" : "%.2f", p->bytes * 1e-9);
+        snprintf(bb, sizeof bb, isnan(r->ds_bandwidth_gbps) ? "–" : "%.0f", r->ds_bandwidth_gbps);
+        snprintf(e, sizeof e, isnan(r->read_gbps) ? "–" : "%.0f", r->read_gbps);
+        rl_sbuf_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->label, a, bb,
+                       rl_report_fmt_ms(floor_ds, c, sizeof c), e, rl_report_fmt_ms(floor_me, f, sizeof f),
+                       rl_report_fmt_ms(v, g, sizeof g), isnan(p->ms) ? "seed ms/token" : "ms/step",
+                       rl_md_fmt_pct(100 * floor_ds / v, h, sizeof h), rl_md_fmt_pct(100 * floor_me / v, k, sizeof k));
+        rows++;
+    }
+    if (!rows) rl_sbuf_puts(b, "| (no batch-1 decode measurement) | | | | | | | | | |\n");
+    rl_sbuf_puts(b, "\n");
+}
+
+/* ---- predicted vs measured at every point -------------------------------------------------- */
+
+static double err_pct(double predicted, double measured)
+{
+    return (predicted - measured) / measured * 100;
+}
+
+static int cmp_abs(const void *a, const void *b)
+{
+    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+    return (x > y) - (x < y);
+}
+
+void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
+{
+    rl_sbuf_puts(b, "## Predicted vs measured, every point\n\n"
+                    "Error = (predicted − measured) ÷ measured: negative means the run was slower than the roofs "
+                    "allow for (overheads the model leaves out). Predictions sum max(FLOPs ÷ peak, bytes ÷ "
+                    "bandwidth) over the step's operators, on measured roofs (the run's `roofs`) and datasheet "
+                    "roofs. Imported decode rows compare seed-style ms/token with the seed-style prediction. "
+                    "Floor = max(FLOPs ÷ peak, bytes ÷ bandwidth) of the whole workload (datasheet).\n\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (r->source == RL_SRC_PREDICTED || r->n_points == 0) continue;
+        rl_sbuf_printf(b, "### %s\n\n", r->label);
+        rl_sbuf_puts(b, "| sweep | x | measured (ms) | p10–p90 | predicted, measured roofs | error | predicted, "
+                        "datasheet | error | floor (ms) | FLOP/B |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        double errs_me[512], errs_ds[512];
+        int n_me = 0, n_ds = 0;
+        for (int j = 0; j < r->n_points; j++) {
+            const rl_report_point *p = &r->points[j];
+            const char *sw = rl_report_sweep_name(p->sweep);
+            if (!p->ok) {
+                rl_sbuf_printf(b, "| %s | %lld | failed: %s | | | | | | | |\n", sw, (long long)p->x,
+                               p->error[0] ? p->error : "(no reason given)");
+                continue;
+            }
+            double v = rl_report_point_value(p);
+            int seed = isnan(p->ms);
+            double pm = seed ? NAN : p->predicted_ms;
+            double pd = seed ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms;
+            double em = err_pct(pm, v), ed = err_pct(pd, v);
+            if (!isnan(em) && n_me < 512) errs_me[n_me++] = em;
+            if (!isnan(ed) && n_ds < 512) errs_ds[n_ds++] = ed;
+            char m[48], spread[64], a[32], ea[32], c[32], ec[32], f[32], ai[32];
+            snprintf(m, sizeof m, "%s%s%s", rl_report_fmt_ms(v, a, sizeof a), seed ? " (seed ms/tok)" : "",
+                     p->violation ? " ⚠" : "");
+            if (isnan(p->p10_ms) || isnan(p->p90_ms)) snprintf(spread, sizeof spread, "–");
+            else {
+                char lo[24], hi[24];
+                snprintf(spread, sizeof spread, "%s–%s", rl_report_fmt_ms(p->p10_ms, lo, sizeof lo),
+                         rl_report_fmt_ms(p->p90_ms, hi, sizeof hi));
+            }
+            snprintf(ai, sizeof ai, isnan(p->intensity) ? "–" : "%.1f", p->intensity);
+            rl_sbuf_printf(b, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n", sw, (long long)p->x, m,
+                           spread, rl_report_fmt_ms(pm, a, sizeof a), rl_md_fmt_pct(em, ea, sizeof ea),
+                           rl_report_fmt_ms(pd, c, sizeof c), rl_md_fmt_pct(ed, ec, sizeof ec),
+                           rl_report_fmt_ms(p->floor_ms, f, sizeof f), ai);
+        }
+        qsort(errs_me, (size_t)n_me, sizeof(double), cmp_abs);
+        qsort(errs_ds, (size_t)n_ds, sizeof(double), cmp_abs);
+        char s1[32], s2[32], s3[32], s4[32];
+        rl_sbuf_printf(b, "\n|error| median / max: measured roofs %s / %s, datasheet %s / %s\n\n",
+                       rl_md_fmt_pct(n_me ? fabs(errs_me[n_me / 2]) : NAN, s1, sizeof s1),
+                       rl_md_fmt_pct(n_me ? fabs(errs_me[n_me - 1]) : NAN, s2, sizeof s2),
+                       rl_md_fmt_pct(n_ds ? fabs(errs_ds[n_ds / 2]) : NAN, s3, sizeof s3),
+                       rl_md_fmt_pct(n_ds ? fabs(errs_ds[n_ds - 1]) : NAN, s4, sizeof s4));
+    }
+}
+
+/* ---- transitions --------------------------------------------------------------------------- */
+
+static const char *fmt_measured(const rl_report_transition *t, char *buf, size_t n)
+{
+    if (!isnan(t->measured) && !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x)
+        snprintf(buf, n, "> %.0f (flat)", t->max_x);
+    else if (isnan(t->measured)) snprintf(buf, n, "–");
+    else snprintf(buf, n, "%.0f%s", t->measured, t->measured_from_file ? " (file)" : "");
+    return buf;
+}
+
+static const char *fmt_x(double x, char *buf, size_t n)
+{
+    if (isnan(x)) snprintf(buf, n, "–");
+    else if (x == 0) snprintf(buf, n, "none");
+    else snprintf(buf, n, "%.0f", x);
+    return buf;
+}
+
+void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
+{
+    rl_sbuf_puts(b, "## Transitions: where memory-bound turns compute-bound\n\n"
+                    "Measured: the x where the curve leaves its flat floor (the results file's analysis when it has "
+                    "one, else the report's fit of the roofline shape ms = floor × max(1, x ÷ k), least squares on "
+                    "relative error; \"> x (flat)\" = no turn within the measured range). Predicted: the "
+                    "smallest x whose whole step is compute-bound under the cost model (none = never, up to "
+                    "65,536 for decode). Imported decode curves are seed-style ms/token.\n\n"
+                    "| GPU | decode measured (B) | decode predicted, measured roofs | decode predicted, datasheet | "
+                    "prefill measured (L) | prefill predicted, measured roofs | prefill predicted, datasheet |\n"
+                    "|---|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        char a[32], c[24], e[24], f[32], g[24], h[24];
+        rl_sbuf_printf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", r->label, fmt_measured(&r->decode, a, 24),
+                       fmt_x(r->decode.predicted_measured, c, 24), fmt_x(r->decode.predicted_datasheet, e, 24),
+                       fmt_measured(&r->prefill, f, 24), fmt_x(r->prefill.predicted_measured, g, 24),
+                       fmt_x(r->prefill.predicted_datasheet, h, 24));
+    }
+    rl_sbuf_puts(b, "\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (r->decode.measured_from_file && r->decode.method[0])
+            rl_sbuf_printf(b, "- %s decode method (file): %s\n", r->label, r->decode.method);
+        if (r->prefill.measured_from_file && r->prefill.method[0])
+            rl_sbuf_printf(b, "- %s prefill method (file): %s\n", r->label, r->prefill.method);
+    }
+    rl_sbuf_puts(b, "\n");
+}
+
+/* ---- the document -------------------------------------------------------------------------- */
+
+char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int n_charts)
+{
+    rl_sbuf b = {0};
+    int n_res = 0, n_csv = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        n_res += d->runs[i].source == RL_SRC_RESULTS;
+        n_csv += d->runs[i].source == RL_SRC_CSV;
+    }
+    rl_sbuf_printf(&b, "# ridgeline report\n\nRendered by ridgeline %s (commit %s) from %d results run(s) and %d "
+                       "imported GPU series. Units: ms, GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s. How to read it: "
+                       "docs/report.md.\n\n",
+                   rl_version(), rl_build_commit(), n_res, n_csv);
+    if (d->n_violations)
+        rl_sbuf_printf(&b, "**%d measurement(s) are faster than their GPU's datasheet roofs allow** (⚠ in the "
+                           "tables; see [Violations](#violations)).\n\n",
+                       d->n_violations);
+    if (n_charts) {
+        rl_sbuf_puts(&b, "## Charts\n\n");
+        for (int i = 0; i < n_charts; i++) rl_sbuf_printf(&b, "![%s](%s)\n\n", charts[i], charts[i]);
+    }
+    rl_md_sweep_tables(&b, d);
+    rl_md_batch1(&b, d);
+    rl_md_predicted_vs_measured(&b, d);
+    rl_md_transitions(&b, d);
+    rl_md_kernels(&b, d);
+    rl_md_telemetry(&b, d);
+    rl_md_violations(&b, d);
+    rl_md_provenance(&b, d);
+    return rl_sbuf_take(&b);
+}
