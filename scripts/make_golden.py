@@ -13,8 +13,9 @@ writes the logits of a fixed token sequence:
                                    model.safetensors.index.json (same logits as untied/)
   tests/data/golden/tied_f16/      the tied weights as F16 (exact: same logits as tied/)
 
-Each model directory holds meta.json ({"tokens", "shape": [T, V], "logits": file, ...}) and the
-logits as raw little-endian fp32, row-major [T, V] (only untied/ and tied/ carry their own).
+Each model directory holds meta.json ({"tokens", "shape": [T, V], "logits": file, "greedy": the
+greedy continuation of the tokens, ...}) and the logits as raw little-endian fp32, row-major
+[T, V] (only untied/ and tied/ carry their own).
 
 The models are loaded with from_pretrained(..., dtype=float32): casting a bf16 model to fp32
 instead would keep a bf16-rounded RoPE inverse-frequency buffer and skew every position after
@@ -39,6 +40,7 @@ from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 
 SEQ_LEN = 20
+GREEDY_STEPS = 8  # tokens of greedy continuation stored as "greedy" (the generate test's reference)
 # The smallest gap between the top two logits of a position, relative to the largest |logit|,
 # that we accept: 5x the test tolerance, so rounding differences cannot flip the argmax.
 MIN_TOP2_GAP = 5e-3
@@ -103,6 +105,22 @@ def logits_of(model, tokens):
         return model(torch.tensor([tokens])).logits[0].float().numpy()
 
 
+def greedy(model, tokens, steps):
+    """Greedy continuation recomputed from scratch each step (no KV cache): the reference for the
+    engines' cached decode. Stops early where the top-2 gap is too small to be well-posed."""
+    seq, out, gaps = list(tokens), [], []
+    for _ in range(steps):
+        row = logits_of(model, seq)[-1]
+        top = np.sort(row)
+        gap = float((top[-1] - top[-2]) / np.abs(row).max())
+        if gap < MIN_TOP2_GAP:
+            break
+        out.append(int(row.argmax()))
+        gaps.append(gap)
+        seq.append(out[-1])
+    return out, (min(gaps) if gaps else None)
+
+
 def rel_diff(a, b):
     return float(np.abs(a - b).max() / np.abs(b).max())
 
@@ -163,8 +181,10 @@ def write_logits(out_dir, name, tokens, logits, extra):
 
 
 def write_copy_meta(out_dir, name, of, tokens, shape, what):
+    with open(os.path.join(out_dir, "..", of, "meta.json")) as f:
+        greedy_tokens = json.load(f)["greedy"]
     meta = {"model": name, "tokens": tokens, "shape": shape, "logits": f"../{of}/logits.f32",
-            "copy_of": of, "what": what, "made_by": "scripts/make_golden.py"}
+            "greedy": greedy_tokens, "copy_of": of, "what": what, "made_by": "scripts/make_golden.py"}
     with open(os.path.join(out_dir, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
@@ -273,10 +293,13 @@ def build(name, spec, out_root):
     shutil.rmtree(other)
     assert checks["other_spelling_rel_diff"] == 0.0, f"{name}: the two config spellings disagree"
 
+    greedy_tokens, greedy_gap = greedy(model_fp32, tokens, GREEDY_STEPS)
+    assert len(greedy_tokens) >= 4, f"{name}: greedy continuation ill-posed after {len(greedy_tokens)} tokens"
     write_logits(out_dir, name, tokens, golden,
-                 {"top2_gap_min": gap, "weight_seed": seed, "config_spelling": spec["spelling"], "checks": checks})
+                 {"greedy": greedy_tokens, "greedy_top2_gap_min": greedy_gap, "top2_gap_min": gap,
+                  "weight_seed": seed, "config_spelling": spec["spelling"], "checks": checks})
     print(f"{name}: {len(tokens)} tokens x vocab {V}, max |logit| {np.abs(golden).max():.3f}, "
-          f"min top-2 gap {gap:.2e}, checks {checks}")
+          f"min top-2 gap {gap:.2e}, greedy {greedy_tokens}, checks {checks}")
     return tokens, golden
 
 

@@ -1,0 +1,101 @@
+/* golden.h: loads the golden data scripts/make_golden.py writes (tests/data/golden/<model>/:
+ * config.json, safetensors, meta.json with tokens/shape/greedy, logits as raw little-endian fp32
+ * [tokens, vocab]) and compares logits the way every engine test does. Header-only, for tests. */
+#ifndef RL_TESTS_GOLDEN_H
+#define RL_TESTS_GOLDEN_H
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+typedef struct {
+    char dir[1024];
+    int32_t tokens[256];
+    int n_tokens;
+    int32_t greedy[64];
+    int n_greedy;
+    int64_t vocab;
+    float *logits; /* [n_tokens, vocab] */
+} golden;
+
+/* The checkpoints under tests/data/golden; each has golden logits (the copies share their source's). */
+static const char *const golden_models[] = {"untied", "tied", "untied_sharded_f32", "tied_f16", NULL};
+
+static int golden_int_array(const cJSON *arr, int32_t *out, int max)
+{
+    int n = 0;
+    for (const cJSON *it = arr ? arr->child : NULL; it && n < max; it = it->next) out[n++] = (int32_t)it->valuedouble;
+    return n;
+}
+
+/* Loads data_dir/golden/<name>. Returns 0, or -1 with a message in err. */
+static int golden_load(const char *data_dir, const char *name, golden *g, rl_err *err)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->dir, sizeof g->dir, "%s/golden/%s", data_dir, name);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/meta.json", g->dir);
+    cJSON *meta = rl_json_load(path, err);
+    if (!meta) return -1;
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(meta, "shape");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(meta, "logits");
+    g->n_tokens = golden_int_array(cJSON_GetObjectItemCaseSensitive(meta, "tokens"), g->tokens, 256);
+    g->n_greedy = golden_int_array(cJSON_GetObjectItemCaseSensitive(meta, "greedy"), g->greedy, 64);
+    if (cJSON_GetArraySize(shape) != 2 || !cJSON_IsString(file) || g->n_tokens <= 0 ||
+        cJSON_GetArrayItem(shape, 0)->valuedouble != g->n_tokens) {
+        cJSON_Delete(meta);
+        return rl_fail(err, "%s: malformed golden meta (shape, tokens, logits)", path);
+    }
+    g->vocab = (int64_t)cJSON_GetArrayItem(shape, 1)->valuedouble;
+    snprintf(path, sizeof path, "%s/%s", g->dir, file->valuestring);
+    cJSON_Delete(meta);
+    size_t len = 0;
+    char *raw = rl_read_file(path, &len, err);
+    if (!raw) return -1;
+    if (len != (size_t)g->n_tokens * (size_t)g->vocab * 4) {
+        free(raw);
+        return rl_fail(err, "%s: %zu bytes, meta says %d x %lld fp32", path, len, g->n_tokens, (long long)g->vocab);
+    }
+    g->logits = malloc(len);
+    memcpy(g->logits, raw, len); /* little-endian hosts only, like every machine we build on */
+    free(raw);
+    return 0;
+}
+
+static void golden_free(golden *g)
+{
+    free(g->logits);
+    g->logits = NULL;
+}
+
+static int64_t golden_argmax(const float *v, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/* Largest |got - want| over rows x vocab, relative to the largest |want|; *argmax_mismatch gets
+ * the first row whose argmax differs (-1 if none). */
+static double golden_rel_err(const float *got, const float *want, int64_t rows, int64_t vocab, int64_t *argmax_mismatch)
+{
+    double max_abs = 0, max_diff = 0;
+    int nan = 0;
+    *argmax_mismatch = -1;
+    for (int64_t i = 0; i < rows * vocab; i++) {
+        if (fabs(want[i]) > max_abs) max_abs = fabs(want[i]);
+        double d = fabs((double)got[i] - want[i]);
+        if (isnan(d)) nan = 1;
+        else if (d > max_diff) max_diff = d;
+    }
+    if (nan) return INFINITY;
+    for (int64_t r = 0; r < rows && *argmax_mismatch < 0; r++)
+        if (golden_argmax(got + r * vocab, vocab) != golden_argmax(want + r * vocab, vocab)) *argmax_mismatch = r;
+    return max_abs > 0 ? max_diff / max_abs : max_diff;
+}
+
+#endif
