@@ -1,0 +1,131 @@
+/* cmd_session.c: the set-up probe, sweep and lab share (session.h). Not a subcommand: the name
+ * follows the CMake glob for CLI sources (src/cli/cmd_*.c). */
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../analyse/lab_analysis.h"
+#include "../common/util.h"
+
+int session_open(session *s, const session_args *a, int argc, char **argv, rl_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->quiet = a->quiet;
+    if (a->backend) {
+        if (rl_backend_from_name(a->backend, &s->backend, err)) return -1;
+    } else {
+        s->backend = rl_cuda_available() ? RL_BACKEND_CUDA : RL_BACKEND_CPU;
+    }
+    rl_results_init(&s->res, argc, argv);
+    rl_model_config *m = &s->res.model;
+    const char *model = a->model;
+    if (!model && a->weights_dir) model = a->weights_dir; /* the checkpoint's own config.json */
+    if (!model) model = s->backend == RL_BACKEND_CUDA ? "llama-3.1-8b" : "tiny";
+    if (rl_model_resolve(model, m, err)) return -1;
+    if (s->backend == RL_BACKEND_CUDA) {
+        snprintf(s->res.dtype, sizeof s->res.dtype, "bf16");
+        s->res.elem_bytes = 2;
+    } else {
+        snprintf(s->res.dtype, sizeof s->res.dtype, "fp32"); /* the CPU engine computes and stores fp32 */
+        s->res.elem_bytes = 4;
+    }
+    uint64_t seed = a->seed ? a->seed : 1;
+    if (a->weights_dir) snprintf(s->res.weights, sizeof s->res.weights, "%s", a->weights_dir);
+    else snprintf(s->res.weights, sizeof s->res.weights, "random (seed %llu)", (unsigned long long)seed);
+    s->base.backend = s->backend;
+    s->base.weights_dir = a->weights_dir;
+    s->base.seed = seed;
+    s->base.threads = a->threads;
+    s->base.quiet = a->quiet;
+    if (rl_gpu_table_load(a->gpu_file, &s->table, err)) return -1;
+    if (s->backend == RL_BACKEND_CUDA) {
+        rl_err terr;
+        s->tel = rl_telemetry_open(NULL, &terr);
+        if (!s->tel) snprintf(s->res.telemetry_note, sizeof s->res.telemetry_note, "%s", terr.msg);
+    } else {
+        snprintf(s->res.telemetry_note, sizeof s->res.telemetry_note, "telemetry: none on the cpu backend");
+    }
+    return 0;
+}
+
+void session_close(session *s)
+{
+    rl_engine_slot_release(&s->slot);
+    rl_telemetry_close(s->tel);
+    rl_gpu_table_free(&s->table);
+    rl_results_free(&s->res);
+}
+
+static int device_facts(session *s, rl_err *err)
+{
+    if (s->backend == RL_BACKEND_CPU) {
+        rl_cpu_device_info(s->base.threads, &s->res.device);
+        return 0;
+    }
+#ifdef RL_HAVE_CUDA
+    if (!rl_cuda_available()) return rl_fail(err, "no CUDA GPU is visible (cudaGetDeviceCount found none); use --backend cpu");
+    return rl_cuda_device_info(&s->res.device, err);
+#else
+    return rl_fail(err, "this build has no CUDA backend (nvcc was not found at configure time); install the CUDA "
+                        "toolkit and rebuild, or use --backend cpu");
+#endif
+}
+
+int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err)
+{
+    rl_results *r = &s->res;
+    if (roofs_file) {
+        rl_roofs roofs;
+        if (rl_roofs_load(roofs_file, &roofs, err)) return -1;
+        if (device_facts(s, err)) return -1;
+        memset(&r->probe, 0, sizeof r->probe);
+        r->probe.read_gbps = roofs.bandwidth_gbps;
+        r->probe.gemm_tflops = roofs.peak_tflops;
+        r->probe.write_gbps = r->probe.copy_gbps = r->probe.buffer_bytes = r->probe.gemm_square_tflops = -1;
+        r->probe.launch_us = r->probe.graph_node_us = -1;
+        snprintf(r->probe.dtype, sizeof r->probe.dtype, "%s", r->dtype);
+        snprintf(r->probe.method, sizeof r->probe.method, "loaded from %s", roofs_file);
+    } else {
+        rl_probe_opts o = {.model = &r->model, .prefill_tokens = s->backend == RL_BACKEND_CUDA ? 4096 : 256,
+                           .threads = s->base.threads, .quick = quick, .quiet = s->quiet};
+        if (rl_probe_run(s->backend, &o, &r->device, &r->probe, err)) return -1;
+    }
+    r->have_probe = 1;
+    r->have_datasheet = rl_device_match_table(&r->device, &s->table, &r->datasheet);
+    if (s->tel) {
+        rl_nvml_sample smp;
+        rl_telemetry_sample(s->tel, &smp);
+        rl_results_add_sample(r, &smp);
+        if (!r->device.driver[0]) snprintf(r->device.driver, sizeof r->device.driver, "%s", rl_telemetry_driver(s->tel));
+    }
+    if (s->backend == RL_BACKEND_CPU && s->base.threads <= 0) s->base.threads = r->device.threads;
+    return 0;
+}
+
+int session_checkpoint(void *user, rl_err *err)
+{
+    session *s = user;
+    rl_analyse_results(&s->res);
+    if (!s->results_path) return 0;
+    return rl_results_save(&s->res, s->results_path, err);
+}
+
+rl_sweep_ctx session_sweep_ctx(session *s, volatile sig_atomic_t *stop)
+{
+    rl_sweep_ctx c;
+    memset(&c, 0, sizeof c);
+    c.model = &s->res.model;
+    c.base = s->base;
+    c.res = &s->res;
+    c.tel = s->tel;
+    c.progress = &s->progress;
+    c.stop = stop;
+    c.warmup = 2;
+    c.reps = 5;
+    c.point_budget_ms = 20000;
+    c.seed = s->base.seed;
+    c.checkpoint = session_checkpoint;
+    c.user = s;
+    return c;
+}

@@ -1,0 +1,271 @@
+/* ncu_csv.c: imports an Nsight Compute CSV export, e.g.
+ *   ncu --csv --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum ./ridgeline ...
+ * Two layouts are read: the long one (one row per launch and metric: "ID", "Kernel Name", ...,
+ * "Metric Name", "Metric Unit", "Metric Value") and the wide raw page (`--page raw`: one row per
+ * launch, one column per metric, an optional units row under the header). "==PROF==" lines and
+ * anything before the header are skipped. Values may carry thousands separators ("1,234.5").
+ * Time: gpu__time_duration.sum (or the details page's "Duration"); bytes: dram__bytes_read.sum +
+ * dram__bytes_write.sum, or dram__bytes.sum. Units with SI prefixes (nsecond, usecond, Kbyte, ...). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "kernels.h"
+
+enum { MAX_FIELDS = 256 };
+
+/* Splits one CSV line in place into fields (quotes removed, "" unescaped). Returns the count. */
+static int split_csv(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        char *out = p, *start = p;
+        if (*p == '"') {
+            p++;
+            start = out = p;
+            for (;;) {
+                if (!*p) break;
+                if (*p == '"' && p[1] == '"') {
+                    *out++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+            while (*p && *p != ',') p++; /* anything between the closing quote and the comma */
+        } else {
+            while (*p && *p != ',' && *p != '\r' && *p != '\n') *out++ = *p++;
+        }
+        char sep = *p;
+        *out = 0;
+        fields[n++] = start;
+        if (sep != ',') break;
+        p++;
+    }
+    return n;
+}
+
+/* "1,234.5" -> 1234.5; returns -1 when the text is not a number. */
+static int parse_value(const char *s, double *out)
+{
+    char buf[64];
+    size_t j = 0;
+    for (const char *p = s; *p && j + 1 < sizeof buf; p++)
+        if (*p != ',' && !isspace((unsigned char)*p)) buf[j++] = *p;
+    buf[j] = 0;
+    if (!j) return -1;
+    char *end;
+    *out = strtod(buf, &end);
+    return *end ? -1 : 0;
+}
+
+/* Scale of a unit to ms (time) or bytes; 0 when unknown. */
+static double time_scale_ms(const char *u)
+{
+    if (!*u || !strcmp(u, "nsecond") || !strcmp(u, "ns")) return 1e-6; /* raw counters are in ns */
+    if (!strcmp(u, "usecond") || !strcmp(u, "us")) return 1e-3;
+    if (!strcmp(u, "msecond") || !strcmp(u, "ms")) return 1;
+    if (!strcmp(u, "second") || !strcmp(u, "s")) return 1e3;
+    return 0;
+}
+
+static double byte_scale(const char *u)
+{
+    if (!*u || !strcmp(u, "byte") || !strcmp(u, "B")) return 1;
+    if (!strcmp(u, "Kbyte") || !strcmp(u, "KB")) return 1e3;
+    if (!strcmp(u, "Mbyte") || !strcmp(u, "MB")) return 1e6;
+    if (!strcmp(u, "Gbyte") || !strcmp(u, "GB")) return 1e9;
+    if (!strcmp(u, "Tbyte") || !strcmp(u, "TB")) return 1e12;
+    return 0;
+}
+
+typedef enum { M_NONE, M_TIME, M_READ, M_WRITE, M_TOTAL } metric_kind;
+
+static metric_kind classify(const char *name)
+{
+    if (!strcmp(name, "gpu__time_duration.sum") || !strcmp(name, "gpu__time_duration.avg") ||
+        !strcmp(name, "Duration"))
+        return M_TIME;
+    if (!strcmp(name, "dram__bytes_read.sum")) return M_READ;
+    if (!strcmp(name, "dram__bytes_write.sum")) return M_WRITE;
+    if (!strcmp(name, "dram__bytes.sum")) return M_TOTAL;
+    return M_NONE;
+}
+
+/* One launch being assembled (long layout: rows of the same ID). */
+typedef struct {
+    char id[32];
+    char kernel[160];
+    double ms, rd, wr, tot;
+    int have_ms, have_rd, have_wr, have_tot;
+} launch;
+
+typedef struct {
+    rl_ncu_row *rows;
+    int n, cap;
+} agg;
+
+static int add_launch(agg *a, const launch *l, rl_err *err)
+{
+    if (!l->kernel[0]) return 0;
+    if (!l->have_ms) return rl_fail(err, "launch %s (%s) has no gpu__time_duration.sum", l->id, l->kernel);
+    int j = 0;
+    while (j < a->n && strcmp(a->rows[j].kernel, l->kernel)) j++;
+    if (j == a->n) {
+        if (a->n == a->cap) {
+            int c = a->cap ? 2 * a->cap : 32;
+            rl_ncu_row *r = realloc(a->rows, sizeof *r * (size_t)c);
+            if (!r) return rl_fail(err, "out of host memory");
+            a->rows = r, a->cap = c;
+        }
+        memset(&a->rows[j], 0, sizeof a->rows[j]);
+        snprintf(a->rows[j].kernel, sizeof a->rows[j].kernel, "%s", l->kernel);
+        a->n++;
+    }
+    rl_ncu_row *r = &a->rows[j];
+    double bytes = l->have_tot ? l->tot : (l->have_rd || l->have_wr) ? l->rd + l->wr : -1;
+    if (r->calls == 0) r->dram_bytes = bytes;
+    else if (bytes < 0 || r->dram_bytes < 0) r->dram_bytes = -1;
+    else r->dram_bytes += bytes;
+    r->calls++;
+    r->ms += l->ms;
+    return 0;
+}
+
+static void put_metric(launch *l, const char *name, const char *unit, const char *value)
+{
+    metric_kind k = classify(name);
+    double v, s;
+    if (k == M_NONE || parse_value(value, &v)) return;
+    if (k == M_TIME) {
+        if (!(s = time_scale_ms(unit))) return;
+        l->ms = v * s, l->have_ms = 1;
+        return;
+    }
+    if (!(s = byte_scale(unit))) return;
+    if (k == M_READ) l->rd = v * s, l->have_rd = 1;
+    else if (k == M_WRITE) l->wr = v * s, l->have_wr = 1;
+    else l->tot = v * s, l->have_tot = 1;
+}
+
+static int col_of(char **f, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f[i], name)) return i;
+    return -1;
+}
+
+/* Case-insensitive substring test. */
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n < 3) return 0;
+    for (const char *h = hay; *h; h++)
+        if (!strncasecmp(h, needle, n)) return 1;
+    return 0;
+}
+
+int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
+{
+    char *text = rl_read_file(path, NULL, err);
+    if (!text) return -1;
+    agg a = {0};
+    launch cur;
+    memset(&cur, 0, sizeof cur);
+    char *fields[MAX_FIELDS];
+    int header = 0, longfmt = 0, c_id = -1, c_kernel = -1, c_name = -1, c_unit = -1, c_value = -1, ncols = 0;
+    char hdr_names[MAX_FIELDS][64];
+    char units[MAX_FIELDS][24];
+    memset(units, 0, sizeof units);
+    int rc = 0, lineno = 0, rows = 0;
+    for (char *line = text; line && *line && !rc; lineno++) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        char *next = nl ? nl + 1 : NULL;
+        if (!strncmp(line, "==", 2) || !*line || *line == '\r') {
+            line = next;
+            continue;
+        }
+        int n = split_csv(line, fields, MAX_FIELDS);
+        if (!header) {
+            c_kernel = col_of(fields, n, "Kernel Name");
+            if (c_kernel < 0) {
+                line = next;
+                continue;
+            }
+            header = 1;
+            c_id = col_of(fields, n, "ID");
+            c_name = col_of(fields, n, "Metric Name");
+            c_unit = col_of(fields, n, "Metric Unit");
+            c_value = col_of(fields, n, "Metric Value");
+            longfmt = c_name >= 0 && c_value >= 0;
+            ncols = n;
+            for (int i = 0; i < n; i++) snprintf(hdr_names[i], sizeof hdr_names[i], "%s", fields[i]);
+            line = next;
+            continue;
+        }
+        if (longfmt) {
+            if (n <= c_kernel || n <= c_name || n <= c_value) {
+                rc = rl_fail(err, "%s:%d: %d fields, the header has %d", path, lineno + 1, n, ncols);
+                break;
+            }
+            const char *id = c_id >= 0 ? fields[c_id] : "";
+            /* A new launch starts when the ID (or, without IDs, the kernel name) changes. */
+            if (strcmp(cur.id, id) || (c_id < 0 && strcmp(cur.kernel, fields[c_kernel]))) {
+                rc = add_launch(&a, &cur, err);
+                memset(&cur, 0, sizeof cur);
+                snprintf(cur.id, sizeof cur.id, "%s", id);
+                snprintf(cur.kernel, sizeof cur.kernel, "%s", fields[c_kernel]);
+            }
+            put_metric(&cur, fields[c_name], c_unit >= 0 && n > c_unit ? fields[c_unit] : "", fields[c_value]);
+            rows++;
+        } else {
+            if (n < ncols) {
+                rc = rl_fail(err, "%s:%d: %d fields, the header has %d", path, lineno + 1, n, ncols);
+                break;
+            }
+            /* The raw page's second row holds units and an empty ID / kernel name. */
+            if (rows == 0 && !fields[c_kernel][0]) {
+                for (int i = 0; i < n && i < MAX_FIELDS; i++) snprintf(units[i], sizeof units[i], "%s", fields[i]);
+                line = next;
+                continue;
+            }
+            launch l;
+            memset(&l, 0, sizeof l);
+            snprintf(l.id, sizeof l.id, "%s", c_id >= 0 ? fields[c_id] : "");
+            snprintf(l.kernel, sizeof l.kernel, "%s", fields[c_kernel]);
+            for (int i = 0; i < ncols; i++) put_metric(&l, hdr_names[i], units[i], fields[i]);
+            rc = add_launch(&a, &l, err);
+            rows++;
+        }
+        line = next;
+    }
+    if (!rc && longfmt) rc = add_launch(&a, &cur, err);
+    if (!rc && !header)
+        rc = rl_fail(err, "%s: no CSV header with a \"Kernel Name\" column (export with ncu --csv)", path);
+    else if (!rc && a.n == 0) rc = rl_fail(err, "%s: no kernel launches in the CSV", path);
+    if (rc) {
+        rl_wrap(err, "--ncu-csv %s", path);
+    } else {
+        for (int i = 0; i < a.n && !rc; i++) {
+            /* Beside ours: the longest of our kernel names that the ncu name contains. */
+            size_t best = 0;
+            for (int k = 0; k < res->n_kernels; k++) {
+                size_t l = strlen(res->kernels[k].kernel);
+                if (l > best && contains_ci(a.rows[i].kernel, res->kernels[k].kernel)) {
+                    snprintf(a.rows[i].ours, sizeof a.rows[i].ours, "%s", res->kernels[k].kernel);
+                    best = l;
+                }
+            }
+            rc = rl_results_add_ncu(res, &a.rows[i], err);
+        }
+    }
+    free(a.rows);
+    free(text);
+    return rc;
+}
