@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../common/util.h"
 #include "../engine/engine.h"
@@ -125,6 +126,11 @@ int cmd_generate(int argc, char **argv)
     if (rc) return rc;
     rl_err err;
     rl_model_config m;
+    struct stat st;
+    if (a.weights && (stat(a.weights, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return cli_error(1, "generate: --weights %s: not a directory (want a Hugging Face checkpoint: config.json + "
+                            "model.safetensors)",
+                         a.weights);
     if (a.weights ? rl_model_from_config_json(a.weights, &m, &err) : rl_model_resolve(a.model, &m, &err))
         return cli_error(1, "generate: %s", err.msg);
     rl_backend backend = rl_cuda_available() ? RL_BACKEND_CUDA : RL_BACKEND_CPU;
@@ -140,9 +146,10 @@ int cmd_generate(int argc, char **argv)
     }
     for (int i = 0; i < n; i++)
         if (ids[i] >= m.vocab) {
+            rc = cli_error(2, "generate: token id %lld at position %d is outside the vocabulary (0..%lld of %s)",
+                           (long long)ids[i], i, (long long)m.vocab - 1, m.name);
             free(ids);
-            return cli_error(2, "generate: token id %lld at position %d is outside the vocabulary (0..%lld of %s)",
-                             (long long)ids[i], i, (long long)m.vocab - 1, m.name);
+            return rc;
         }
     const int64_t B = a.batch, steps = a.steps, context = n + steps - 1;
     if (context > m.max_positions) {

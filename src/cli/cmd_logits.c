@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../common/util.h"
 #include "../engine/engine.h"
@@ -99,6 +100,11 @@ int cmd_logits(int argc, char **argv)
     if (!tokens_arg) return cli_error(2, "logits: --tokens is required (comma-separated token ids)");
 
     rl_model_config m;
+    struct stat st;
+    if (weights && (stat(weights, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return cli_error(1, "logits: --weights %s: not a directory (want a Hugging Face checkpoint: config.json + "
+                            "model.safetensors)",
+                         weights);
     if (weights ? rl_model_from_config_json(weights, &m, &err) : rl_model_resolve(model, &m, &err))
         return cli_error(1, "logits: %s", err.msg);
     rl_backend backend = rl_cuda_available() ? RL_BACKEND_CUDA : RL_BACKEND_CPU;
