@@ -188,9 +188,12 @@ static void gpu_key(chart *c, const rl_report_data *d)
 /* Legend of the right panel: what each line style and mark means. */
 static void style_key(chart *c, const rl_report_data *d)
 {
-    int any_csv = 0, any_viol = d->n_violations > 0, any_ridge = 0;
+    int any_csv = 0, any_viol = d->n_violations > 0, any_ridge = 0, any_ours = 0;
     char t[128];
-    clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline)\"");
+    for (int i = 0; i < d->n_runs; i++)
+        any_ours |= d->runs[i].source == RL_SRC_RESULTS && !strcmp(d->runs[i].engine, "ridgeline");
+    if (any_ours)
+        clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline)\"");
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
         any_csv |= r->source == RL_SRC_CSV;
@@ -340,17 +343,20 @@ static void roof_points(chart *c, const rl_report_data *d)
 static void roof_key(chart *c, const rl_report_data *d)
 {
     gpu_key(c, d);
-    int any_csv = 0, any_kernel = 0, any_measured = 0;
+    int any_csv = 0, any_kernel = 0, any_measured = 0, any_results = 0;
     for (int i = 0; i < d->n_runs; i++) {
         any_csv |= d->runs[i].source == RL_SRC_CSV;
+        any_results |= d->runs[i].source == RL_SRC_RESULTS;
         any_kernel |= d->runs[i].n_kernels > 0;
         any_measured |= d->runs[i].read_gbps > 0 && d->runs[i].gemm_tflops > 0;
     }
     if (any_measured) clause(c, "NaN with lines lw 2.5 lc rgb 'gray20' title \"measured roof\"");
     clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"datasheet roof\"");
     if (any_kernel) clause(c, "NaN with points pt 7 ps 0.6 lc rgb 'gray20' title \"kernel\"");
-    clause(c, "NaN with points pt 9 ps 1.3 lc rgb 'gray20' title \"decode step\"");
-    clause(c, "NaN with points pt 5 ps 1.3 lc rgb 'gray20' title \"prefill\"");
+    if (any_results) {
+        clause(c, "NaN with points pt 9 ps 1.3 lc rgb 'gray20' title \"decode step\"");
+        clause(c, "NaN with points pt 5 ps 1.3 lc rgb 'gray20' title \"prefill\"");
+    }
     if (any_csv) {
         clause(c, "NaN with points pt 8 ps 1.3 lc rgb 'gray20' title \"decode, imported (seed ms/token)\"");
         clause(c, "NaN with points pt 4 ps 1.3 lc rgb 'gray20' title \"prefill, imported\"");
@@ -363,7 +369,7 @@ static void roof_key(chart *c, const rl_report_data *d)
 static void roofline_body(rl_sbuf *b, chart *c)
 {
     rl_sbuf_puts(b, "unset arrow\nunset label\nset logscale xy 10\nset grid\nset samples 800\n"
-                    "set xrange [0.1:10000]\nset yrange [*:5000]\nset format y '%g'\nset format x '%g'\n"
+                    "set xrange [0.1:10000]\nset yrange [*:*]\nset format y '%g'\nset format x '%g'\n"
                     "roof(x, bw, pk) = (x * bw / 1000.0 < pk) ? x * bw / 1000.0 : pk\n"
                     "set key outside right top font ',10' spacing 1.1 box\n"
                     "set title \"Roofline: attainable TFLOP/s vs arithmetic intensity (each kernel and each sweep "
