@@ -7,6 +7,7 @@
 
 #include "../analyse/lab_analysis.h"
 #include "../common/util.h"
+#include "../measure/kernels.h"
 
 int session_open(session *s, const session_args *a, int argc, char **argv, rl_err *err)
 {
@@ -129,3 +130,82 @@ rl_sweep_ctx session_sweep_ctx(session *s, volatile sig_atomic_t *stop)
     c.user = s;
     return c;
 }
+
+void session_kernels(session *s, rl_phase phase, int64_t x, int64_t input_len)
+{
+    rl_err err;
+    int64_t B = phase == RL_PHASE_DECODE ? x : 1, len = phase == RL_PHASE_DECODE ? input_len : x;
+    const rl_engine_opts *cur = &s->slot.opts;
+    int64_t pb = s->slot.e ? cur->max_batch : 0, pc = s->slot.e ? cur->max_context : 0, pp = s->slot.e ? cur->max_prefill : 0;
+    rl_engine *e = rl_engine_slot_get(&s->slot, &s->base, &s->res.model, B, len + 2, len, pb, pc, pp, &err);
+    int rc = e ? rl_kernels_profile(e, phase, x, input_len, s->base.seed, &s->res, &err) : -1;
+    const char *what = phase == RL_PHASE_DECODE ? "decode B" : "prefill L";
+    if (rc) {
+        rl_progress_step(&s->progress, 1, "kernels %s=%lld: skipped: %s", what, (long long)x, err.msg);
+        return;
+    }
+    int n = 0;
+    double ms = 0;
+    for (int i = 0; i < s->res.n_kernels; i++)
+        if (s->res.kernels[i].phase == phase && s->res.kernels[i].x == x) n++, ms += s->res.kernels[i].ms;
+    rl_progress_step(&s->progress, 1, "kernels %s=%lld: %d kernels, %.3f ms profiled", what, (long long)x, n, ms);
+    if (session_checkpoint(s, &err)) fprintf(stderr, "ridgeline: %s\n", err.msg);
+}
+
+void session_print_points(const session *s, rl_phase phase, FILE *f)
+{
+    const rl_results *r = &s->res;
+    int any = 0;
+    for (int i = 0; i < r->n_points; i++) any |= r->points[i].sweep == phase;
+    if (!any) return;
+    if (phase == RL_PHASE_DECODE) {
+        fprintf(f, "\ndecode sweep: %s on %s (%s), input %lld, output %lld; ms = median decode step\n", r->model.name,
+                r->device.name, r->device.backend, (long long)r->input_len, (long long)r->output_len);
+        fprintf(f, "  %6s %9s %9s %9s %9s %9s %6s %8s %10s %11s %s\n", "batch", "ms/step", "p10", "p90", "pred", "pred_ds",
+                "roof%", "bound", "tok/s", "seed_ms/tok", "");
+    } else {
+        fprintf(f, "\nprefill sweep: %s on %s (%s), batch 1; ms = median whole prefill\n", r->model.name, r->device.name,
+                r->device.backend);
+        fprintf(f, "  %6s %9s %9s %9s %9s %9s %6s %8s %10s %s\n", "length", "ms", "p10", "p90", "pred", "pred_ds", "roof%",
+                "bound", "tok/s", "");
+    }
+    for (int i = 0; i < r->n_points; i++) {
+        const rl_point *p = &r->points[i];
+        if (p->sweep != phase) continue;
+        if (!p->ok) {
+            fprintf(f, "  %6lld failed: %s\n", (long long)p->x, p->error);
+            continue;
+        }
+        char ds[16] = "-";
+        if (p->predicted_datasheet_ms >= 0) snprintf(ds, sizeof ds, "%.3f", p->predicted_datasheet_ms);
+        fprintf(f, "  %6lld %9.3f %9.3f %9.3f %9.3f %9s %5.0f%% %8s %10.1f", (long long)p->x, p->ms, p->p10, p->p90,
+                p->predicted_ms, ds, p->predicted_ms >= 0 ? 100 * p->predicted_ms / p->ms : 0,
+                p->compute_bound ? "compute" : "memory", p->tokens_per_s);
+        if (phase == RL_PHASE_DECODE) fprintf(f, " %11.3f", p->seed_ms_per_token);
+        fputc('\n', f);
+    }
+}
+
+/* The one piece of process-wide state: set by the SIGINT handler, read between points. */
+static volatile sig_atomic_t interrupted;
+static struct sigaction old_sigint;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+volatile sig_atomic_t *session_install_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the program at once */
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sigint);
+    return &interrupted;
+}
+
+void session_restore_sigint(void) { sigaction(SIGINT, &old_sigint, NULL); }

@@ -3,7 +3,9 @@
  * checkpoint that re-analyses and rewrites results.json after every point. */
 #ifndef RL_CLI_SESSION_H
 #define RL_CLI_SESSION_H
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../measure/probe.h"
 #include "../measure/progress.h"
@@ -47,5 +49,17 @@ int session_checkpoint(void *user, rl_err *err);
 
 /* A sweep context wired to this session (progress, telemetry, checkpoint, stop flag). */
 rl_sweep_ctx session_sweep_ctx(session *s, volatile sig_atomic_t *stop);
+
+/* Per-kernel profile of one step (decode batch x, or prefill length x) on the slot's engine (a new
+ * one when it is too small). A failure is reported on stderr and skipped: profiling is optional. */
+void session_kernels(session *s, rl_phase phase, int64_t x, int64_t input_len);
+
+/* The sweep's points as a table on f. */
+void session_print_points(const session *s, rl_phase phase, FILE *f);
+
+/* Installs a SIGINT handler that sets the returned flag (a second Ctrl-C kills as usual);
+ * session_restore_sigint puts the old handler back. */
+volatile sig_atomic_t *session_install_sigint(void);
+void session_restore_sigint(void);
 
 #endif
