@@ -259,6 +259,41 @@ static void test_merge(void)
     rl_report_data_free(&d);
 }
 
+/* A decode sweep and a prefill sweep of one GPU, engine and model, in two files, make one row. */
+static void test_split_runs(void)
+{
+    char dir[64], a[128], b[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(a, sizeof a, "%s/decode.json", dir);
+    snprintf(b, sizeof b, "%s/prefill.json", dir);
+    const char *head = "{\"schema\": \"ridgeline-results/1\", \"engine\": \"ridgeline\",\n"
+                       " \"device\": {\"name\": \"NVIDIA H100 80GB HBM3\", \"backend\": \"cuda\"},\n"
+                       " \"model\": {\"name\": \"llama-3.1-8b\", \"dtype\": \"bf16\"},\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s \"tool\": {\"command\": \"sweep --decode\"},\n \"points\": [\n"
+             "  {\"sweep\": \"decode\", \"x\": 1, \"ms\": 5.8}, {\"sweep\": \"decode\", \"x\": 64, \"ms\": 6.6}]}\n", head);
+    write_text(a, text);
+    snprintf(text, sizeof text, "%s \"tool\": {\"command\": \"sweep --prefill\"},\n \"points\": [\n"
+             "  {\"sweep\": \"prefill\", \"x\": 512, \"ms\": 9.0}]}\n", head);
+    write_text(b, text);
+    const char *results[] = {a, b};
+    rl_report_data d;
+    rl_err err;
+    CHECK(build(&d, results, 2, NULL, 0, &err) == 0, "%s", err.msg);
+    const rl_report_run *r = find_run(&d, "H100");
+    CHECK(r && r->n_points == 3, "one H100 row with both sweeps (%d points)", r ? r->n_points : -1);
+    CHECK(r && strstr(r->path, "decode.json + ") && strstr(r->command, "sweep --decode; sweep --prefill"),
+          "both files in its provenance");
+    CHECK(find_run(&d, "H100 (ridgeline #2)") == NULL, "no second row");
+    rl_report_data_free(&d);
+    /* The same point twice is two measurements: two rows. */
+    const char *twice[] = {a, a};
+    CHECK(build(&d, twice, 2, NULL, 0, &err) == 0, "%s", err.msg);
+    CHECK(find_run(&d, "H100 (ridgeline #1)") && find_run(&d, "H100 (ridgeline #2)"), "overlapping files stay apart");
+    rl_report_data_free(&d);
+    remove_dir(dir);
+}
+
 /* ---- errors -------------------------------------------------------------------------------- */
 
 static void expect_error(const char *rel, int is_csv, const char *needle)
@@ -443,6 +478,7 @@ int main(int argc, char **argv)
     test_fake_points_at_floor();
     test_seed_violations();
     test_merge();
+    test_split_runs();
     test_errors();
     test_fit();
     test_render();

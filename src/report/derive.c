@@ -294,8 +294,83 @@ static void label_runs(rl_report_data *d)
     }
 }
 
+static int has_sweep(const rl_report_run *r, rl_phase ph)
+{
+    for (int i = 0; i < r->n_points; i++)
+        if (r->points[i].sweep == ph) return 1;
+    return 0;
+}
+
+/* Two results files of one GPU, engine and model whose points do not overlap (a decode sweep and
+ * a prefill sweep run separately, say) are one row, not two. */
+static int mergeable(const rl_report_run *a, const rl_report_run *b)
+{
+    if (a->source != RL_SRC_RESULTS || b->source != RL_SRC_RESULTS) return 0;
+    if (!rl_name_eq(a->gpu, b->gpu) || strcmp(a->engine, b->engine) || strcmp(a->device_name, b->device_name) ||
+        strcmp(a->model_name, b->model_name) || a->dtype != b->dtype)
+        return 0;
+    for (int i = 0; i < a->n_points; i++)
+        for (int j = 0; j < b->n_points; j++)
+            if (a->points[i].sweep == b->points[j].sweep && a->points[i].x == b->points[j].x) return 0;
+    return 1;
+}
+
+static void join_field(char *dst, size_t n, const char *add)
+{
+    if (!add[0] || strstr(dst, add)) return;
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s%s%s", dst, dst[0] ? "; " : "", add);
+    snprintf(dst, n, "%s", tmp);
+}
+
+static int merge_into(rl_report_run *a, rl_report_run *b, rl_err *err)
+{
+    rl_report_point *pts = realloc(a->points, sizeof *pts * (size_t)(a->n_points + b->n_points + 1));
+    if (!pts) return rl_fail(err, "out of memory");
+    a->points = pts;
+    memcpy(a->points + a->n_points, b->points, sizeof *pts * (size_t)b->n_points);
+    rl_report_kernel *ks = realloc(a->kernels, sizeof *ks * (size_t)(a->n_kernels + b->n_kernels + 1));
+    if (!ks) return rl_fail(err, "out of memory");
+    a->kernels = ks;
+    memcpy(a->kernels + a->n_kernels, b->kernels, sizeof *ks * (size_t)b->n_kernels);
+    if (!has_sweep(a, RL_PHASE_DECODE) && has_sweep(b, RL_PHASE_DECODE)) a->decode = b->decode;
+    if (!has_sweep(a, RL_PHASE_PREFILL) && has_sweep(b, RL_PHASE_PREFILL)) a->prefill = b->prefill;
+    a->n_points += b->n_points;
+    a->n_kernels += b->n_kernels;
+    if (isnan(a->read_gbps)) a->read_gbps = b->read_gbps;
+    if (isnan(a->gemm_tflops)) a->gemm_tflops = b->gemm_tflops;
+    if (!a->have_telemetry && b->have_telemetry) {
+        a->have_telemetry = 1;
+        a->sm_clock_mhz = b->sm_clock_mhz, a->mem_clock_mhz = b->mem_clock_mhz;
+        a->power_w = b->power_w, a->temp_c = b->temp_c;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s + %s", a->path, b->path);
+    snprintf(a->path, sizeof a->path, "%s", path);
+    join_field(a->command, sizeof a->command, b->command);
+    join_field(a->date, sizeof a->date, b->date);
+    join_field(a->commit, sizeof a->commit, b->commit);
+    free(b->points);
+    free(b->kernels);
+    return 0;
+}
+
+static int merge_split_runs(rl_report_data *d, rl_err *err)
+{
+    for (int i = 0; i < d->n_runs; i++)
+        for (int j = i + 1; j < d->n_runs; j++) {
+            if (!mergeable(&d->runs[i], &d->runs[j])) continue;
+            if (merge_into(&d->runs[i], &d->runs[j], err)) return -1;
+            memmove(&d->runs[j], &d->runs[j + 1], sizeof *d->runs * (size_t)(d->n_runs - j - 1));
+            d->n_runs--;
+            j--;
+        }
+    return 0;
+}
+
 int rl_report_derive(rl_report_data *d, rl_err *err)
 {
+    if (merge_split_runs(d, err)) return -1;
     for (int i = 0; i < d->n_runs; i++) {
         rl_report_run *r = &d->runs[i];
         resolve_model(d, r);

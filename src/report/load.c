@@ -253,8 +253,17 @@ static int parse_stat(const cJSON *tel, const char *where, const char *field, rl
     return 0;
 }
 
-static int parse_transition(const cJSON *an, const char *where, const char *field, rl_report_transition *t,
-                            int *present, rl_err *err)
+static int ok_points(const rl_report_run *r, rl_phase ph)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_points; i++) n += r->points[i].sweep == ph && r->points[i].ok;
+    return n;
+}
+
+/* The file's transition is taken as is, a null one included ("no break found"), when the file
+ * measured that sweep; the report fits its own only where the file says nothing. */
+static int parse_transition(const cJSON *an, const char *where, const char *field, const rl_report_run *r,
+                            rl_phase ph, rl_report_transition *t, int *present, rl_err *err)
 {
     const cJSON *o;
     if (get_obj(an, where, field, &o, err)) return -1;
@@ -263,7 +272,7 @@ static int parse_transition(const cJSON *an, const char *where, const char *fiel
     char w[600];
     snprintf(w, sizeof w, "%s.%s", where, field);
     if (get_num(o, w, "measured_transition", &t->measured, err)) return -1;
-    t->measured_from_file = !isnan(t->measured);
+    t->measured_from_file = !isnan(t->measured) || ok_points(r, ph) > 0;
     if (get_num(o, w, "predicted_transition", &t->predicted_measured, err)) return -1;
     return get_str(o, w, "method", t->method, sizeof t->method, err);
 }
@@ -375,8 +384,8 @@ static int parse_results(rl_report_data *d, const cJSON *root, const char *path,
         if (parse_kernel(it, w, r, err)) return -1;
     }
     snprintf(w, sizeof w, "%s: analysis", path);
-    if (parse_transition(an, w, "decode", &r->decode, &r->analysis_decode_present, err) ||
-        parse_transition(an, w, "prefill", &r->prefill, &r->analysis_prefill_present, err))
+    if (parse_transition(an, w, "decode", r, RL_PHASE_DECODE, &r->decode, &r->analysis_decode_present, err) ||
+        parse_transition(an, w, "prefill", r, RL_PHASE_PREFILL, &r->prefill, &r->analysis_prefill_present, err))
         return -1;
     return 0;
 }

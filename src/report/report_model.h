@@ -69,7 +69,7 @@ typedef struct {
 typedef struct {
     double measured;              /* x where the flat floor meets the linear ramp; NAN if unknown */
     int measured_from_file;       /* 1: analysis.* in the results; 0: our fit */
-    char method[256];
+    char method[640];
     double predicted_measured;    /* crossing with measured roofs (file or computed); NAN if no roofs */
     double predicted_datasheet;   /* crossing with datasheet roofs; NAN if not in the table */
     double floor_ms, slope_ms;    /* our fit: ms = floor * max(1, x / measured); slope = floor / measured */

@@ -299,7 +299,7 @@ static const char *fmt_measured(const rl_report_transition *t, char *buf, size_t
 {
     if (!isnan(t->measured) && !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x)
         snprintf(buf, n, "> %.0f (flat)", t->max_x);
-    else if (isnan(t->measured)) snprintf(buf, n, "–");
+    else if (isnan(t->measured)) snprintf(buf, n, t->measured_from_file ? "none found (file)" : "–");
     else snprintf(buf, n, "%.0f%s", t->measured, t->measured_from_file ? " (file)" : "");
     return buf;
 }
