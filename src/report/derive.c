@@ -328,11 +328,11 @@ static int merge_into(rl_report_run *a, rl_report_run *b, rl_err *err)
     rl_report_point *pts = realloc(a->points, sizeof *pts * (size_t)(a->n_points + b->n_points + 1));
     if (!pts) return rl_fail(err, "out of memory");
     a->points = pts;
-    memcpy(a->points + a->n_points, b->points, sizeof *pts * (size_t)b->n_points);
+    if (b->n_points) memcpy(a->points + a->n_points, b->points, sizeof *pts * (size_t)b->n_points);
     rl_report_kernel *ks = realloc(a->kernels, sizeof *ks * (size_t)(a->n_kernels + b->n_kernels + 1));
     if (!ks) return rl_fail(err, "out of memory");
     a->kernels = ks;
-    memcpy(a->kernels + a->n_kernels, b->kernels, sizeof *ks * (size_t)b->n_kernels);
+    if (b->n_kernels) memcpy(a->kernels + a->n_kernels, b->kernels, sizeof *ks * (size_t)b->n_kernels);
     if (!has_sweep(a, RL_PHASE_DECODE) && has_sweep(b, RL_PHASE_DECODE)) a->decode = b->decode;
     if (!has_sweep(a, RL_PHASE_PREFILL) && has_sweep(b, RL_PHASE_PREFILL)) a->prefill = b->prefill;
     a->n_points += b->n_points;
