@@ -208,7 +208,7 @@ static void test_merge(void)
     CHECK(md != NULL, "markdown");
     if (md) {
         /* The per-step decode table: our two GPUs measured, the other two predicted (italic). */
-        const char *step = strstr(md, "## Decode: ms per step");
+        const char *step = strstr(md, "## Decode: ms per step (batch B)");
         const char *seed = strstr(md, "## Decode: seed-style");
         CHECK(step && seed && seed > step, "both decode tables, per-step first");
         if (step && seed) {

@@ -164,16 +164,19 @@ static void sweep_table(rl_sbuf *b, const rl_report_data *d, table_kind k)
 
 void rl_md_sweep_tables(rl_sbuf *b, const rl_report_data *d)
 {
-    rl_sbuf_puts(b, "## Decode: ms per step (batch B, context 160)\n\n"
-                    "One decode step producing one token for each of B sequences (median of the timed steps). "
+    rl_sbuf_puts(b, "## Decode: ms per step (batch B)\n\n"
+                    "One decode step producing one token for each of B sequences whose KV cache holds input + "
+                    "output/2 tokens (160 for the seed's input 128, output 64; each point's own in report.json); "
+                    "the median of the timed steps. "
                     "*Italic* rows are the cost model on datasheet roofs for GPUs nobody measured. "
                     "⚠ marks a time below the GPU's physical floor (see Violations). Ridge AI* = peak ÷ bandwidth "
                     "(datasheet); the predicted crossing is the smallest batch whose whole step is compute-bound "
                     "(none: decode attention keeps the step's intensity below the ridge).\n\n");
     sweep_table(b, d, TBL_STEP);
     rl_sbuf_puts(b, "## Decode: seed-style ms per token (whole run ÷ output tokens)\n\n"
-                    "**A different quantity from the table above**: the whole run (prefill of B × 128 prompt tokens "
-                    "plus 64 decode steps) divided by the 64 output tokens, as the seed's table and vLLM's "
+                    "**A different quantity from the table above**: the whole run (prefill of B prompts plus every "
+                    "decode step; the seed's: 128 prompt tokens, 64 steps) divided by the output tokens, as the "
+                    "seed's table and vLLM's "
                     "benchmark_latency report it. It folds prefill in, so it is always above the per-step time. "
                     "Rows are our runs' `seed_ms_per_token`, imported CSV values (labelled *imported*) and, for "
                     "GPUs without either, the cost model's (prefill + 64 × step) ÷ 64.\n\n");
