@@ -32,6 +32,11 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -E lab
 
+# libFuzzer on the safetensors and config.json parsers, FUZZ_SECONDS each (make test runs 20 s each).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	bash tests/fuzz/run.sh . $(BUILD)-fuzz $(FUZZ_SECONDS)
+
 lab: deps build
 	@mkdir -p $(LAB_OUT)
 	./$(BUILD)/ridgeline lab --out $(LAB_OUT) $(LAB_FLAGS)

@@ -164,6 +164,15 @@ int rl_model_from_config_json(const char *path, rl_model_config *out, rl_err *er
     return rc;
 }
 
+int rl_model_from_config_text(const char *text, size_t len, const char *what, rl_model_config *out, rl_err *err)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) return rl_fail(err, "%s: malformed JSON", what);
+    int rc = parse_config(root, what, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
 int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err)
 {
     struct stat st;

@@ -1,6 +1,7 @@
 /* config.h: Llama-family model geometry, from a built-in preset or a Hugging Face config.json. */
 #ifndef RL_CONFIG_H
 #define RL_CONFIG_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/err.h"
@@ -35,6 +36,10 @@ int rl_model_preset(const char *name, rl_model_config *out, rl_err *err);
 /* Parses a Hugging Face config.json (transformers 4: rope_theta/rope_scaling; 5: rope_parameters).
  * path may be the file or the directory holding it. */
 int rl_model_from_config_json(const char *path, rl_model_config *out, rl_err *err);
+
+/* The same from JSON text already in memory (len bytes, no NUL needed); what names it in messages.
+ * Used by the config fuzz target. */
+int rl_model_from_config_text(const char *text, size_t len, const char *what, rl_model_config *out, rl_err *err);
 
 /* A preset name, a config.json path, or a directory with config.json. Unknown names list presets. */
 int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err);

@@ -244,7 +244,7 @@ static int parse_file(const uint8_t *buf, size_t len, const char *what, int fi, 
             goto done;
         }
     }
-    rc = check_overlap(l->v + first, l->n - first, what, err);
+    if (l->n > first) rc = check_overlap(l->v + first, l->n - first, what, err);
 done:
     cJSON_Delete(root);
     return rc;
@@ -258,6 +258,7 @@ static int cmp_name(const void *a, const void *b)
 /* Sorts by name and rejects a name given twice (cJSON keeps duplicate keys; the spec forbids them). */
 static int sort_and_check_dupes(st_list *l, rl_weights *w, const char *what, rl_err *err)
 {
+    if (l->n < 2) return 0; /* (qsort of NULL, 0 is undefined) */
     qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_name);
     for (int i = 1; i < l->n; i++)
         if (!strcmp(l->v[i].name, l->v[i - 1].name)) {
@@ -477,7 +478,7 @@ int rl_weights_count(const rl_weights *w) { return w->t.n; }
 int rl_weights_get(const rl_weights *w, const char *name, rl_tensor_view *out, rl_err *err)
 {
     const st_entry key = {.name = (char *)name};
-    const st_entry *e = bsearch(&key, w->t.v, (size_t)w->t.n, sizeof key, cmp_name);
+    const st_entry *e = w->t.n ? bsearch(&key, w->t.v, (size_t)w->t.n, sizeof key, cmp_name) : NULL;
     if (!e) return rl_fail(err, "%s: missing tensor '%s'", w->source, name);
     const st_file *f = &w->files[e->file];
     out->name = e->name;
