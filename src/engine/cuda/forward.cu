@@ -1,0 +1,336 @@
+// forward.cu: the CUDA engine. bf16 weights and KV cache, fp32 residual stream and accumulation.
+// Read top to bottom: create (plan memory, allocate, weights), the layer stack, the head, then
+// prefill (chunks of prompts, cuBLASLt + flash attention) and decode (one CUDA graph per batch
+// size, replayed every step; the position lives in device memory so one graph serves all steps).
+#include <nvtx3/nvToolsExt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+// Launches one kernel of ours; in profile mode times it with events and logs it.
+#define LAUNCH(name, mask, layer, call)                                                                          \
+    do {                                                                                                         \
+        if (cuda_prof_begin(s, err)) return -1;                                                                  \
+        cudaError_t e_ = (call);                                                                                 \
+        if (e_ != cudaSuccess)                                                                                   \
+            return rl_fail(err, "cuda engine: kernel %s (layer %d) failed to launch: %s", name, (int)(layer),    \
+                           cudaGetErrorString(e_));                                                              \
+        if (cuda_prof_end(s, name, mask, layer, err)) return -1;                                                 \
+    } while (0)
+#define OP(x) RL_OPMASK(RL_OP_##x)
+
+static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof; }
+
+// ---- the layer stack ------------------------------------------------------------------------
+// T tokens = nseq sequences (cache slots slot0..) of n tokens. Decode: n = 1, the position is
+// read on the device from s->step[0]; prefill: positions p0..p0+n-1.
+static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, int slot0, int decode, rl_err *err)
+{
+    const rl_model_config *m = &s->m;
+    const int H = (int)m->hidden, NH = (int)m->heads, KVH = (int)m->kv_heads, D = (int)m->head_dim;
+    const int I = (int)m->intermediate, C = (int)s->o.max_context;
+    const float eps = (float)m->norm_eps;
+    const int P = pdl_on(s);
+    const cuda_layer *w = &s->layers[l];
+    bf16 *kc = s->kcache + l * s->kv_layer_elems, *vc = s->vcache + l * s->kv_layer_elems;
+
+    // attention block: x += o_proj(attention(rope(qkv(rmsnorm(x)))))
+    LAUNCH("rmsnorm", OP(ATTN_NORM), l, rl_rmsnorm(s->st, P, s->x, w->attn_norm, s->xn, T, H, eps, 0, 1));
+    if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16, err)) return -1;
+    LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
+           rl_rope_kv(s->st, P, s->qkv, T, n, decode ? s->step : NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
+    if (decode) {
+        const int splits = rl_attn_decode_splits(T, KVH, C, s->sm_count);
+        LAUNCH("attn_decode_splitkv", OP(ATTENTION), l,
+               rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->attn, s->partial, T, NH, KVH, D, C,
+                              splits));
+    } else {
+        LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
+               rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
+    }
+    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, H, NH * D, s->x, GEMV_ADD_F32, err)) return -1;
+
+    // MLP block: x += down(silu(gate(rmsnorm(x))) * up(rmsnorm(x)))
+    LAUNCH("rmsnorm", OP(FFN_NORM), l, rl_rmsnorm(s->st, P, s->x, w->ffn_norm, s->xn, T, H, eps, 0, 1));
+    if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, I, H, s->h, GEMV_SILU_BF16, err)) return -1;
+    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, H, I, s->x, GEMV_ADD_F32, err)) return -1;
+    return 0;
+}
+
+static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slot0, int decode, const int *tokens,
+                          rl_err *err)
+{
+    LAUNCH("embed_gather", OP(EMBED), -1, rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden));
+    for (int l = 0; l < (int)s->m.layers; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "layer %d", l);
+        nvtxRangePushA(name);
+        const int rc = forward_layer(s, l, T, nseq, n, p0, slot0, decode, err);
+        nvtxRangePop();
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+// Final norm of `rows` rows of x (row i is in_first + i * in_step) and the vocabulary
+// projection into s->logits [rows, vocab] fp32.
+static int forward_head(cuda_state *s, int rows, int in_first, int in_step, rl_err *err)
+{
+    const int H = (int)s->m.hidden;
+    LAUNCH("rmsnorm", OP(FINAL_NORM), -1,
+           rl_rmsnorm(s->st, pdl_on(s), s->x, s->final_norm, s->xn, rows, H, (float)s->m.norm_eps, in_first, in_step));
+    return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, (int)s->m.vocab, H, s->logits, GEMV_STORE_F32,
+                       err);
+}
+
+// ---- decode ---------------------------------------------------------------------------------
+static int decode_step_launch(cuda_state *s, int B, rl_err *err)
+{
+    if (forward_layers(s, B, B, 1, 0, 0, 1, s->step + 1, err)) return -1;
+    if (forward_head(s, B, 0, 1, err)) return -1;
+    LAUNCH("argmax", OP(SAMPLE), -1, rl_argmax(s->st, pdl_on(s), s->logits, s->next, B, (int)s->m.vocab));
+    return 0;
+}
+
+static int capture_decode(cuda_state *s, int B, rl_err *err)
+{
+    if (s->n_graphs == CUDA_MAX_GRAPHS) { // drop the oldest batch size
+        cudaGraphExecDestroy(s->graphs[0].exec);
+        memmove(s->graphs, s->graphs + 1, sizeof s->graphs[0] * (CUDA_MAX_GRAPHS - 1));
+        s->n_graphs--;
+    }
+    cudaGraph_t g = NULL;
+    CU_CHECK(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal), "decode: graph capture");
+    s->capturing = 1;
+    const int rc = decode_step_launch(s, B, err);
+    s->capturing = 0;
+    const cudaError_t e = cudaStreamEndCapture(s->st, &g);
+    if (rc) {
+        if (g) cudaGraphDestroy(g);
+        return -1;
+    }
+    CU_CHECK(e, "decode: graph capture");
+    cudaGraphExec_t exec = NULL;
+    const cudaError_t ie = cudaGraphInstantiate(&exec, g, 0);
+    cudaGraphDestroy(g);
+    CU_CHECK(ie, "decode: graph instantiation");
+    s->graphs[s->n_graphs].batch = B;
+    s->graphs[s->n_graphs].exec = exec;
+    s->n_graphs++;
+    return 0;
+}
+
+static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logits, int32_t *next, rl_err *err)
+{
+    const int64_t V = s->m.vocab;
+    // The pinned staging buffer is reused: wait until the previous step's upload has left it.
+    CU_CHECK(cudaEventSynchronize(s->step_copied), "decode: waiting for the previous upload");
+    s->host_step[0] = (int)s->pos;
+    memcpy(s->host_step + 1, tokens, sizeof(int) * (size_t)B);
+    CU_CHECK(cudaMemcpyAsync(s->step, s->host_step, sizeof(int) * (size_t)(B + 1), cudaMemcpyHostToDevice, s->st),
+             "decode: uploading position and tokens");
+    CU_CHECK(cudaEventRecord(s->step_copied, s->st), "decode: cudaEventRecord");
+
+    cuda_graph *g = NULL;
+    for (int i = 0; i < s->n_graphs; i++)
+        if (s->graphs[i].batch == B) g = &s->graphs[i];
+    if (g && !s->prof) {
+        CU_CHECK(cudaGraphLaunch(g->exec, s->st), "decode: cudaGraphLaunch");
+    } else {
+        // First step at this batch size (or profiling): run eagerly, which also picks GEMV or
+        // cuBLASLt per projection; then capture the step for the following ones.
+        if (decode_step_launch(s, B, err)) return -1;
+        if (!s->prof && capture_decode(s, B, err)) return -1;
+    }
+    if (logits)
+        CU_CHECK(cudaMemcpyAsync(logits, s->logits, sizeof(float) * (size_t)(B * V), cudaMemcpyDeviceToHost, s->st),
+                 "decode: downloading logits");
+    if (next)
+        CU_CHECK(cudaMemcpyAsync(next, s->next, sizeof(int) * (size_t)B, cudaMemcpyDeviceToHost, s->st),
+                 "decode: downloading next tokens");
+    if (logits || next) CU_CHECK(cudaStreamSynchronize(s->st), "decode: step");
+    s->pos++;
+    return 0;
+}
+
+static int cuda_decode(void *state, int64_t batch, const int32_t *tokens, float *logits, int32_t *next, rl_err *err)
+{
+    cuda_state *s = (cuda_state *)state;
+    nvtxRangePushA("decode_step");
+    const int rc = decode_impl(s, (int)batch, tokens, logits, next, err);
+    nvtxRangePop();
+    return rc;
+}
+
+// ---- prefill --------------------------------------------------------------------------------
+// Copies rows [r0, r0 + R) of the chunk's logits (row i = sequence i / n, position p0 + i % n)
+// to the host layout [batch][len][vocab].
+static int copy_logit_rows(cuda_state *s, float *logits, int r0, int R, int n, int s0, int p0, int64_t L,
+                           rl_err *err)
+{
+    const int64_t V = s->m.vocab;
+    for (int i = r0; i < r0 + R;) {
+        const int seq = i / n, p = i % n;
+        const int end = (seq + 1) * n < r0 + R ? (seq + 1) * n : r0 + R;
+        CU_CHECK(cudaMemcpyAsync(logits + ((s0 + seq) * L + p0 + p) * V, s->logits + (int64_t)(i - r0) * V,
+                                 sizeof(float) * (size_t)((end - i) * V), cudaMemcpyDeviceToHost, s->st),
+                 "prefill: downloading logits");
+        i = end;
+    }
+    return 0;
+}
+
+static int prefill_impl(cuda_state *s, int64_t B, int64_t L, const int32_t *tokens, float *logits, int all_positions,
+                        rl_err *err)
+{
+    const int64_t V = s->m.vocab, chunk = s->plan.chunk_tokens;
+    // Whole prompts per pass when they fit (g of them), else slices of one prompt.
+    const int64_t g = L <= chunk ? chunk / L : 1, n_max = L <= chunk ? L : chunk;
+    for (int64_t s0 = 0; s0 < B; s0 += g) {
+        const int gs = (int)(B - s0 < g ? B - s0 : g);
+        for (int64_t p0 = 0; p0 < L; p0 += n_max) {
+            const int n = (int)(L - p0 < n_max ? L - p0 : n_max), T = gs * n;
+            CU_CHECK(cudaMemcpy2DAsync(s->tokens, sizeof(int) * n, tokens + s0 * L + p0, sizeof(int) * L,
+                                       sizeof(int) * n, gs, cudaMemcpyHostToDevice, s->st),
+                     "prefill: uploading tokens");
+            if (forward_layers(s, T, gs, n, (int)p0, (int)s0, 0, s->tokens, err)) return -1;
+            if (all_positions && logits) {
+                for (int r0 = 0; r0 < T; r0 += (int)s->plan.logits_rows) {
+                    const int R = (int)(T - r0 < s->plan.logits_rows ? T - r0 : s->plan.logits_rows);
+                    if (forward_head(s, R, r0, 1, err)) return -1;
+                    if (copy_logit_rows(s, logits, r0, R, n, (int)s0, (int)p0, L, err)) return -1;
+                }
+            } else if (p0 + n == L) {
+                // Logits of the last position only (also when the caller does not want them, so
+                // timed prefills do the work the cost model counts).
+                if (forward_head(s, gs, n - 1, n, err)) return -1;
+                if (logits)
+                    CU_CHECK(cudaMemcpyAsync(logits + s0 * V, s->logits, sizeof(float) * (size_t)(gs * V),
+                                             cudaMemcpyDeviceToHost, s->st),
+                             "prefill: downloading logits");
+            }
+        }
+    }
+    CU_CHECK(cudaStreamSynchronize(s->st), "prefill");
+    s->pos = L;
+    return 0;
+}
+
+static int cuda_prefill(void *state, int64_t batch, int64_t len, const int32_t *tokens, float *logits,
+                        int all_positions, rl_err *err)
+{
+    cuda_state *s = (cuda_state *)state;
+    nvtxRangePushA("prefill");
+    const int rc = prefill_impl(s, batch, len, tokens, logits, all_positions, err);
+    nvtxRangePop();
+    return rc;
+}
+
+// ---- lifetime -------------------------------------------------------------------------------
+static void cuda_destroy(void *state)
+{
+    cuda_state *s = (cuda_state *)state;
+    if (!s) return;
+    if (s->st) cudaStreamSynchronize(s->st);
+    for (int i = 0; i < s->n_graphs; i++) cudaGraphExecDestroy(s->graphs[i].exec);
+    rl_lt_destroy(s->lt);
+    if (s->step_copied) cudaEventDestroy(s->step_copied);
+    if (s->ev0) cudaEventDestroy(s->ev0);
+    if (s->ev1) cudaEventDestroy(s->ev1);
+    if (s->host_step) cudaFreeHost(s->host_step);
+    cudaFree(s->weights_mem);
+    cudaFree(s->kv_mem);
+    cudaFree(s->ws_mem);
+    if (s->st) cudaStreamDestroy(s->st);
+    free(s->layers);
+    free(s);
+}
+
+static int check_geometry(const rl_model_config *m, rl_err *err)
+{
+    if (m->head_dim != 32 && m->head_dim != 64 && m->head_dim != 128)
+        return rl_fail(err, "cuda engine: head_dim %lld is not supported (32, 64 or 128)", (long long)m->head_dim);
+    if (m->heads % m->kv_heads || m->heads / m->kv_heads > 8)
+        return rl_fail(err, "cuda engine: heads %lld / kv_heads %lld must be a whole GQA group of at most 8",
+                       (long long)m->heads, (long long)m->kv_heads);
+    if (m->hidden % 8 || m->intermediate % 8)
+        return rl_fail(err, "cuda engine: hidden_size and intermediate_size must be multiples of 8 (16-byte rows)");
+    return 0;
+}
+
+static int env_flag(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) != 0 : dflt;
+}
+
+static int create_impl(cuda_state *s, rl_err *err)
+{
+    cudaDeviceProp prop;
+    CU_CHECK(cudaSetDevice(0), "cuda engine: selecting GPU 0");
+    CU_CHECK(cudaGetDeviceProperties(&prop, 0), "cuda engine: reading device properties");
+    snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
+    s->sm_count = prop.multiProcessorCount;
+    s->pdl = env_flag("RL_CUDA_PDL", 1);
+    s->tune = env_flag("RL_CUDA_TUNE", 1);
+    CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");
+    CU_CHECK(cudaEventCreateWithFlags(&s->step_copied, cudaEventDisableTiming), "cuda engine: creating events");
+    CU_CHECK(cudaEventCreate(&s->ev0), "cuda engine: creating events");
+    CU_CHECK(cudaEventCreate(&s->ev1), "cuda engine: creating events");
+    if (cuda_plan_memory(&s->m, &s->o, s->sm_count, &s->plan, err)) return -1;
+    if (cuda_allocate(s, err)) return -1;
+    CU_CHECK(cudaMallocHost((void **)&s->host_step, sizeof(int) * (size_t)(1 + s->o.max_batch)),
+             "cuda engine: pinned staging");
+    if (rl_lt_create(&s->lt, (size_t)s->plan.lt_workspace_bytes, s->lt_ws, err)) return -1;
+    if (cuda_rope_table(s, err)) return -1;
+    if (s->o.weights_dir ? cuda_load_weights(s, s->o.weights_dir, err) : cuda_random_weights(s, err)) return -1;
+    CU_CHECK(cudaStreamSynchronize(s->st), "cuda engine: initialising weights");
+    return 0;
+}
+
+static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void **state, rl_err *err)
+{
+    *state = NULL;
+    if (check_geometry(m, err)) return -1;
+    cuda_state *s = (cuda_state *)calloc(1, sizeof *s);
+    if (!s) return rl_fail(err, "cuda engine: out of host memory");
+    s->m = *m;
+    s->o = *o;
+    if (s->o.max_prefill <= 0) s->o.max_prefill = s->o.max_context;
+    if (create_impl(s, err)) {
+        cuda_destroy(s);
+        return -1;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "cuda engine: %s, weights %.2f GB, KV cache %.2f GB (%lld x %lld), workspace %.2f GB\n",
+                s->device_name, s->plan.weights_bytes / 1e9, s->plan.kv_bytes / 1e9, (long long)o->max_batch,
+                (long long)o->max_context, s->plan.workspace_bytes / 1e9);
+    *state = s;
+    return 0;
+}
+
+static int cuda_sync(void *state, rl_err *err)
+{
+    cuda_state *s = (cuda_state *)state;
+    CU_CHECK(cudaStreamSynchronize(s->st), "cuda engine: sync");
+    return 0;
+}
+
+static void cuda_set_profile(void *state, rl_kernel_log *log) { ((cuda_state *)state)->prof = log; }
+
+static void cuda_memory(void *state, int64_t *weights_bytes, int64_t *kv_bytes, int64_t *workspace_bytes)
+{
+    const cuda_state *s = (const cuda_state *)state;
+    if (weights_bytes) *weights_bytes = s->plan.weights_bytes;
+    if (kv_bytes) *kv_bytes = s->plan.kv_bytes;
+    if (workspace_bytes) *workspace_bytes = s->plan.workspace_bytes;
+}
+
+static const char *cuda_device_name(void *state) { return ((cuda_state *)state)->device_name; }
+
+extern "C" const rl_backend_ops rl_cuda_backend = {
+    "cuda",       cuda_create,      cuda_destroy, cuda_prefill,     cuda_decode,
+    cuda_sync,    cuda_set_profile, cuda_memory,  cuda_device_name,
+};

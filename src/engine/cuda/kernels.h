@@ -1,0 +1,53 @@
+// kernels.h: launchers of the engine's own kernels (one family per file in kernels/).
+// Every launcher returns the launch status; the caller names the kernel in the error.
+// Activations are row-major [tokens, features]; weights row-major [out_features, in_features].
+#pragma once
+#include "common.cuh"
+
+// ---- gemv.cu: decode projections for small batch on tensor cores (weights streamed once) ----
+enum { GEMV_STORE_BF16, GEMV_STORE_F32, GEMV_ADD_F32, GEMV_SILU_BF16 };
+#define RL_GEMV_MAX_BATCH 64
+int rl_gemv_supported(int N, int K, int B);
+// Y[b, n] (=, +=) sum_k W[n, k] X[b, k] for b < B, n < N. ldy: Y's row stride in elements.
+// GEMV_SILU_BF16: W holds 2 blocks of rows (gate rows 0..N-1, up rows up_off..up_off+N-1) and
+// Y[b, n] = silu(gate) * up, so the gate/up output never goes to memory.
+cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
+                    int ldy, int up_off);
+
+// ---- rmsnorm.cu ----
+// y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
+cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, bf16 *y, int rows, int H, float eps,
+                       int in_first, int in_step);
+
+// ---- embed.cu ----
+cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H);
+
+// ---- rope_kv.cu ----
+// Token t (t < T) belongs to sequence t / n_per_seq (cache slot slot0 + that) at position
+// (pos_dev ? *pos_dev : pos_base) + t % n_per_seq. Rotates its Q in place in qkv and writes its
+// rotated K and its V into the layer's cache [slot][kv_head][max_ctx][D]. rope_cs: [max_ctx][D/2] (cos, sin).
+cudaError_t rl_rope_kv(cudaStream_t st, int pdl, bf16 *qkv, int T, int n_per_seq, const int *pos_dev, int pos_base,
+                       int slot0, const float2 *rope_cs, bf16 *kc, bf16 *vc, int H, int KVH, int D, int max_ctx);
+
+// ---- attn_decode.cu: split-KV flash-decoding, the GQA group shares each K/V load ----
+int rl_attn_decode_splits(int B, int KVH, int max_ctx, int sm_count);
+size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits);
+// Sequence b attends to cache positions 0..*pos_dev of slot b. out: [B, H*D].
+cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
+                           const int *pos_dev, bf16 *out, float *partial, int B, int H, int KVH, int D, int max_ctx,
+                           int splits);
+
+// ---- attn_prefill.cu: causal flash attention on tensor cores (mma.sync bf16) ----
+// nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).
+cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx);
+
+// ---- silu_mul.cu ----  h[t, i] = silu(gu[t, i]) * gu[t, I + i]
+cudaError_t rl_silu_mul(cudaStream_t st, int pdl, const bf16 *gu, bf16 *h, int T, int I);
+
+// ---- argmax.cu ----  out[b] = argmax_v logits[b, v] (lowest index on ties)
+cudaError_t rl_argmax(cudaStream_t st, int pdl, const float *logits, int *out, int B, int V);
+
+// ---- init.cu: deterministic random weights generated on the device ----
+// p[i] = center + half_width * u, u uniform in [-1, 1) from a hash of (seed, i).
+cudaError_t rl_init_uniform(cudaStream_t st, bf16 *p, size_t n, uint64_t seed, float center, float half_width);

@@ -1,0 +1,141 @@
+// gemv.cu: decode projections Y = X W^T for batch B <= 64 on tensor cores (mma.sync m16n8k16).
+// FLOPs 2*B*N*K; bytes N*K*2 (weights, streamed exactly once for the whole batch) + B*K*2 + B*N*(2|4|8).
+//
+// A warp owns 16 weight rows and a slice of K; the batch is the mma's N side (8 sequences per
+// tile, NT tiles). Each lane loads 16 contiguous bytes of its rows, which breaks the mma's k
+// order, so the activations are loaded with the same permutation: the dot product does not care.
+// Eight warps split K, reduce through shared memory, and the epilogue stores, accumulates into
+// the fp32 residual stream, or applies SiLU(gate) * up for the fused gate/up projection.
+#include "../kernels.h"
+
+#define GEMV_WARPS 8
+#define GEMV_U 4 // 32-element chunks per lane in flight (x2 rows, double buffered)
+
+template <int NT, int MODE>
+__global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X,
+                                                               void *__restrict__ Y, int N, int K, int B, int ldy,
+                                                               int up_off)
+{
+    pdl_trigger();
+    constexpr int RT = MODE == GEMV_SILU_BF16 ? 2 : 1; // row tiles per block (gate and up)
+    constexpr int S = GEMV_WARPS / RT;                  // K splits per row tile
+    constexpr int COLS = 8 * NT;
+    __shared__ float red[GEMV_WARPS][16][COLS + 1];
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int which = warp / S, split = warp % S;
+    const int q = lane & 3, r = lane >> 2;
+    const int tile = blockIdx.x;
+    int ra = min(tile * 16 + r, N - 1), rb = min(tile * 16 + r + 8, N - 1);
+    if (RT == 2 && which == 1) ra += up_off, rb += up_off;
+    const int chunks = K >> 5;
+    const int c0 = split * chunks / S, c1 = (split + 1) * chunks / S;
+    const bf16 *wa = W + (size_t)ra * K + q * 8;
+    const bf16 *wb = W + (size_t)rb * K + q * 8;
+
+    // Weights never change: start streaming them before waiting for the previous kernel.
+    uint4 A[GEMV_U], Bw[GEMV_U];
+#pragma unroll
+    for (int j = 0; j < GEMV_U; j++) {
+        if (c0 + j < c1) {
+            A[j] = ld_stream16(wa + (size_t)(c0 + j) * 32);
+            Bw[j] = ld_stream16(wb + (size_t)(c0 + j) * 32);
+        }
+    }
+    pdl_wait();
+
+    float acc[NT][4];
+#pragma unroll
+    for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+
+    for (int c = c0; c < c1; c += GEMV_U) {
+        uint4 nA[GEMV_U], nB[GEMV_U];
+#pragma unroll
+        for (int j = 0; j < GEMV_U; j++) {
+            if (c + GEMV_U + j < c1) {
+                nA[j] = ld_stream16(wa + (size_t)(c + GEMV_U + j) * 32);
+                nB[j] = ld_stream16(wb + (size_t)(c + GEMV_U + j) * 32);
+            } else {
+                nA[j] = nB[j] = make_uint4(0, 0, 0, 0);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < GEMV_U; j++) {
+            if (c + j < c1) {
+                const int k = (c + j) * 32 + q * 8;
+#pragma unroll
+                for (int t = 0; t < NT; t++) {
+                    const int n = t * 8 + r;
+                    uint4 xv = make_uint4(0, 0, 0, 0);
+                    if (n < B) xv = __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + k));
+                    mma_bf16_16816(acc[t], A[j].x, Bw[j].x, A[j].y, Bw[j].y, xv.x, xv.y);
+                    mma_bf16_16816(acc[t], A[j].z, Bw[j].z, A[j].w, Bw[j].w, xv.z, xv.w);
+                }
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < GEMV_U; j++) A[j] = nA[j], Bw[j] = nB[j];
+    }
+
+    // C fragment: rows r and r+8, columns (sequences) 2q and 2q+1 of each 8-wide tile.
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        red[warp][r][t * 8 + 2 * q] = acc[t][0];
+        red[warp][r][t * 8 + 2 * q + 1] = acc[t][1];
+        red[warp][r + 8][t * 8 + 2 * q] = acc[t][2];
+        red[warp][r + 8][t * 8 + 2 * q + 1] = acc[t][3];
+    }
+    __syncthreads();
+
+    for (int idx = threadIdx.x; idx < 16 * COLS; idx += GEMV_WARPS * 32) {
+        const int row = idx & 15, col = idx >> 4;
+        const int n = tile * 16 + row;
+        if (col >= B || n >= N) continue;
+        float v = 0.f;
+#pragma unroll
+        for (int s = 0; s < S; s++) v += red[s][row][col];
+        const size_t o = (size_t)col * ldy + n;
+        if (MODE == GEMV_SILU_BF16) {
+            float u = 0.f;
+#pragma unroll
+            for (int s = 0; s < S; s++) u += red[S + s][row][col];
+            reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
+        } else if (MODE == GEMV_STORE_BF16) {
+            reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v);
+        } else if (MODE == GEMV_STORE_F32) {
+            reinterpret_cast<float *>(Y)[o] = v;
+        } else {
+            reinterpret_cast<float *>(Y)[o] += v;
+        }
+    }
+}
+
+int rl_gemv_supported(int N, int K, int B) { return N > 0 && K > 0 && K % 32 == 0 && B >= 1 && B <= RL_GEMV_MAX_BATCH; }
+
+template <int NT>
+static cudaError_t launch_nt(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
+                             int B, int ldy, int up_off)
+{
+    dim3 grid((N + 15) / 16), block(GEMV_WARPS * 32);
+    switch (mode) {
+    case GEMV_STORE_BF16:
+        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+    case GEMV_STORE_F32:
+        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_F32>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+    case GEMV_ADD_F32:
+        return rl_launch(gemv_tc_kernel<NT, GEMV_ADD_F32>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+    case GEMV_SILU_BF16:
+        return rl_launch(gemv_tc_kernel<NT, GEMV_SILU_BF16>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+    }
+    return cudaErrorInvalidValue;
+}
+
+cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
+                    int ldy, int up_off)
+{
+    if (!rl_gemv_supported(N, K, B)) return cudaErrorInvalidValue;
+    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
+    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
+    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
+    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
+}

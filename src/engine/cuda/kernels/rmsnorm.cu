@@ -1,0 +1,44 @@
+// rmsnorm.cu: y = bf16(x * rsqrt(mean(x^2) + eps) * w) per row, fp32 statistics.
+// FLOPs ~4*rows*H; bytes rows*H*(4 read + 2 write) + H*2 (weight).
+#include "../kernels.h"
+
+#define NORM_THREADS 256
+
+__global__ void __launch_bounds__(NORM_THREADS) rmsnorm_kernel(const float *__restrict__ x, const bf16 *__restrict__ w,
+                                                               bf16 *__restrict__ y, int H, float eps, int in_first,
+                                                               int in_step)
+{
+    pdl_trigger();
+    pdl_wait();
+    __shared__ float part[NORM_THREADS / 32];
+    const float *xr = x + (size_t)(in_first + (size_t)blockIdx.x * in_step) * H;
+    bf16 *yr = y + (size_t)blockIdx.x * H;
+    float ss = 0.f;
+    for (int i = threadIdx.x * 4; i < H; i += NORM_THREADS * 4) {
+        const float4 v = *reinterpret_cast<const float4 *>(xr + i);
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    ss = warp_sum(ss);
+    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = ss;
+    __syncthreads();
+    float tot = 0.f;
+#pragma unroll
+    for (int i = 0; i < NORM_THREADS / 32; i++) tot += part[i];
+    const float rs = rsqrtf(tot / (float)H + eps);
+    for (int i = threadIdx.x * 4; i < H; i += NORM_THREADS * 4) {
+        const float4 v = *reinterpret_cast<const float4 *>(xr + i);
+        const uint2 wv = *reinterpret_cast<const uint2 *>(w + i);
+        const float2 w0 = bf2_to_f2(wv.x), w1 = bf2_to_f2(wv.y);
+        uint2 o;
+        o.x = f2_to_bf2(v.x * rs * w0.x, v.y * rs * w0.y);
+        o.y = f2_to_bf2(v.z * rs * w1.x, v.w * rs * w1.y);
+        *reinterpret_cast<uint2 *>(yr + i) = o;
+    }
+}
+
+cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, bf16 *y, int rows, int H, float eps,
+                       int in_first, int in_step)
+{
+    if (H % 4 || rows <= 0) return cudaErrorInvalidValue;
+    return rl_launch(rmsnorm_kernel, dim3(rows), dim3(NORM_THREADS), 0, st, pdl, x, w, y, H, eps, in_first, in_step);
+}

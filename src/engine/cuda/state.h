@@ -1,0 +1,97 @@
+// state.h: the CUDA engine's state, shared by its files (memory plan, weights, projections,
+// forward pass). Internal to src/engine/cuda.
+#pragma once
+extern "C" {
+#include "../engine.h"
+}
+#include "blas.h"
+#include "common.cuh"
+#include "kernels.h"
+
+typedef struct {
+    bf16 *attn_norm, *qkv, *o, *ffn_norm, *gate_up, *down;
+} cuda_layer;
+
+// Sizes of everything the engine allocates, decided before any allocation.
+typedef struct {
+    int64_t weights_bytes, kv_bytes, workspace_bytes;
+    int64_t chunk_tokens;  // activation rows the workspace holds (prefill chunk, decode batch)
+    int64_t logits_rows;   // rows of the fp32 logits buffer
+    int64_t partial_floats;
+    int64_t scratch_bytes; // tuning scratch beyond the gate/up buffer (0 when that is big enough)
+    int64_t lt_workspace_bytes;
+} cuda_plan;
+
+// How one projection shape runs: our GEMV or cuBLASLt, picked by timing both once.
+typedef struct {
+    int T, N, K, mode;
+    int use_gemv;
+    double gemv_ms, lt_ms;
+} cuda_choice;
+
+#define CUDA_MAX_CHOICES 256
+#define CUDA_MAX_GRAPHS 16
+
+typedef struct {
+    int batch;
+    cudaGraphExec_t exec;
+} cuda_graph;
+
+typedef struct {
+    rl_model_config m;
+    rl_engine_opts o;
+    cuda_plan plan;
+    char device_name[256];
+    int sm_count;
+    cudaStream_t st;
+    int pdl;     // programmatic dependent launch between our kernels (RL_CUDA_PDL=0 turns it off)
+    int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
+    int qkv_dim; // (heads + 2 * kv_heads) * head_dim
+
+    void *weights_mem, *kv_mem, *ws_mem;
+    bf16 *embed, *final_norm, *lm_head;
+    cuda_layer *layers;
+    bf16 *kcache, *vcache; // [layers][max_batch][kv_heads][max_context][head_dim]
+    int64_t kv_layer_elems;
+
+    float *x;        // [chunk, hidden] fp32 residual stream
+    bf16 *xn;        // [chunk, hidden] normed input of a projection
+    bf16 *qkv;       // [chunk, qkv_dim]
+    bf16 *attn;      // [chunk, heads * head_dim]
+    bf16 *gu;        // [chunk, 2 * intermediate] (cuBLASLt path)
+    bf16 *h;         // [chunk, intermediate]
+    float *logits;   // [logits_rows, vocab]
+    int *next;       // [max_batch]
+    int *tokens;     // [chunk]
+    int *step;       // [1 + max_batch]: decode position, then tokens
+    float *partial;  // split-KV partials
+    float2 *rope;    // [max_context][head_dim / 2] (cos, sin)
+    void *scratch;   // tuning output for accumulating projections
+    void *lt_ws;
+
+    int *host_step;  // pinned staging of step (position + tokens)
+    cudaEvent_t step_copied, ev0, ev1;
+    rl_lt *lt;
+    cuda_choice choices[CUDA_MAX_CHOICES];
+    int n_choices;
+    cuda_graph graphs[CUDA_MAX_GRAPHS];
+    int n_graphs;
+    int capturing;
+    rl_kernel_log *prof;
+    int64_t pos;
+} cuda_state;
+
+// memory.cu
+int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_count, cuda_plan *p, rl_err *err);
+int cuda_allocate(cuda_state *s, rl_err *err);
+int cuda_random_weights(cuda_state *s, rl_err *err);
+int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err);
+int cuda_rope_table(cuda_state *s, rl_err *err);
+
+// linear.cu: Y = X W^T in one of the GEMV modes, by GEMV or cuBLASLt (+ silu_mul).
+int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, const bf16 *W, int N, int K, void *Y,
+                int mode, rl_err *err);
+
+// Per-kernel timing (profile mode): events around one launch, record pushed to s->prof.
+int cuda_prof_begin(cuda_state *s, rl_err *err);
+int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer, rl_err *err);
