@@ -12,10 +12,10 @@ int rl_probe_run(rl_backend backend, const rl_probe_opts *o, rl_device_info *dev
     if (backend == RL_BACKEND_CPU) return rl_probe_cpu(o, dev, out, err);
 #ifdef RL_HAVE_CUDA
     if (!rl_cuda_available())
-        return rl_fail(err, "probe: no CUDA GPU is visible (cudaGetDeviceCount found none); use --backend cpu");
+        return rl_fail(err, "no CUDA GPU is visible (cudaGetDeviceCount found none); use --backend cpu");
     return rl_probe_cuda(o, dev, out, err);
 #else
-    return rl_fail(err, "probe: this build has no CUDA backend (nvcc was not found at configure time); install the "
+    return rl_fail(err, "this build has no CUDA backend (nvcc was not found at configure time); install the "
                         "CUDA toolkit and rebuild, or use --backend cpu");
 #endif
 }
