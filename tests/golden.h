@@ -24,7 +24,7 @@ typedef struct {
 /* The checkpoints under tests/data/golden; each has golden logits (the copies share their source's). */
 static const char *const golden_models[] = {"untied", "tied", "untied_sharded_f32", "tied_f16", NULL};
 
-static int golden_int_array(const cJSON *arr, int32_t *out, int max)
+static inline int golden_int_array(const cJSON *arr, int32_t *out, int max)
 {
     int n = 0;
     for (const cJSON *it = arr ? arr->child : NULL; it && n < max; it = it->next) out[n++] = (int32_t)it->valuedouble;
@@ -32,7 +32,7 @@ static int golden_int_array(const cJSON *arr, int32_t *out, int max)
 }
 
 /* Loads data_dir/golden/<name>. Returns 0, or -1 with a message in err. */
-static int golden_load(const char *data_dir, const char *name, golden *g, rl_err *err)
+static inline int golden_load(const char *data_dir, const char *name, golden *g, rl_err *err)
 {
     memset(g, 0, sizeof *g);
     snprintf(g->dir, sizeof g->dir, "%s/golden/%s", data_dir, name);
@@ -65,13 +65,13 @@ static int golden_load(const char *data_dir, const char *name, golden *g, rl_err
     return 0;
 }
 
-static void golden_free(golden *g)
+static inline void golden_free(golden *g)
 {
     free(g->logits);
     g->logits = NULL;
 }
 
-static int64_t golden_argmax(const float *v, int64_t n)
+static inline int64_t golden_argmax(const float *v, int64_t n)
 {
     int64_t best = 0;
     for (int64_t i = 1; i < n; i++)
@@ -81,7 +81,7 @@ static int64_t golden_argmax(const float *v, int64_t n)
 
 /* Largest |got - want| over rows x vocab, relative to the largest |want|; *argmax_mismatch gets
  * the first row whose argmax differs (-1 if none). */
-static double golden_rel_err(const float *got, const float *want, int64_t rows, int64_t vocab, int64_t *argmax_mismatch)
+static inline double golden_rel_err(const float *got, const float *want, int64_t rows, int64_t vocab, int64_t *argmax_mismatch)
 {
     double max_abs = 0, max_diff = 0;
     int nan = 0;

@@ -62,7 +62,7 @@ typedef struct {
     float *qkv;     /* [R, qkv_dim] q | k | v of each row */
     float *att;     /* [R, q_dim] attention output */
     float *gu;      /* [R, 2 I] gate | up; silu(gate) * up is written over gate */
-    float *scores;  /* [threads, max_context] attention probabilities, one buffer per thread */
+    float *scores;  /* [threads, heads / kv_heads, max_context] attention probabilities per thread */
     float *logits;  /* [max_batch, V] when the caller passes none */
     int32_t *row_token, *row_slot, *row_pos; /* [R] the rows of the current chunk */
     /* KV cache [layers][max_batch][max_context][kv_dim] */
@@ -172,50 +172,49 @@ typedef struct {
     int64_t layer;
 } attn_args;
 
-/* Causal GQA attention for (row, head) pairs [begin, end): query head h reads KV head
- * h / (heads / kv_heads) at positions 0..pos of its slot; softmax(q.k / sqrt(hd)) . v. */
+/* Causal GQA attention for (row, KV head) pairs [begin, end): the `group` query heads that share
+ * KV head g (heads g*group .. g*group+group-1, adjacent in the row) attend to positions 0..pos of
+ * the row's slot: p = softmax(q K^T / sqrt(hd)), out = p V. Both products are small matmuls over
+ * the group, so the group's queries share each K and V load. */
 static void attention_task(void *ctx, int64_t begin, int64_t end, int part)
 {
     const attn_args *a = ctx;
     cpu_state *s = a->s;
-    const int64_t hd = s->m.head_dim, heads = s->m.heads, group = heads / s->m.kv_heads;
+    const int64_t hd = s->m.head_dim, kv_heads = s->m.kv_heads, group = s->m.heads / kv_heads;
     const float scale = (float)(1.0 / sqrt((double)hd));
-    float *p = s->scores + (int64_t)part * s->max_context;
+    float *scores = s->scores + (int64_t)part * group * s->max_context; /* [group][max_context] */
     for (int64_t task = begin; task < end; task++) {
-        const int64_t r = task / heads, h = task % heads, kvh = h / group, last = s->row_pos[r];
-        const float *q = s->qkv + r * s->qkv_dim + h * hd;
-        const float *K = s->key_cache + cache_offset(s, a->layer, s->row_slot[r], 0) + kvh * hd;
-        const float *V = s->value_cache + cache_offset(s, a->layer, s->row_slot[r], 0) + kvh * hd;
-        float max = -INFINITY;
-        for (int64_t t = 0; t <= last; t++) {
-            const float *k = K + t * s->kv_dim;
-            float dot = 0;
-            for (int64_t i = 0; i < hd; i++) dot += q[i] * k[i];
-            p[t] = dot * scale;
-            if (p[t] > max) max = p[t];
+        const int64_t r = task / kv_heads, g = task % kv_heads, n_pos = (int64_t)s->row_pos[r] + 1;
+        const float *q = s->qkv + r * s->qkv_dim + g * group * hd;
+        const size_t base = cache_offset(s, a->layer, s->row_slot[r], 0) + (size_t)(g * hd);
+        const float *K = s->key_cache + base, *V = s->value_cache + base; /* position t at t * kv_dim */
+        rl_matmul_serial(scores, s->max_context, q, hd, K, s->kv_dim, group, hd, n_pos, 0);
+        for (int64_t j = 0; j < group; j++) {
+            float *p = scores + j * s->max_context, max = -INFINITY;
+            for (int64_t t = 0; t < n_pos; t++) {
+                p[t] *= scale;
+                if (p[t] > max) max = p[t];
+            }
+            double sum = 0;
+            for (int64_t t = 0; t < n_pos; t++) {
+                p[t] = expf(p[t] - max);
+                sum += p[t];
+            }
+            const float inv_sum = (float)(1.0 / sum);
+            for (int64_t t = 0; t < n_pos; t++) p[t] *= inv_sum;
         }
-        double sum = 0;
-        for (int64_t t = 0; t <= last; t++) {
-            p[t] = expf(p[t] - max);
-            sum += p[t];
-        }
-        const float inv_sum = (float)(1.0 / sum);
-        float *o = s->att + r * s->q_dim + h * hd;
-        memset(o, 0, sizeof(float) * hd);
-        for (int64_t t = 0; t <= last; t++) {
-            const float *v = V + t * s->kv_dim, pt = p[t] * inv_sum;
-            for (int64_t i = 0; i < hd; i++) o[i] += pt * v[i];
-        }
+        float *out = s->att + r * s->q_dim + g * group * hd; /* the group's heads are adjacent */
+        rl_matmul_nn_serial(out, hd, scores, s->max_context, V, s->kv_dim, group, n_pos, hd);
     }
 }
 
-/* (row, head) pairs per thread: all of them in one thread when the whole attention is a few
+/* (row, KV head) pairs per thread: all of them in one thread when the whole attention is a few
  * tens of microseconds of work (waking the pool would cost as much). */
 static int64_t attention_grain(const cpu_state *s, int64_t n)
 {
     int64_t work = 0;
     for (int64_t r = 0; r < n; r++) work += ((int64_t)s->row_pos[r] + 1) * s->m.head_dim * s->m.heads;
-    return work < (1 << 17) ? n * s->m.heads : 1;
+    return work < (1 << 17) ? n * s->m.kv_heads : 1;
 }
 
 /* SwiGLU: gate <- silu(gate) * up, in place in the gate half of each row. */
@@ -257,7 +256,7 @@ static void forward_rows(cpu_state *s, int64_t n)
         tock(s, t, "cpu_kv_write", RL_OP_KV_WRITE, li);
         t = tick(s);
         attn_args aa = {s, l};
-        rl_pool_for(s->pool, n * m->heads, attention_grain(s, n), attention_task, &aa);
+        rl_pool_for(s->pool, n * m->kv_heads, attention_grain(s, n), attention_task, &aa);
         tock(s, t, "cpu_attention", RL_OP_ATTENTION, li);
         t = tick(s);
         rl_matmul(s->pool, s->x, H, s->att, s->q_dim, w->wo, n, s->q_dim, H, 1);
@@ -550,7 +549,7 @@ static int cpu_create(const rl_model_config *m, const rl_engine_opts *o, void **
     s->qkv = alloc_floats(R * s->qkv_dim, &ws);
     s->att = alloc_floats(R * s->q_dim, &ws);
     s->gu = alloc_floats(R * 2 * I, &ws);
-    s->scores = alloc_floats((int64_t)rl_pool_threads(s->pool) * s->max_context, &ws);
+    s->scores = alloc_floats((int64_t)rl_pool_threads(s->pool) * (m->heads / m->kv_heads) * s->max_context, &ws);
     s->logits = alloc_floats(s->max_batch * V, &ws); /* at most one row per sequence lands here */
     s->rope_cos = alloc_floats(s->max_context * (m->head_dim / 2), &ws);
     s->rope_sin = alloc_floats(s->max_context * (m->head_dim / 2), &ws);

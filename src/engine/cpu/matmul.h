@@ -17,6 +17,16 @@
 void rl_matmul(rl_pool *pool, float *out, int64_t ldo, const float *x, int64_t ldx, const float *w, int64_t rows,
                int64_t in, int64_t outs, int accumulate);
 
+/* The same on the calling thread only (for use inside a pool task), with W's rows ldw floats
+ * apart (attention: q K^T over a KV cache whose rows hold every KV head). */
+void rl_matmul_serial(float *out, int64_t ldo, const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t rows,
+                      int64_t in, int64_t outs, int accumulate);
+
+/* out[r*ldo + c] = sum_k a[r*lda + k] * b[k*ldb + c] on the calling thread: b not transposed
+ * (attention: probabilities times the V rows of the cache). */
+void rl_matmul_nn_serial(float *out, int64_t ldo, const float *a, int64_t lda, const float *b, int64_t ldb,
+                         int64_t rows, int64_t inner, int64_t cols);
+
 /* Which code path rl_matmul takes on this CPU ("avx2+fma" or "generic"). */
 const char *rl_matmul_isa(void);
 
