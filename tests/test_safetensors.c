@@ -326,6 +326,14 @@ static void test_checkpoints(void)
     write_text(path, cfg);
     expect_open(dir, "shape mismatch", "mlp.gate_proj.weight' has shape [12, 8]", __LINE__);
 
+    /* Projection biases (attention_bias: true) are refused, not ignored. */
+    new_dir(dir, sizeof dir, "bias", 0);
+    n = model_tensors(t, "BF16", 1);
+    t[n++] = (tspec){"model.layers.0.self_attn.q_proj.bias", "BF16", 1, {8, 0}};
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_st(path, t, n);
+    expect_open(dir, "biases", "'model.layers.0.self_attn.q_proj.bias'", __LINE__);
+
     /* Truncated on disk: the last tensor's bytes are cut off; a 4-byte file. */
     new_dir(dir, sizeof dir, "truncated", 0);
     n = model_tensors(t, "BF16", 1);

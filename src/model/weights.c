@@ -422,6 +422,15 @@ static int check_config(const rl_weights *w, const rl_model_config *m, rl_err *e
         }
     }
     if (need(w, "model.norm.weight", 1, H, 0, err)) return -1;
+    /* Llama variants with attention_bias / mlp_bias carry *_proj.bias tensors the engines do not
+     * add: refuse them rather than compute wrong logits. */
+    for (int i = 0; i < w->t.n; i++) {
+        const char *nm = w->t.v[i].name;
+        size_t len = strlen(nm);
+        if (len > 5 && !strcmp(nm + len - 5, ".bias") && strstr(nm, "_proj"))
+            return rl_fail(err, "%s: tensor '%s': projection biases (attention_bias / mlp_bias) are not supported",
+                           w->files[w->t.v[i].file].path, nm);
+    }
     /* Tied models read the embedding as lm_head; an lm_head.weight they carry anyway is ignored. */
     if (!m->tied_embeddings && need(w, "lm_head.weight", 2, m->vocab, H, err)) return -1;
     return 0;
