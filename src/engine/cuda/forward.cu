@@ -142,7 +142,15 @@ static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logit
         // First step at this batch size (or profiling): run eagerly, which also picks GEMV or
         // cuBLASLt per projection; then capture the step for the following ones.
         if (decode_step_launch(s, B, err)) return -1;
-        if (!s->prof && capture_decode(s, B, err)) return -1;
+        if (!s->prof && capture_decode(s, B, err)) {
+            if (!s->pdl) return -1;
+            // A driver that cannot capture programmatic launches: say so, capture without them.
+            fprintf(stderr, "cuda engine: graph capture with programmatic dependent launch failed (%s); "
+                            "capturing without it\n", err->msg);
+            cudaGetLastError();
+            s->pdl = 0;
+            if (capture_decode(s, B, err)) return -1;
+        }
     }
     if (logits)
         CU_CHECK(cudaMemcpyAsync(logits, s->logits, sizeof(float) * (size_t)(B * V), cudaMemcpyDeviceToHost, s->st),
@@ -250,8 +258,9 @@ static void cuda_destroy(void *state)
 
 static int check_geometry(const rl_model_config *m, rl_err *err)
 {
-    if (m->head_dim != 32 && m->head_dim != 64 && m->head_dim != 128)
-        return rl_fail(err, "cuda engine: head_dim %lld is not supported (32, 64 or 128)", (long long)m->head_dim);
+    const int64_t d = m->head_dim;
+    if (d != 16 && d != 24 && d != 32 && d != 64 && d != 128)
+        return rl_fail(err, "cuda engine: head_dim %lld is not supported (16, 24, 32, 64 or 128)", (long long)d);
     if (m->heads % m->kv_heads || m->heads / m->kv_heads > 8)
         return rl_fail(err, "cuda engine: heads %lld / kv_heads %lld must be a whole GQA group of at most 8",
                        (long long)m->heads, (long long)m->kv_heads);

@@ -43,7 +43,10 @@ int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_c
     p->kv_bytes = (int64_t)kv_d;
 
     const int64_t prefill = o->max_prefill > 0 ? o->max_prefill : o->max_context;
-    int64_t chunk = o->max_batch * prefill < PREFILL_CHUNK_TOKENS ? o->max_batch * prefill : PREFILL_CHUNK_TOKENS;
+    int64_t cap = PREFILL_CHUNK_TOKENS;
+    const char *env = getenv("RL_CUDA_CHUNK_TOKENS"); // tests force small chunks to cover chunked prefill
+    if (env && atoll(env) > 0) cap = atoll(env);
+    int64_t chunk = o->max_batch * prefill < cap ? o->max_batch * prefill : cap;
     if (chunk < o->max_batch) chunk = o->max_batch; // a decode step holds the whole batch
     p->chunk_tokens = chunk;
     p->logits_rows = o->max_batch;

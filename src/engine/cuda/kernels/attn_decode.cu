@@ -186,6 +186,8 @@ cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld
 {
     if (H % KVH || H / KVH > AD_GMAX || splits < 1) return cudaErrorInvalidValue;
     switch (D) {
+    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
+    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
     case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
     case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
     case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);

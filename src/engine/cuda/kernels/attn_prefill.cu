@@ -10,11 +10,11 @@
 #define FA_BK 64
 #define FA_THREADS 128
 
-// Offset (in elements) of 16-byte chunk c of row r in a [rows][D] bf16 tile: chunks are XOR
+// Offset (in elements) of 16-byte chunk c of row r in a [rows][DP] bf16 tile: chunks are XOR
 // swizzled by the row so the 8 rows an ldmatrix reads hit different banks.
-template <int D> __device__ __forceinline__ int fa_off(int r, int c)
+template <int DP> __device__ __forceinline__ int fa_off(int r, int c)
 {
-    constexpr int CPR = D / 8;
+    constexpr int CPR = DP / 8;
     constexpr int MASK = CPR >= 8 ? 7 : CPR - 1;
     return (r * CPR + (c ^ (r & MASK))) * 8;
 }
@@ -35,18 +35,20 @@ __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const bf16 *p)
                  : "r"(a));
 }
 
-template <int D>
+// D: head_dim; DP: D rounded up to the mma's k step (16); the padding dims are zeros.
+template <int D, int DP>
 __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                   const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                   bf16 *__restrict__ out, int n, int p0, int slot0, int H,
                                                                   int KVH, int max_ctx, float scale_log2)
 {
     pdl_trigger();
-    constexpr int CPR = D / 8;
+    constexpr int CPR = D / 8;   // real 16-byte chunks per row
+    constexpr int CPRP = DP / 8; // chunks per row in shared memory
     extern __shared__ __align__(128) unsigned char fa_smem[];
     bf16 *sq = reinterpret_cast<bf16 *>(fa_smem);
-    bf16 *sk = sq + FA_BQ * D; // [2][FA_BK][D]
-    bf16 *sv = sk + 2 * FA_BK * D;
+    bf16 *sk = sq + FA_BQ * DP; // [2][FA_BK][DP]
+    bf16 *sv = sk + 2 * FA_BK * DP;
 
     const int nq = (n + FA_BQ - 1) / FA_BQ;
     const int qt = nq - 1 - (int)blockIdx.x; // longest rows first
@@ -62,19 +64,19 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
     const bf16 *qbase = qkv + (size_t)seq * n * qkv_ld + (size_t)h * D;
     pdl_wait();
 
-    for (int i = tid; i < FA_BQ * CPR; i += FA_THREADS) {
-        const int r = i / CPR, c = i % CPR;
-        const bool ok = q_first + r < n;
-        cp_async16_zfill(sq + fa_off<D>(r, c), qbase + (size_t)(ok ? q_first + r : 0) * qkv_ld + c * 8, ok);
+    for (int i = tid; i < FA_BQ * CPRP; i += FA_THREADS) {
+        const int r = i / CPRP, c = i % CPRP;
+        const bool ok = q_first + r < n && c < CPR;
+        cp_async16_zfill(sq + fa_off<DP>(r, c), qbase + (size_t)(ok ? q_first + r : 0) * qkv_ld + (ok ? c * 8 : 0), ok);
     }
     auto load_kv = [&](int kt, int buf) {
-        for (int i = tid; i < FA_BK * CPR; i += FA_THREADS) {
-            const int r = i / CPR, c = i % CPR;
+        for (int i = tid; i < FA_BK * CPRP; i += FA_THREADS) {
+            const int r = i / CPRP, c = i % CPRP;
             const int key = kt * FA_BK + r;
-            const bool ok = key < n_keys; // zero-fill past the end: 0 * garbage could be NaN
-            const size_t off = (size_t)(ok ? key : 0) * D + c * 8;
-            cp_async16_zfill(sk + buf * FA_BK * D + fa_off<D>(r, c), kbase + off, ok);
-            cp_async16_zfill(sv + buf * FA_BK * D + fa_off<D>(r, c), vbase + off, ok);
+            const bool ok = key < n_keys && c < CPR; // zero-fill past the end: 0 * garbage could be NaN
+            const size_t off = ok ? (size_t)key * D + c * 8 : 0;
+            cp_async16_zfill(sk + buf * FA_BK * DP + fa_off<DP>(r, c), kbase + off, ok);
+            cp_async16_zfill(sv + buf * FA_BK * DP + fa_off<DP>(r, c), vbase + off, ok);
         }
     };
     load_kv(0, 0);
@@ -82,14 +84,14 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
     cp_async_wait<0>();
     __syncthreads();
 
-    uint32_t qf[D / 16][4];
+    uint32_t qf[DP / 16][4];
 #pragma unroll
-    for (int ks = 0; ks < D / 16; ks++)
-        ldsm_x4(qf[ks], sq + fa_off<D>(warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
+    for (int ks = 0; ks < DP / 16; ks++)
+        ldsm_x4(qf[ks], sq + fa_off<DP>(warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
 
-    float o[D / 8][4];
+    float o[DP / 8][4];
 #pragma unroll
-    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+    for (int i = 0; i < DP / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
     float m_i[2] = {-INFINITY, -INFINITY}, l_i[2] = {0.f, 0.f};
     const int qpos = p0 + q_first + warp * 16 + (lane >> 2); // row r; row r+8 is qpos + 8
     const int warp_first_pos = p0 + q_first + warp * 16;
@@ -100,18 +102,18 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
         cp_async_commit();
         cp_async_wait<1>();
         __syncthreads();
-        const bf16 *K = sk + buf * FA_BK * D;
-        const bf16 *V = sv + buf * FA_BK * D;
+        const bf16 *K = sk + buf * FA_BK * DP;
+        const bf16 *V = sv + buf * FA_BK * DP;
 
         float s[FA_BK / 8][4];
 #pragma unroll
         for (int i = 0; i < FA_BK / 8; i++) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
 #pragma unroll
-        for (int ks = 0; ks < D / 16; ks++) {
+        for (int ks = 0; ks < DP / 16; ks++) {
 #pragma unroll
             for (int np = 0; np < FA_BK / 16; np++) {
                 uint32_t b[4];
-                ldsm_x4(b, K + fa_off<D>(np * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
+                ldsm_x4(b, K + fa_off<DP>(np * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
                 mma_bf16_16816(s[2 * np], qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3], b[0], b[1]);
                 mma_bf16_16816(s[2 * np + 1], qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3], b[2], b[3]);
             }
@@ -153,7 +155,7 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
             l_i[r] = l_i[r] * alpha[r] + rs[r];
         }
 #pragma unroll
-        for (int dt = 0; dt < D / 8; dt++) {
+        for (int dt = 0; dt < DP / 8; dt++) {
             o[dt][0] *= alpha[0], o[dt][1] *= alpha[0];
             o[dt][2] *= alpha[1], o[dt][3] *= alpha[1];
         }
@@ -165,9 +167,9 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
             const uint32_t a2 = f2_to_bf2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
             const uint32_t a3 = f2_to_bf2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
 #pragma unroll
-            for (int dp = 0; dp < D / 16; dp++) {
+            for (int dp = 0; dp < DP / 16; dp++) {
                 uint32_t b[4];
-                ldsm_x4_t(b, V + fa_off<D>(kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, dp * 2 + (lane >> 4)));
+                ldsm_x4_t(b, V + fa_off<DP>(kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, dp * 2 + (lane >> 4)));
                 mma_bf16_16816(o[2 * dp], a0, a1, a2, a3, b[0], b[1]);
                 mma_bf16_16816(o[2 * dp + 1], a0, a1, a2, a3, b[2], b[3]);
             }
@@ -179,8 +181,9 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
     const int qi = q_first + warp * 16 + (lane >> 2);
     bf16 *orow = out + ((size_t)seq * n + qi) * (size_t)(H * D) + (size_t)h * D;
 #pragma unroll
-    for (int dt = 0; dt < D / 8; dt++) {
+    for (int dt = 0; dt < DP / 8; dt++) {
         const int d = dt * 8 + (lane & 3) * 2;
+        if (d >= D) continue;
         if (qi < n) *reinterpret_cast<uint32_t *>(orow + d) = f2_to_bf2(o[dt][0] * inv0, o[dt][1] * inv0);
         if (qi + 8 < n)
             *reinterpret_cast<uint32_t *>(orow + (size_t)8 * H * D + d) = f2_to_bf2(o[dt][2] * inv1, o[dt][3] * inv1);
@@ -191,11 +194,12 @@ template <int D>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
 {
-    const size_t smem = (size_t)(FA_BQ + 4 * FA_BK) * D * sizeof(bf16);
-    cudaError_t e = cudaFuncSetAttribute(attn_prefill_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    constexpr int DP = (D + 15) / 16 * 16;
+    const size_t smem = (size_t)(FA_BQ + 4 * FA_BK) * DP * sizeof(bf16);
+    cudaError_t e = cudaFuncSetAttribute(attn_prefill_kernel<D, DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    return rl_launch(attn_prefill_kernel<D>, dim3((n + FA_BQ - 1) / FA_BQ, H, nseq), dim3(FA_THREADS), smem, st, pdl,
+    return rl_launch(attn_prefill_kernel<D, DP>, dim3((n + FA_BQ - 1) / FA_BQ, H, nseq), dim3(FA_THREADS), smem, st, pdl,
                      qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx, scale_log2);
 }
 
@@ -204,6 +208,8 @@ cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
 {
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
     switch (D) {
+    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
     case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
     case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
     case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);

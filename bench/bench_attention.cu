@@ -1,0 +1,217 @@
+// bench_attention.cu: the engine's attention kernels against a plain fp32 reference kernel on
+// the GPU (one block per query row, full softmax), then timed.
+//  - decode, split-KV (flash-decoding): Llama-3.1-8B heads (32 q, 8 kv, dim 128) at batch
+//    1..512, context 191 and 4095; bytes = K and V read once per kv head; % of the read roof.
+//  - prefill, causal flash attention on tensor cores, L = 512..4096 (and a second pass over a
+//    cache that already holds p0 tokens); FLOPs = 4*H*D*(visible pairs); % of the GEMM roof.
+// KV caches rotate over copies >= 256 MB so timed decode reads come from HBM.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vector>
+
+#include "roofs.h"
+#include "engine/cuda/kernels.h"
+
+#define CK(call)                                                                                           \
+    do {                                                                                                   \
+        cudaError_t e_ = (call);                                                                           \
+        if (e_ != cudaSuccess) {                                                                           \
+            fprintf(stderr, "bench_attention: %s failed: %s (%s:%d)\n", #call, cudaGetErrorString(e_), __FILE__, \
+                    __LINE__);                                                                             \
+            exit(1);                                                                                       \
+        }                                                                                                  \
+    } while (0)
+
+enum { NH = 32, KVH = 8, D = 128, QKV = (NH + 2 * KVH) * D };
+
+// Reference: query row (token t of sequence b, head h) at position pos attends to keys 0..pos of
+// cache slot b. One block per (t, h), scores in shared memory (pos < 8192).
+__global__ void ref_attention(const bf16 *qkv, const bf16 *kc, const bf16 *vc, float *out, int n_per_seq,
+                              const int *pos_dev, int p0, int max_ctx)
+{
+    __shared__ float sc[8192];
+    __shared__ float red[32];
+    const int t = blockIdx.x, h = blockIdx.y;
+    const int b = t / n_per_seq, pos = (pos_dev ? *pos_dev : p0) + t % n_per_seq;
+    const int kvh = h / (NH / KVH);
+    const bf16 *q = qkv + (size_t)t * QKV + h * D;
+    const bf16 *K = kc + ((size_t)b * KVH + kvh) * max_ctx * D, *V = vc + ((size_t)b * KVH + kvh) * max_ctx * D;
+    const float scale = 1.f / sqrtf((float)D);
+    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
+        float s = 0.f;
+        for (int d = 0; d < D; d++) s += __bfloat162float(q[d]) * __bfloat162float(K[(size_t)j * D + d]);
+        sc[j] = s * scale;
+    }
+    __syncthreads();
+    float m = -INFINITY;
+    for (int j = threadIdx.x; j <= pos; j += blockDim.x) m = fmaxf(m, sc[j]);
+    m = warp_max(m);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = m;
+    __syncthreads();
+    m = -INFINITY;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) m = fmaxf(m, red[i]);
+    __syncthreads();
+    float l = 0.f;
+    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
+        sc[j] = expf(sc[j] - m);
+        l += sc[j];
+    }
+    l = warp_sum(l);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = l;
+    __syncthreads();
+    l = 0.f;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) l += red[i];
+    for (int d = threadIdx.x; d < D; d += blockDim.x) {
+        float a = 0.f;
+        for (int j = 0; j <= pos; j++) a += sc[j] * __bfloat162float(V[(size_t)j * D + d]);
+        out[((size_t)t * NH + h) * D + d] = a / l;
+    }
+}
+
+__global__ void to_float(const bf16 *in, float *out, size_t n)
+{
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        out[i] = __bfloat162float(in[i]);
+}
+
+static double rel_err(const float *got_d, const float *ref_d, size_t n)
+{
+    std::vector<float> g(n), r(n);
+    CK(cudaMemcpy(g.data(), got_d, n * 4, cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(r.data(), ref_d, n * 4, cudaMemcpyDeviceToHost));
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        num += ((double)g[i] - r[i]) * ((double)g[i] - r[i]);
+        den += (double)r[i] * r[i];
+    }
+    return isfinite(num) ? sqrt(num / den) : INFINITY;
+}
+
+template <typename F> static double time_us(F f, int reps)
+{
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    std::vector<double> t(reps);
+    f(0), f(1);
+    for (int r = 0; r < reps; r++) {
+        CK(cudaEventRecord(e0));
+        f(r);
+        CK(cudaEventRecord(e1));
+        CK(cudaEventSynchronize(e1));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        t[r] = ms * 1e3;
+    }
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    return bench_median(t.data(), reps);
+}
+
+static int failures;
+
+static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
+{
+    const int max_ctx = ctx + 1;
+    const size_t cache_elems = (size_t)B * KVH * max_ctx * D;
+    const size_t kv_bytes = 2 * cache_elems * 2;
+    int copies = (int)((256ull << 20) / kv_bytes) + 1;
+    if (copies > 64) copies = 64;
+    bf16 *kv, *qkv, *out;
+    float *partial, *outf, *reff;
+    int *pos;
+    CK(cudaMalloc(&kv, kv_bytes * copies));
+    CK(cudaMalloc(&qkv, (size_t)B * QKV * 2));
+    CK(cudaMalloc(&out, (size_t)B * NH * D * 2));
+    CK(cudaMalloc(&outf, (size_t)B * NH * D * 4));
+    CK(cudaMalloc(&reff, (size_t)B * NH * D * 4));
+    const int splits = rl_attn_decode_splits(B, KVH, max_ctx, sm_count);
+    CK(cudaMalloc(&partial, (rl_attn_decode_partial_floats(B, NH, D, splits) + 1) * 4));
+    CK(cudaMalloc(&pos, 4));
+    const int p = ctx - 1; // the new token's position: keys 0..ctx-1
+    CK(cudaMemcpy(pos, &p, 4, cudaMemcpyHostToDevice));
+    CK(rl_init_uniform(0, kv, kv_bytes * copies / 2, 7 + B, 0.f, 2.f));
+    CK(rl_init_uniform(0, qkv, (size_t)B * QKV, 3 + B, 0.f, 2.f));
+    CK(cudaMemset(out, 0xff, (size_t)B * NH * D * 2)); // poison: NaN bf16
+    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, out, partial, B, NH, KVH, D, max_ctx, splits));
+    ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx);
+    to_float<<<256, 256>>>(out, outf, (size_t)B * NH * D);
+    CK(cudaGetLastError());
+    const double e = rel_err(outf, reff, (size_t)B * NH * D);
+    if (!(e < 1e-2)) failures++;
+    const double us = time_us(
+        [&](int r) {
+            bf16 *k = kv + (size_t)(r % copies) * 2 * cache_elems;
+            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, out, partial, B, NH, KVH, D, max_ctx, splits));
+        },
+        50);
+    const double bytes = (double)B * KVH * ctx * D * 2 * 2 + (double)B * NH * D * 2 * 2;
+    const double gbps = bytes / us / 1e3;
+    printf("decode  B=%3d ctx=%4d splits=%2d | %8.1f us %7.0f GB/s %5.1f%% of read roof | rel.err %.1e\n", B, ctx,
+           splits, us, gbps, 100 * gbps / roofs.read_gbps, e);
+    CK(cudaFree(kv));
+    CK(cudaFree(qkv));
+    CK(cudaFree(out));
+    CK(cudaFree(outf));
+    CK(cudaFree(reff));
+    CK(cudaFree(partial));
+    CK(cudaFree(pos));
+}
+
+// Prefill of n new tokens after p0 cached ones (keys 0..p0+n-1 in the cache).
+static void prefill_case(const bench_roofs &roofs, int n, int p0)
+{
+    const int max_ctx = p0 + n;
+    const size_t cache_elems = (size_t)KVH * max_ctx * D;
+    bf16 *kv, *qkv, *out;
+    float *outf, *reff;
+    CK(cudaMalloc(&kv, 2 * cache_elems * 2));
+    CK(cudaMalloc(&qkv, (size_t)n * QKV * 2));
+    CK(cudaMalloc(&out, (size_t)n * NH * D * 2));
+    CK(cudaMalloc(&outf, (size_t)n * NH * D * 4));
+    CK(cudaMalloc(&reff, (size_t)n * NH * D * 4));
+    CK(rl_init_uniform(0, kv, 2 * cache_elems, 17 + n, 0.f, 2.f));
+    CK(rl_init_uniform(0, qkv, (size_t)n * QKV, 19 + n, 0.f, 2.f));
+    CK(cudaMemset(out, 0xff, (size_t)n * NH * D * 2));
+    CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
+    ref_attention<<<dim3(n, NH), 256>>>(qkv, kv, kv + cache_elems, reff, n, NULL, p0, max_ctx);
+    to_float<<<256, 256>>>(out, outf, (size_t)n * NH * D);
+    CK(cudaGetLastError());
+    const double e = rel_err(outf, reff, (size_t)n * NH * D);
+    if (!(e < 2e-2)) failures++;
+    const double us = time_us(
+        [&](int) { CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx)); },
+        20);
+    const double pairs = (double)n * p0 + (double)n * (n + 1) / 2; // visible (query, key) pairs
+    const double flops = 4.0 * NH * D * pairs;
+    const double tf = flops / us / 1e6;
+    printf("prefill L=%4d p0=%4d        | %8.1f us %7.1f TFLOP/s %5.1f%% of GEMM roof | rel.err %.1e\n", n, p0, us, tf,
+           100 * tf / roofs.gemm_tflops, e);
+    CK(cudaFree(kv));
+    CK(cudaFree(qkv));
+    CK(cudaFree(out));
+    CK(cudaFree(outf));
+    CK(cudaFree(reff));
+}
+
+int main(void)
+{
+    bench_roofs roofs;
+    if (bench_measure_roofs(&roofs)) return 1;
+    printf("device: %s (%d SMs)\n", roofs.device, roofs.sm_count);
+    printf("roofs: HBM read %.0f GB/s, bf16 GEMM %.0f TFLOP/s\n", roofs.read_gbps, roofs.gemm_tflops);
+    printf("heads %d q / %d kv, head_dim %d; reference: fp32 softmax on the GPU; pass: rel. L2 < 1e-2 (decode), "
+           "2e-2 (prefill: P rounded to bf16)\n\n", NH, KVH, D);
+    const int Bs[] = {1, 16, 64, 128, 512};
+    for (int B : Bs) decode_case(roofs, B, 191, roofs.sm_count);
+    decode_case(roofs, 1, 4095, roofs.sm_count);
+    decode_case(roofs, 16, 4095, roofs.sm_count);
+    printf("\n");
+    const int Ls[] = {64, 512, 1024, 2048, 4096};
+    for (int L : Ls) prefill_case(roofs, L, 0);
+    prefill_case(roofs, 1000, 3096);
+    printf("\n%s\n", failures ? "FAIL: some kernel disagrees with the reference" : "ok: every case matches the reference");
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,106 @@
+/* test_cuda_golden.c: the CUDA engine against transformers' fp32 logits (scripts/make_golden.py)
+ * for every golden checkpoint (bf16, tied, f16, sharded f32):
+ *  - full prefill (all positions) within TOL of the largest |logit|;
+ *  - same argmax wherever transformers' top-2 margin exceeds 2 * TOL * max|logit| (where the
+ *    margin is smaller, a bf16 rounding may legitimately swap the top two);
+ *  - prefill of the first half then token-by-token decode gives the same rows (KV-cache path);
+ *  - a batch of 3 copies of the prompt gives every sequence the batch-1 logits.
+ * Why TOL = 2e-2: the engine stores weights and activations in bf16 (8 significant bits, relative
+ * rounding 2^-9 = 0.2%) with fp32 accumulation; a handful of roundings per layer leave logit errors
+ * of a few tenths of a percent of max|logit|; 2% keeps headroom, while a real bug (RoPE pairing,
+ * causal mask, GQA mapping, a wrong scale) moves logits by tens of percent.
+ * Exits 77 (skipped) without a CUDA GPU. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "engine/engine.h"
+#include "golden.h"
+#include "model/config.h"
+
+#define TOL 2e-2
+
+static const char *data_dir;
+
+/* Max |got - want| / max |want| over rows; *bad_row: first row whose argmax differs where the
+ * reference's top-2 margin is clear (> 2 * TOL * max|want|), -1 if none. */
+static double compare(const float *got, const float *want, int64_t rows, int64_t V, int64_t *bad_row)
+{
+    double max_abs = 0, max_diff = 0;
+    *bad_row = -1;
+    for (int64_t i = 0; i < rows * V; i++) {
+        if (fabs(want[i]) > max_abs) max_abs = fabs(want[i]);
+        const double d = fabs((double)got[i] - want[i]);
+        if (!(d <= max_diff)) max_diff = isnan(d) ? INFINITY : d;
+    }
+    for (int64_t r = 0; r < rows && *bad_row < 0; r++) {
+        const float *w = want + r * V;
+        const int64_t a = golden_argmax(w, V);
+        double second = -INFINITY;
+        for (int64_t v = 0; v < V; v++)
+            if (v != a && w[v] > second) second = w[v];
+        if (w[a] - second > 2 * TOL * max_abs && golden_argmax(got + r * V, V) != a) *bad_row = r;
+    }
+    return max_abs > 0 ? max_diff / max_abs : max_diff;
+}
+
+static void test_model(const char *name)
+{
+    golden g;
+    rl_err err;
+    if (golden_load(data_dir, name, &g, &err)) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    rl_model_config m;
+    CHECK(rl_model_from_config_json(g.dir, &m, &err) == 0, "%s", err.msg);
+    const int64_t T = g.n_tokens, V = g.vocab, half = T / 2;
+    rl_engine_opts o = {.backend = RL_BACKEND_CUDA, .weights_dir = g.dir, .max_batch = 3, .max_context = T, .quiet = 1};
+    rl_engine *e = NULL;
+    float *all = calloc((size_t)(T * V), sizeof *all), *dec = calloc((size_t)(T * V), sizeof *dec);
+    float *b3 = calloc((size_t)(3 * V), sizeof *b3);
+    int32_t *tok3 = calloc((size_t)(3 * T), sizeof *tok3);
+    if (rl_engine_create(&m, &o, &e, &err)) {
+        CHECK(0, "%s: %s", name, err.msg);
+        goto out;
+    }
+    int64_t bad;
+    CHECK(rl_engine_prefill(e, 1, T, g.tokens, all, 1, &err) == 0, "%s", err.msg);
+    double rel = compare(all, g.logits, T, V, &bad);
+    printf("%-20s prefill %2lld tokens: max|diff|/max|logit| = %.3g\n", name, (long long)T, rel);
+    CHECK(rel <= TOL, "%s: prefill logits differ from transformers by %.3g of max|logit| (tolerance %g)", name, rel,
+          TOL);
+    CHECK(bad < 0, "%s: prefill argmax differs from transformers at position %lld", name, (long long)bad);
+
+    /* KV-cache path: prefill half, then decode the rest one token at a time. */
+    CHECK(rl_engine_prefill(e, 1, half, g.tokens, dec + (half - 1) * V, 0, &err) == 0, "%s", err.msg);
+    for (int64_t p = half; p < T; p++)
+        CHECK(rl_engine_decode(e, &g.tokens[p], dec + p * V, NULL, &err) == 0, "%s", err.msg);
+    rel = compare(dec + (half - 1) * V, g.logits + (half - 1) * V, T - half + 1, V, &bad);
+    printf("%-20s decode  %2lld steps : max|diff|/max|logit| = %.3g\n", name, (long long)(T - half), rel);
+    CHECK(rel <= TOL, "%s: decode logits differ from transformers by %.3g (tolerance %g)", name, rel, TOL);
+    CHECK(bad < 0, "%s: decode argmax differs at row %lld", name, (long long)bad);
+
+    /* Batch of 3 identical prompts: each sequence sees the batch-1 last-position logits. */
+    for (int b = 0; b < 3; b++) memcpy(tok3 + b * T, g.tokens, sizeof(int32_t) * T);
+    CHECK(rl_engine_prefill(e, 3, T, tok3, b3, 0, &err) == 0, "%s", err.msg);
+    for (int b = 0; b < 3; b++) {
+        rel = compare(b3 + b * V, all + (T - 1) * V, 1, V, &bad);
+        CHECK(rel <= TOL && bad < 0, "%s: batch-3 sequence %d differs from batch 1 by %.3g", name, b, rel);
+    }
+out:
+    rl_engine_destroy(e);
+    free(all), free(dec), free(b3), free(tok3);
+    golden_free(&g);
+}
+
+int main(int argc, char **argv)
+{
+    if (!rl_cuda_available()) {
+        printf("skipped: no CUDA GPU (or a CPU-only build); this test needs the CUDA engine\n");
+        return 77;
+    }
+    data_dir = argc > 1 ? argv[1] : "tests/data";
+    for (int i = 0; golden_models[i]; i++) test_model(golden_models[i]);
+    return CHECK_DONE();
+}
