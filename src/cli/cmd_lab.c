@@ -209,6 +209,7 @@ int cmd_lab(int argc, char **argv)
     putchar('\n');
     rl_analysis_print(&s.res, stdout);
     printf("wrote %s\n", results_path);
+    fflush(stdout); /* the report's notes go to stderr: keep the order when both share a file */
     if (!a.no_report) {
         const char *paths[1] = {results_path};
         rl_report_opts ro = {paths, 1, NULL, 0, a.out, a.s.gpu_file, a.s.quiet};
