@@ -57,15 +57,18 @@ static void test_ncu(void)
     rl_results r;
     char *argv[] = {"test"};
     rl_results_init(&r, 1, argv);
-    rl_kernel_row ours;
-    memset(&ours, 0, sizeof ours);
-    snprintf(ours.kernel, sizeof ours.kernel, "gemv_bf16");
-    CHECK(rl_results_add_kernel(&r, &ours, &err) == 0, "%s", err.msg);
+    const char *names[] = {"gemv_bf16", "cublaslt_gemm", "rope_kv_write"};
+    for (int i = 0; i < 3; i++) {
+        rl_kernel_row ours;
+        memset(&ours, 0, sizeof ours);
+        snprintf(ours.kernel, sizeof ours.kernel, "%s", names[i]);
+        CHECK(rl_results_add_kernel(&r, &ours, &err) == 0, "%s", err.msg);
+    }
 
     snprintf(path, sizeof path, "%s/ncu/long.csv", data_dir);
     CHECK(rl_ncu_import(path, &r, &err) == 0, "%s", err.msg);
-    CHECK(r.n_ncu == 2, "two kernels in long.csv: %d", r.n_ncu);
-    if (r.n_ncu == 2) {
+    CHECK(r.n_ncu == 4, "four kernels in long.csv: %d", r.n_ncu);
+    if (r.n_ncu == 4) {
         CHECK(strstr(r.ncu[0].kernel, "gemv_bf16<128, 4>") != NULL, "quoted name with commas kept: %s", r.ncu[0].kernel);
         CHECK(r.ncu[0].calls == 2, "gemv launches %d", r.ncu[0].calls);
         CHECK_REL(r.ncu[0].ms, 0.030, 1e-9, "gemv ms (usecond)");
@@ -74,6 +77,9 @@ static void test_ncu(void)
         CHECK_REL(r.ncu[1].ms, 2.144e-3, 1e-9, "rmsnorm ms (nsecond, thousands separator)");
         CHECK_REL(r.ncu[1].dram_bytes, 8448 + 8192, 1e-12, "rmsnorm bytes");
         CHECK(r.ncu[1].ours[0] == 0, "no match for rmsnorm");
+        CHECK(!strcmp(r.ncu[2].ours, "cublaslt_gemm"), "cuBLAS kernel matched to our GEMM row: '%s'", r.ncu[2].ours);
+        CHECK(!strcmp(r.ncu[3].ours, "rope_kv_write"), "function name matched: '%s'", r.ncu[3].ours);
+        CHECK_REL(r.ncu[3].dram_bytes, 7680, 1e-12, "rope bytes");
     }
     rl_results_free(&r);
     rl_results_init(&r, 1, argv);
@@ -85,6 +91,28 @@ static void test_ncu(void)
         CHECK_REL(r.ncu[0].ms, 0.010, 1e-9, "attention ms from the units row");
         CHECK_REL(r.ncu[0].dram_bytes, 2 * (10.5e6 + 64e3), 1e-9, "attention bytes");
         CHECK_REL(r.ncu[1].dram_bytes, 0.51e6 + 4, 1e-9, "argmax bytes");
+    }
+    /* A real export (ncu --csv of a ridgeline sweep on an H200), cut to its first 10 launches:
+     * program output and ==WARNING== lines before the header, "ns" and "byte" units. */
+    rl_results_free(&r);
+    rl_results_init(&r, 1, argv);
+    const char *ours[] = {"embed_gather", "rmsnorm", "cublaslt_gemm"};
+    for (int i = 0; i < 3; i++) {
+        rl_kernel_row k;
+        memset(&k, 0, sizeof k);
+        snprintf(k.kernel, sizeof k.kernel, "%s", ours[i]);
+        CHECK(rl_results_add_kernel(&r, &k, &err) == 0, "%s", err.msg);
+    }
+    snprintf(path, sizeof path, "%s/ncu/h200_excerpt.csv", data_dir);
+    CHECK(rl_ncu_import(path, &r, &err) == 0, "%s", err.msg);
+    CHECK(r.n_ncu == 4, "four kernels in the real excerpt: %d", r.n_ncu);
+    if (r.n_ncu == 4) {
+        CHECK(r.ncu[0].calls == 1 && r.ncu[2].calls == 4 && r.ncu[3].calls == 4, "launch counts");
+        CHECK_REL(r.ncu[0].ms, 0.003136, 1e-9, "embed ms from ns");
+        CHECK_REL(r.ncu[2].dram_bytes, 866304, 1e-12, "GEMM bytes");
+        CHECK(!strcmp(r.ncu[0].ours, "embed_gather") && !strcmp(r.ncu[1].ours, "rmsnorm") &&
+                  !strcmp(r.ncu[2].ours, "cublaslt_gemm"),
+              "matches: %s, %s, %s", r.ncu[0].ours, r.ncu[1].ours, r.ncu[2].ours);
     }
     snprintf(path, sizeof path, "%s/ncu/no_kernel_column.csv", data_dir);
     CHECK(rl_ncu_import(path, &r, &err) == -1 && strstr(err.msg, "Kernel Name"), "no header: %s", err.msg);

@@ -24,8 +24,10 @@ int rl_kernels_aggregate(const rl_kernel_log *log, const rl_cost *cost, rl_phase
 int rl_kernels_profile(rl_engine *e, rl_phase phase, int64_t x, int64_t input_len, uint64_t seed, rl_results *res,
                        rl_err *err);
 
-/* Reads an ncu CSV export and appends one row per kernel name (launches summed) to res,
- * matching each to our kernel whose name it contains. */
+/* Reads an ncu CSV export and appends one row per kernel name (launches summed) to res, each
+ * matched to one of res's kernel rows: the longest of our names it contains, else ours that starts
+ * with its function name ("rope_kv_kernel" -> "rope_kv_write"), else for a cuBLAS/CUTLASS kernel
+ * ours that wraps the library ("cublaslt_gemm"). Import after the per-kernel rows exist. */
 int rl_ncu_import(const char *path, rl_results *res, rl_err *err);
 
 /* Text tables of res's kernel rows (and ncu rows) to f. */

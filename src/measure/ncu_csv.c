@@ -5,7 +5,8 @@
  * launch, one column per metric, an optional units row under the header). "==PROF==" lines and
  * anything before the header are skipped. Values may carry thousands separators ("1,234.5").
  * Time: gpu__time_duration.sum (or the details page's "Duration"); bytes: dram__bytes_read.sum +
- * dram__bytes_write.sum, or dram__bytes.sum. Units with SI prefixes (nsecond, usecond, Kbyte, ...). */
+ * dram__bytes_write.sum, or dram__bytes.sum. Units with SI prefixes (nsecond, usecond, Kbyte, ...).
+ * Checked against a real export (ncu 2025.3, H200, `--csv --metrics ...` of a ridgeline sweep). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,57 @@ static int contains_ci(const char *hay, const char *needle)
     return 0;
 }
 
+/* The function name of a demangled kernel: "void rope_kv_kernel<32>(...)" -> "rope_kv" (the return
+ * type, template arguments, parameters and a "_kernel" suffix dropped). */
+static void base_name(const char *full, char *out, size_t n)
+{
+    const char *p = full;
+    if (!strncmp(p, "void ", 5)) p += 5;
+    size_t len = strcspn(p, "<(");
+    if (len >= n) len = n - 1;
+    memcpy(out, p, len);
+    out[len] = 0;
+    size_t l = strlen(out);
+    if (l > 7 && !strcmp(out + l - 7, "_kernel")) out[l - 7] = 0;
+}
+
+/* cuBLAS / CUTLASS kernels carry the library's names (nvjet_..., ..._gemm_..., cutlass_...). */
+static int library_gemm(const char *full)
+{
+    return !strncmp(full, "nvjet", 5) || contains_ci(full, "gemm") || contains_ci(full, "cutlass") ||
+           contains_ci(full, "xmma");
+}
+
+/* Our kernel that an ncu kernel is: the longest of our names it contains; else ours that starts
+ * with its function name ("rope_kv_kernel" -> "rope_kv_write"); else, for a library GEMM, ours
+ * that wraps the library ("cublaslt_gemm"). "" when none. */
+static void match_ours(const rl_results *res, const char *full, char *ours, size_t n)
+{
+    size_t best = 0;
+    ours[0] = 0;
+    for (int k = 0; k < res->n_kernels; k++) {
+        size_t l = strlen(res->kernels[k].kernel);
+        if (l > best && contains_ci(full, res->kernels[k].kernel)) {
+            snprintf(ours, n, "%s", res->kernels[k].kernel);
+            best = l;
+        }
+    }
+    if (ours[0]) return;
+    char base[160];
+    base_name(full, base, sizeof base);
+    for (int k = 0; k < res->n_kernels && strlen(base) >= 3; k++)
+        if (!strncasecmp(res->kernels[k].kernel, base, strlen(base))) {
+            snprintf(ours, n, "%s", res->kernels[k].kernel);
+            return;
+        }
+    if (!library_gemm(full)) return;
+    for (int k = 0; k < res->n_kernels; k++)
+        if (contains_ci(res->kernels[k].kernel, "cublas") || contains_ci(res->kernels[k].kernel, "gemm")) {
+            snprintf(ours, n, "%s", res->kernels[k].kernel);
+            return;
+        }
+}
+
 int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
 {
     char *text = rl_read_file(path, NULL, err);
@@ -253,15 +305,7 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
         rl_wrap(err, "--ncu-csv %s", path);
     } else {
         for (int i = 0; i < a.n && !rc; i++) {
-            /* Beside ours: the longest of our kernel names that the ncu name contains. */
-            size_t best = 0;
-            for (int k = 0; k < res->n_kernels; k++) {
-                size_t l = strlen(res->kernels[k].kernel);
-                if (l > best && contains_ci(a.rows[i].kernel, res->kernels[k].kernel)) {
-                    snprintf(a.rows[i].ours, sizeof a.rows[i].ours, "%s", res->kernels[k].kernel);
-                    best = l;
-                }
-            }
+            match_ours(res, a.rows[i].kernel, a.rows[i].ours, sizeof a.rows[i].ours);
             rc = rl_results_add_ncu(res, &a.rows[i], err);
         }
     }
