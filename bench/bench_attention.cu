@@ -130,12 +130,15 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
     const int splits = rl_attn_decode_splits(B, KVH, max_ctx, sm_count);
     CK(cudaMalloc(&partial, (rl_attn_decode_partial_floats(B, NH, D, splits) + 1) * 4));
     CK(cudaMalloc(&pos, 4));
+    int *tickets;
+    CK(cudaMalloc(&tickets, (size_t)B * KVH * 4));
+    CK(cudaMemset(tickets, 0, (size_t)B * KVH * 4));
     const int p = ctx - 1; // the new token's position: keys 0..ctx-1
     CK(cudaMemcpy(pos, &p, 4, cudaMemcpyHostToDevice));
     CK(rl_init_uniform(0, kv, kv_bytes * copies / 2, 7 + B, 0.f, 2.f));
     CK(rl_init_uniform(0, qkv, (size_t)B * QKV, 3 + B, 0.f, 2.f));
     CK(cudaMemset(out, 0xff, (size_t)B * NH * D * 2)); // poison: NaN bf16
-    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, out, partial, B, NH, KVH, D, max_ctx, splits));
+    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
     ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx);
     to_float<<<256, 256>>>(out, outf, (size_t)B * NH * D);
     CK(cudaGetLastError());
@@ -144,7 +147,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
     const double us = time_us(
         [&](int r) {
             bf16 *k = kv + (size_t)(r % copies) * 2 * cache_elems;
-            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, out, partial, B, NH, KVH, D, max_ctx, splits));
+            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
         },
         50);
     const double bytes = (double)B * KVH * ctx * D * 2 * 2 + (double)B * NH * D * 2 * 2;
@@ -158,10 +161,11 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
     CK(cudaFree(reff));
     CK(cudaFree(partial));
     CK(cudaFree(pos));
+    CK(cudaFree(tickets));
 }
 
 // Prefill of n new tokens after p0 cached ones (keys 0..p0+n-1 in the cache).
-static void prefill_case(const bench_roofs &roofs, int n, int p0)
+static void prefill_case(const bench_roofs &roofs, int n, int p0, int bq)
 {
     const int max_ctx = p0 + n;
     const size_t cache_elems = (size_t)KVH * max_ctx * D;
@@ -175,19 +179,21 @@ static void prefill_case(const bench_roofs &roofs, int n, int p0)
     CK(rl_init_uniform(0, kv, 2 * cache_elems, 17 + n, 0.f, 2.f));
     CK(rl_init_uniform(0, qkv, (size_t)n * QKV, 19 + n, 0.f, 2.f));
     CK(cudaMemset(out, 0xff, (size_t)n * NH * D * 2));
-    CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
+    CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
     ref_attention<<<dim3(n, NH), 256>>>(qkv, kv, kv + cache_elems, reff, n, NULL, p0, max_ctx);
     to_float<<<256, 256>>>(out, outf, (size_t)n * NH * D);
     CK(cudaGetLastError());
     const double e = rel_err(outf, reff, (size_t)n * NH * D);
     if (!(e < 2e-2)) failures++;
     const double us = time_us(
-        [&](int) { CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx)); },
+        [&](int) {
+            CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
+        },
         20);
     const double pairs = (double)n * p0 + (double)n * (n + 1) / 2; // visible (query, key) pairs
     const double flops = 4.0 * NH * D * pairs;
     const double tf = flops / us / 1e6;
-    printf("prefill L=%4d p0=%4d        | %8.1f us %7.1f TFLOP/s %5.1f%% of GEMM roof | rel.err %.1e\n", n, p0, us, tf,
+    printf("prefill L=%4d p0=%4d bq=%3d | %8.1f us %7.1f TFLOP/s %5.1f%% of GEMM roof | rel.err %.1e\n", n, p0, bq, us, tf,
            100 * tf / roofs.gemm_tflops, e);
     CK(cudaFree(kv));
     CK(cudaFree(qkv));
@@ -210,8 +216,10 @@ int main(void)
     decode_case(roofs, 16, 4095, roofs.sm_count);
     printf("\n");
     const int Ls[] = {64, 512, 1024, 2048, 4096};
-    for (int L : Ls) prefill_case(roofs, L, 0);
-    prefill_case(roofs, 1000, 3096);
+    for (int L : Ls)
+        for (int bq : {64, 128}) prefill_case(roofs, L, 0, bq);
+    prefill_case(roofs, 1000, 3096, 64);
+    prefill_case(roofs, 1000, 3096, 128);
     printf("\n%s\n", failures ? "FAIL: some kernel disagrees with the reference" : "ok: every case matches the reference");
     return failures ? 1 : 0;
 }

@@ -234,8 +234,8 @@ int main(int argc, char **argv)
     setenv("RL_CUDA_PDL", "0", 1);
     e = make_engine(64, 192, 128);
     unsetenv("RL_CUDA_PDL");
-    const int64_t ab[] = {1, 64};
-    for (int i = 0; i < 2; i++) {
+    const int64_t ab[] = {1, 16, 64};
+    for (int i = 0; i < 3; i++) {
         decode_run(e, ab[i], 3, t);
         decode_run(e, ab[i], steps, t);
         printf("PDL off: batch %lld decode step %.3f ms (median)\n", (long long)ab[i], bench_median(t, steps));

@@ -16,12 +16,12 @@ if ! { cmake -S . -B build-dev -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECT
   tail -40 "$OUT/build.log"; exit 1
 fi
 echo "build: $(( $(date +%s) - t0 )) s"
-timeout 300 ctest --test-dir build-dev -R cuda --output-on-failure > "$OUT/tests.log" 2>&1
+timeout 300 ctest --test-dir build-dev -R cuda -V > "$OUT/tests.log" 2>&1
 echo "tests rc=$? ($(( $(date +%s) - t0 )) s)"
 timeout 150 build-dev/bench/bench_gemv > "$OUT/bench_gemv.log" 2>&1; echo "bench_gemv rc=$?"
 timeout 150 build-dev/bench/bench_attention > "$OUT/bench_attention.log" 2>&1; echo "bench_attention rc=$?"
 timeout 240 build-dev/bench/bench_decode_step --json "$OUT/bench_decode_step.json" ${Q:+--quick} \
   > "$OUT/bench_decode_step.log" 2>&1; echo "bench_decode_step rc=$? ($(( $(date +%s) - t0 )) s)"
 nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu --format=csv >> "$OUT/env.txt" 2>&1
-echo "== tests"; grep -E "max\||batch|Passed|Failed|CHECK|Skipped|tests passed|failed" "$OUT/tests.log" | head -40
+echo "== tests"; grep -E "max\\|diff|vs |batch|Passed|Failed|CHECK|tests passed" "$OUT/tests.log" | head -40
 for f in bench_gemv bench_attention bench_decode_step; do echo "== $f"; tail -c 2600 "$OUT/$f.log"; done

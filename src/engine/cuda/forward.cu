@@ -44,7 +44,7 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
     if (decode) {
         const int splits = rl_attn_decode_splits(T, KVH, C, s->sm_count);
         LAUNCH("attn_decode_splitkv", OP(ATTENTION), l,
-               rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->attn, s->partial, T, NH, KVH, D, C,
+               rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->attn, s->partial, s->tickets, T, NH, KVH, D, C,
                               splits));
     } else {
         LAUNCH("attn_prefill_flash", OP(ATTENTION), l,

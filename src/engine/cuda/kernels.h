@@ -33,14 +33,19 @@ cudaError_t rl_rope_kv(cudaStream_t st, int pdl, bf16 *qkv, int T, int n_per_seq
 int rl_attn_decode_splits(int B, int KVH, int max_ctx, int sm_count);
 size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits);
 // Sequence b attends to cache positions 0..*pos_dev of slot b. out: [B, H*D].
+// tickets: B*KVH ints, zero before the first call (the kernel leaves them zero).
 cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                           const int *pos_dev, bf16 *out, float *partial, int B, int H, int KVH, int D, int max_ctx,
-                           int splits);
+                           const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH, int D,
+                           int max_ctx, int splits);
 
 // ---- attn_prefill.cu: causal flash attention on tensor cores (mma.sync bf16) ----
 // nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx);
+// The same with the block size forced (bq = 64 or 128 queries per block), for the benchmark.
+cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv, int qkv_ld, const bf16 *kc,
+                               const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
+                               int max_ctx);
 
 // ---- silu_mul.cu ----  h[t, i] = silu(gu[t, i]) * gu[t, I + i]
 cudaError_t rl_silu_mul(cudaStream_t st, int pdl, const bf16 *gu, bf16 *h, int T, int I);

@@ -65,6 +65,7 @@ typedef struct {
     int *tokens;     // [chunk]
     int *step;       // [1 + max_batch]: decode position, then tokens
     float *partial;  // split-KV partials
+    int *tickets;    // [max_batch * kv_heads] split-KV merge counters (kept at zero)
     float2 *rope;    // [max_context][head_dim / 2] (cos, sin)
     void *scratch;   // tuning output for accumulating projections
     void *lt_ws;

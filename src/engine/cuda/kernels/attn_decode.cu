@@ -1,6 +1,7 @@
 // attn_decode.cu: decode attention, split-KV (flash-decoding). One block per (split, kv head,
 // sequence): it loads each K/V row of its slice of the cache once and uses it for the whole GQA
-// group of query heads; a second kernel merges the splits' (max, sum, acc) partials.
+// group of query heads; the last block of a (sequence, kv head) to finish merges the splits'
+// (max, sum, acc) partials (a ticket counter instead of a second kernel launch).
 // FLOPs 4*B*H*D*ctx; bytes B*KVH*ctx*D*2*2 (K and V read once) + B*H*D*2*2 (+ partials).
 #include "../kernels.h"
 
@@ -12,8 +13,8 @@ template <int D>
 __global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                  const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                  const int *__restrict__ pos_dev, bf16 *__restrict__ out,
-                                                                 float *__restrict__ partial, int H, int KVH, int max_ctx,
-                                                                 int splits, float scale_log2)
+                                                                 float *__restrict__ partial, int *__restrict__ tickets,
+                                                                 int H, int KVH, int max_ctx, int splits, float scale_log2)
 {
     pdl_trigger();
     constexpr int KP = D + 8; // K row pitch in shared memory: conflict-free 16-byte row reads
@@ -133,26 +134,33 @@ __global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__r
             if (d == 0) pp[D] = m_run[h], pp[D + 1] = l_run[h];
         }
     }
-}
+    if (splits == 1) return;
 
-template <int D>
-__global__ void attn_combine_kernel(const float *__restrict__ partial, bf16 *__restrict__ out, int H, int splits)
-{
-    pdl_trigger();
-    pdl_wait();
-    const int h = blockIdx.x, b = blockIdx.y;
-    const float *pp = partial + ((size_t)b * H + h) * splits * (D + 4);
-    float M = -INFINITY;
-    for (int s = 0; s < splits; s++) M = fmaxf(M, pp[s * (D + 4) + D]);
-    for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    // Last block of this (sequence, kv head) merges every split's partials.
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    if (tid == 0) {
+        int *t = tickets + (size_t)b * KVH + kvh;
+        last = atomicAdd(t, 1) == splits - 1;
+        if (last) *t = 0; // ready for the next step
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int i = tid; i < G * D; i += AD_THREADS) {
+        const int h = i / D, d = i % D;
+        const float *pp = partial + ((size_t)b * H + kvh * G + h) * splits * (D + 4);
+        float M = -INFINITY;
+        for (int s = 0; s < splits; s++) M = fmaxf(M, __ldcg(pp + s * (D + 4) + D));
         float num = 0.f, den = 0.f;
         for (int s = 0; s < splits; s++) {
-            const float m = pp[s * (D + 4) + D];
+            const float m = __ldcg(pp + s * (D + 4) + D);
             const float w = m == -INFINITY ? 0.f : exp2f(m - M);
-            num += w * pp[s * (D + 4) + d];
-            den += w * pp[s * (D + 4) + D + 1];
+            num += w * __ldcg(pp + s * (D + 4) + d);
+            den += w * __ldcg(pp + s * (D + 4) + D + 1);
         }
-        out[((size_t)b * H + h) * D + d] = __float2bfloat16_rn(num / den);
+        out[((size_t)b * H + kvh * G + h) * D + d] = __float2bfloat16_rn(num / den);
     }
 }
 
@@ -171,26 +179,25 @@ size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits)
 
 template <int D>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            const int *pos_dev, bf16 *out, float *partial, int B, int H, int KVH, int max_ctx, int splits)
+                            const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH,
+                            int max_ctx, int splits)
 {
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    cudaError_t e = rl_launch(attn_decode_kernel<D>, dim3(splits, KVH, B), dim3(AD_THREADS), 0, st, pdl, qkv, qkv_ld,
-                              kc, vc, pos_dev, out, partial, H, KVH, max_ctx, splits, scale_log2);
-    if (e != cudaSuccess || splits == 1) return e;
-    return rl_launch(attn_combine_kernel<D>, dim3(H, B), dim3(D), 0, st, pdl, (const float *)partial, out, H, splits);
+    return rl_launch(attn_decode_kernel<D>, dim3(splits, KVH, B), dim3(AD_THREADS), 0, st, pdl, qkv, qkv_ld, kc, vc,
+                     pos_dev, out, partial, tickets, H, KVH, max_ctx, splits, scale_log2);
 }
 
 cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                           const int *pos_dev, bf16 *out, float *partial, int B, int H, int KVH, int D, int max_ctx,
-                           int splits)
+                           const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH, int D,
+                           int max_ctx, int splits)
 {
     if (H % KVH || H / KVH > AD_GMAX || splits < 1) return cudaErrorInvalidValue;
     switch (D) {
-    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
-    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
-    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
-    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
-    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, B, H, KVH, max_ctx, splits);
+    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
     }
     return cudaErrorInvalidValue;
 }

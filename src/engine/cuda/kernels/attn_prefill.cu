@@ -6,9 +6,7 @@
 // bytes: Q and O nseq*n*H*D*2 each; K and V nseq*KVH*(p0+n)*D*2 each (re-reads come from L2).
 #include "../kernels.h"
 
-#define FA_BQ 64
 #define FA_BK 64
-#define FA_THREADS 128
 
 // Offset (in elements) of 16-byte chunk c of row r in a [rows][DP] bf16 tile: chunks are XOR
 // swizzled by the row so the 8 rows an ldmatrix reads hit different banks.
@@ -36,8 +34,9 @@ __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const bf16 *p)
 }
 
 // D: head_dim; DP: D rounded up to the mma's k step (16); the padding dims are zeros.
-template <int D, int DP>
-__global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
+// BQ: queries per block, 16 per warp (64: 4 warps; 128: 8 warps share each K/V tile load).
+template <int D, int DP, int BQ>
+__global__ void __launch_bounds__(BQ * 2) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                   const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                   bf16 *__restrict__ out, int n, int p0, int slot0, int H,
                                                                   int KVH, int max_ctx, float scale_log2)
@@ -47,6 +46,7 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
     constexpr int CPRP = DP / 8; // chunks per row in shared memory
     extern __shared__ __align__(128) unsigned char fa_smem[];
     bf16 *sq = reinterpret_cast<bf16 *>(fa_smem);
+    constexpr int FA_BQ = BQ, FA_THREADS = BQ * 2;
     bf16 *sk = sq + FA_BQ * DP; // [2][FA_BK][DP]
     bf16 *sv = sk + 2 * FA_BK * DP;
 
@@ -190,29 +190,47 @@ __global__ void __launch_bounds__(FA_THREADS) attn_prefill_kernel(const bf16 *__
     }
 }
 
-template <int D>
+template <int D, int BQ>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
 {
     constexpr int DP = (D + 15) / 16 * 16;
-    const size_t smem = (size_t)(FA_BQ + 4 * FA_BK) * DP * sizeof(bf16);
-    cudaError_t e = cudaFuncSetAttribute(attn_prefill_kernel<D, DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    const size_t smem = (size_t)(BQ + 4 * FA_BK) * DP * sizeof(bf16);
+    cudaError_t e =
+        cudaFuncSetAttribute(attn_prefill_kernel<D, DP, BQ>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    return rl_launch(attn_prefill_kernel<D, DP>, dim3((n + FA_BQ - 1) / FA_BQ, H, nseq), dim3(FA_THREADS), smem, st, pdl,
+    return rl_launch(attn_prefill_kernel<D, DP, BQ>, dim3((n + BQ - 1) / BQ, H, nseq), dim3(BQ * 2), smem, st, pdl,
                      qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx, scale_log2);
+}
+
+template <int BQ>
+static cudaError_t launch_bq(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
+                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
+{
+    switch (D) {
+    case 16: return launch_d<16, BQ>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 24: return launch_d<24, BQ>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 32: return launch_d<32, BQ>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 64: return launch_d<64, BQ>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 128: return launch_d<128, BQ>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    }
+    return cudaErrorInvalidValue;
+}
+
+cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv, int qkv_ld, const bf16 *kc,
+                               const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
+                               int max_ctx)
+{
+    if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
+    if (bq == 128) return launch_bq<128>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    return launch_bq<64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
 }
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
-    if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
-    switch (D) {
-    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    }
-    return cudaErrorInvalidValue;
+    // 128-query blocks halve the K/V tile traffic once there are enough of them to fill the GPU.
+    const int bq = (long long)((n + 127) / 128) * H * nseq >= 264 ? 128 : 64;
+    return rl_attn_prefill_bq(st, pdl, bq, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
 }

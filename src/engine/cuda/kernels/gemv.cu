@@ -9,14 +9,21 @@
 #include "../kernels.h"
 
 #define GEMV_WARPS 8
-#define GEMV_U 4 // 32-element chunks per lane in flight (x2 rows, double buffered)
+
+// U: 32-element chunks per lane in flight (x2 rows, double buffered); fewer for wide batches so
+// that the accumulators fit and two or three blocks stay resident per SM (one wave for the
+// smaller projections, short tails for the larger ones).
+template <int NT> struct gemv_cfg {
+    static constexpr int U = NT >= 8 ? 2 : NT <= 2 ? 3 : 4;
+    static constexpr int MIN_BLOCKS = NT <= 2 ? 3 : 2;
+};
 
 template <int NT, int MODE>
-__global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X,
+__global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X,
                                                                void *__restrict__ Y, int N, int K, int B, int ldy,
                                                                int up_off)
 {
-    pdl_trigger();
+    constexpr int GEMV_U = gemv_cfg<NT>::U;
     constexpr int RT = MODE == GEMV_SILU_BF16 ? 2 : 1; // row tiles per block (gate and up)
     constexpr int S = GEMV_WARPS / RT;                  // K splits per row tile
     constexpr int COLS = 8 * NT;
@@ -77,6 +84,9 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_tc_kernel(const bf16 *__
         for (int j = 0; j < GEMV_U; j++) A[j] = nA[j], Bw[j] = nB[j];
     }
 
+    // Every weight byte of this block has arrived: let the next kernel start streaming its own
+    // weights while this one reduces (triggering earlier lets future kernels crowd the SMs).
+    pdl_trigger();
     // C fragment: rows r and r+8, columns (sequences) 2q and 2q+1 of each 8-wide tile.
 #pragma unroll
     for (int t = 0; t < NT; t++) {
