@@ -1,7 +1,12 @@
 # Writes OUT with the current git commit (plus "-dirty" when the tree has changes); rewrites only on change.
 execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD OUTPUT_VARIABLE c OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
 if(NOT c)
-  set(c "unknown")
+  # A copy of the tree without .git (the GPU machine's): the sender passes RL_GIT_COMMIT.
+  if(DEFINED ENV{RL_GIT_COMMIT} AND NOT "$ENV{RL_GIT_COMMIT}" STREQUAL "")
+    set(c "$ENV{RL_GIT_COMMIT}")
+  else()
+    set(c "unknown")
+  endif()
 else()
   execute_process(COMMAND git -C ${SRC} status --porcelain --untracked-files=no OUTPUT_VARIABLE d ERROR_QUIET)
   if(d)
