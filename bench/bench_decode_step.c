@@ -230,17 +230,23 @@ int main(int argc, char **argv)
     profile_decode(e, 512, root);
     rl_engine_destroy(e);
 
-    /* ---- PDL off (A/B) ---- */
-    setenv("RL_CUDA_PDL", "0", 1);
-    e = make_engine(64, 192, 128);
-    unsetenv("RL_CUDA_PDL");
+    /* ---- A/B of the engine's switches at small batch ---- */
+    const char *vars[] = {"RL_CUDA_PDL", "RL_CUDA_FUSE_NORM", "RL_CUDA_TUNE"};
+    const char *what[] = {"no programmatic dependent launch", "no RMSNorm fusion", "GEMV forced (no timed pick)"};
     const int64_t ab[] = {1, 16, 64};
-    for (int i = 0; i < 3; i++) {
-        decode_run(e, ab[i], 3, t);
-        decode_run(e, ab[i], steps, t);
-        printf("PDL off: batch %lld decode step %.3f ms (median)\n", (long long)ab[i], bench_median(t, steps));
+    for (int v = 0; v < 3; v++) {
+        setenv(vars[v], "0", 1);
+        e = make_engine(64, 192, 128);
+        unsetenv(vars[v]);
+        printf("%s=0 (%s):", vars[v], what[v]);
+        for (int i = 0; i < 3; i++) {
+            decode_run(e, ab[i], 3, t);
+            decode_run(e, ab[i], steps, t);
+            printf("  batch %lld %.3f ms", (long long)ab[i], bench_median(t, steps));
+        }
+        printf("\n");
+        rl_engine_destroy(e);
     }
-    rl_engine_destroy(e);
 
     /* ---- prefill sweep ---- */
     e = make_engine(1, 4096, 4096);

@@ -48,7 +48,7 @@ static void run(int impl, rl_lt *lt, const shape &s, int B, const bf16 *W, const
 {
     rl_err err;
     if (impl == 0) {
-        CK(rl_gemv(0, 0, s.mode, W, X, Y, s.N, s.K, B, s.N, s.N));
+        CK(rl_gemv(0, 0, s.mode, W, X, Y, s.N, s.K, B, s.N, s.N, NULL, NULL));
         return;
     }
     int rc;

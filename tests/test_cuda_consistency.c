@@ -6,6 +6,8 @@
  *  - chunked prefill (RL_CUDA_CHUNK_TOKENS=64: prompts split across passes, one prompt split by
  *    position) == one-pass prefill, all positions;
  *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
+ * Decode runs twice: with the engine's timed GEMV/cuBLASLt picks, and with RL_CUDA_TUNE=0 (GEMV
+ * wherever it applies, so the RMSNorm-fused GEMV path is always covered).
  * Tolerance: max |diff| <= TOL * max|logit| with TOL = 2e-2, and equal argmax wherever the top-2
  * margin exceeds 2 * TOL * max|logit|. The two paths round different intermediates to bf16
  * (e.g. the GEMV applies SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash
@@ -68,7 +70,7 @@ static void fill_tokens(int32_t *t, int64_t n, uint32_t seed)
     }
 }
 
-static void test_decode_vs_prefill(void)
+static void test_decode_vs_prefill(const char *label)
 {
     const int64_t L = 40, P = 8, V = m.vocab;
     rl_err err;
@@ -82,7 +84,8 @@ static void test_decode_vs_prefill(void)
     for (int64_t p = P; p < L; p++) CHECK(rl_engine_decode(e, &tok[p], inc + p * V, NULL, &err) == 0, "%s", err.msg);
     int64_t bad;
     const double rel = compare(inc + (P - 1) * V, full + (P - 1) * V, L - P + 1, V, &bad);
-    printf("decode vs prefill, %lld positions: max|diff|/max|logit| = %.3g\n", (long long)(L - P + 1), rel);
+    printf("decode vs prefill (%s), %lld positions: max|diff|/max|logit| = %.3g\n", label, (long long)(L - P + 1),
+           rel);
     CHECK(rel <= TOL, "incremental decode differs from full prefill by %.3g of max|logit| (tolerance %g)", rel, TOL);
     CHECK(bad < 0, "incremental decode argmax differs at position %lld", (long long)(bad + P - 1));
 out:
@@ -90,7 +93,7 @@ out:
     free(full), free(inc);
 }
 
-static void test_batch_vs_single(void)
+static void test_batch_vs_single(const char *label)
 {
     enum { B = 4, L = 12, STEPS = 10 };
     const int64_t V = m.vocab;
@@ -119,7 +122,7 @@ static void test_batch_vs_single(void)
                   rel);
         }
     }
-    printf("batch %d vs batch 1, %d steps: worst max|diff|/max|logit| = %.3g\n", B, STEPS, worst);
+    printf("batch %d vs batch 1 (%s), %d steps: worst max|diff|/max|logit| = %.3g\n", B, label, STEPS, worst);
 out:
     rl_engine_destroy(e);
     free(batched), free(single), free(pre);
@@ -168,8 +171,12 @@ int main(void)
     }
     rl_err err;
     CHECK(rl_model_preset("tiny", &m, &err) == 0, "%s", err.msg);
-    test_decode_vs_prefill();
-    test_batch_vs_single();
+    test_decode_vs_prefill("timed picks");
+    test_batch_vs_single("timed picks");
+    setenv("RL_CUDA_TUNE", "0", 1);
+    test_decode_vs_prefill("GEMV forced");
+    test_batch_vs_single("GEMV forced");
+    unsetenv("RL_CUDA_TUNE");
     test_chunked_prefill();
     return CHECK_DONE();
 }

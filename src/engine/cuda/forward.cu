@@ -31,38 +31,43 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
     const rl_model_config *m = &s->m;
     const int H = (int)m->hidden, NH = (int)m->heads, KVH = (int)m->kv_heads, D = (int)m->head_dim;
     const int I = (int)m->intermediate, C = (int)s->o.max_context;
-    const float eps = (float)m->norm_eps;
     const int P = pdl_on(s);
     const cuda_layer *w = &s->layers[l];
     bf16 *kc = s->kcache + l * s->kv_layer_elems, *vc = s->vcache + l * s->kv_layer_elems;
 
     // attention block: x += o_proj(attention(rope(qkv(rmsnorm(x)))))
-    LAUNCH("rmsnorm", OP(ATTN_NORM), l, rl_rmsnorm(s->st, P, s->x, w->attn_norm, s->xn, T, H, eps, 0, 1));
-    if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16, err)) return -1;
-    LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
-           rl_rope_kv(s->st, P, s->qkv, T, n, decode ? s->step : NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
+    if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16, w->attn_norm,
+                    RL_OP_ATTN_NORM, err))
+        return -1;
     if (decode) {
+        // RoPE and the KV-cache append happen inside the attention kernel (one launch fewer).
         const int splits = rl_attn_decode_splits(T, KVH, C, s->sm_count);
-        LAUNCH("attn_decode_splitkv", OP(ATTENTION), l,
-               rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->attn, s->partial, s->tickets, T, NH, KVH, D, C,
-                              splits));
+        LAUNCH("attn_decode_splitkv", OP(ROPE) | OP(KV_WRITE) | OP(ATTENTION), l,
+               rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->rope, s->attn, s->partial, s->tickets,
+                              T, NH, KVH, D, C, splits));
     } else {
+        LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
+               rl_rope_kv(s->st, P, s->qkv, T, n, NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
         LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
                rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
     }
-    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, H, NH * D, s->x, GEMV_ADD_F32, err)) return -1;
+    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, H, NH * D, s->x, GEMV_ADD_F32, NULL, RL_OP_O_PROJ, err))
+        return -1;
 
     // MLP block: x += down(silu(gate(rmsnorm(x))) * up(rmsnorm(x)))
-    LAUNCH("rmsnorm", OP(FFN_NORM), l, rl_rmsnorm(s->st, P, s->x, w->ffn_norm, s->xn, T, H, eps, 0, 1));
-    if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, I, H, s->h, GEMV_SILU_BF16, err)) return -1;
-    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, H, I, s->x, GEMV_ADD_F32, err)) return -1;
+    if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, I, H, s->h, GEMV_SILU_BF16, w->ffn_norm,
+                    RL_OP_FFN_NORM, err))
+        return -1;
+    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, H, I, s->x, GEMV_ADD_F32, NULL, RL_OP_DOWN, err)) return -1;
     return 0;
 }
 
 static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slot0, int decode, const int *tokens,
                           rl_err *err)
 {
-    LAUNCH("embed_gather", OP(EMBED), -1, rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden));
+    LAUNCH("embed_gather", OP(EMBED), -1,
+           rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden, s->fuse_norm ? s->ss : NULL));
+    s->ss_parts = s->fuse_norm ? 1 : 0;
     for (int l = 0; l < (int)s->m.layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer %d", l);
@@ -75,14 +80,17 @@ static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slo
 }
 
 // Final norm of `rows` rows of x (row i is in_first + i * in_step) and the vocabulary
-// projection into s->logits [rows, vocab] fp32.
+// projection into s->logits [rows, vocab] fp32. Contiguous rows (decode) may fuse the norm.
 static int forward_head(cuda_state *s, int rows, int in_first, int in_step, rl_err *err)
 {
     const int H = (int)s->m.hidden;
+    if (in_first == 0 && in_step == 1)
+        return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, (int)s->m.vocab, H, s->logits,
+                           GEMV_STORE_F32, s->final_norm, RL_OP_FINAL_NORM, err);
     LAUNCH("rmsnorm", OP(FINAL_NORM), -1,
            rl_rmsnorm(s->st, pdl_on(s), s->x, s->final_norm, s->xn, rows, H, (float)s->m.norm_eps, in_first, in_step));
     return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, (int)s->m.vocab, H, s->logits, GEMV_STORE_F32,
-                       err);
+                       NULL, RL_OP_LM_HEAD, err);
 }
 
 // ---- decode ---------------------------------------------------------------------------------
@@ -284,6 +292,7 @@ static int create_impl(cuda_state *s, rl_err *err)
     s->sm_count = prop.multiProcessorCount;
     s->pdl = env_flag("RL_CUDA_PDL", 1);
     s->tune = env_flag("RL_CUDA_TUNE", 1);
+    s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 1);
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");
     CU_CHECK(cudaEventCreateWithFlags(&s->step_copied, cudaEventDisableTiming), "cuda engine: creating events");
     CU_CHECK(cudaEventCreate(&s->ev0), "cuda engine: creating events");

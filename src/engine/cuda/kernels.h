@@ -8,11 +8,22 @@
 enum { GEMV_STORE_BF16, GEMV_STORE_F32, GEMV_ADD_F32, GEMV_SILU_BF16 };
 #define RL_GEMV_MAX_BATCH 64
 int rl_gemv_supported(int N, int K, int B);
+// Fused RMSNorm of the GEMV input: x fp32 [B, K] (the residual stream), gamma [K], and the
+// producer's partial sums of squares ss [B][parts].
+typedef struct {
+    const float *x;
+    const bf16 *gamma;
+    const float *ss;
+    int parts;
+    float eps;
+} gemv_norm;
 // Y[b, n] (=, +=) sum_k W[n, k] X[b, k] for b < B, n < N. ldy: Y's row stride in elements.
 // GEMV_SILU_BF16: W holds 2 blocks of rows (gate rows 0..N-1, up rows up_off..up_off+N-1) and
 // Y[b, n] = silu(gate) * up, so the gate/up output never goes to memory.
+// norm (not with GEMV_ADD_F32): X is ignored, the input is rmsnorm(norm->x) * gamma.
+// ss_out (GEMV_ADD_F32 only, may be NULL): ss_out[b][N/16 parts] = sums of squares of the updated Y.
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
-                    int ldy, int up_off);
+                    int ldy, int up_off, const gemv_norm *norm, float *ss_out);
 
 // ---- rmsnorm.cu ----
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
@@ -20,7 +31,9 @@ cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, 
                        int in_first, int in_step);
 
 // ---- embed.cu ----
-cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H);
+// ss_out (may be NULL): ss_out[t] = sum of squares of row t (one part per row, for a fused norm).
+cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H,
+                     float *ss_out);
 
 // ---- rope_kv.cu ----
 // Token t (t < T) belongs to sequence t / n_per_seq (cache slot slot0 + that) at position
@@ -29,14 +42,16 @@ cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *ta
 cudaError_t rl_rope_kv(cudaStream_t st, int pdl, bf16 *qkv, int T, int n_per_seq, const int *pos_dev, int pos_base,
                        int slot0, const float2 *rope_cs, bf16 *kc, bf16 *vc, int H, int KVH, int D, int max_ctx);
 
-// ---- attn_decode.cu: split-KV flash-decoding, the GQA group shares each K/V load ----
+// ---- attn_decode.cu: split-KV flash-decoding on tensor cores, the GQA group shares each K/V load ----
 int rl_attn_decode_splits(int B, int KVH, int max_ctx, int sm_count);
 size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits);
-// Sequence b attends to cache positions 0..*pos_dev of slot b. out: [B, H*D].
+// Sequence b attends to cache positions 0..*pos_dev of slot b; out: [B, H*D]. With rope_cs the
+// kernel first rotates the new token's Q and K (qkv holds them unrotated) and appends K and V to
+// the cache at *pos_dev; with rope_cs NULL, qkv's Q is already rotated and the cache complete.
 // tickets: B*KVH ints, zero before the first call (the kernel leaves them zero).
-cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                           const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH, int D,
-                           int max_ctx, int splits);
+cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
+                           const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
+                           int H, int KVH, int D, int max_ctx, int splits);
 
 // ---- attn_prefill.cu: causal flash attention on tensor cores (mma.sync bf16) ----
 // nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).

@@ -29,14 +29,16 @@ int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer
 
 static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof; }
 
-// Median-free quick timing: one warm-up, then reps back to back between two events.
+// Quick timing: one warm-up, then reps back to back between two events, with programmatic
+// dependent launch as in the decode graph (each launch prefetches weights under the previous
+// one's tail), so the pick reflects the GEMV as it runs in a step.
 static int time_gemv(cuda_state *s, int mode, const bf16 *X, const bf16 *W, void *Y, int N, int K, int T, double *ms,
                      rl_err *err)
 {
     const int reps = 5;
     for (int r = 0; r <= reps; r++) {
         if (r == 1) CU_CHECK(cudaEventRecord(s->ev0, s->st), "tuning: cudaEventRecord");
-        CU_CHECK(rl_gemv(s->st, 0, mode, W, X, Y, N, K, T, N, N), "tuning: gemv_tc launch");
+        CU_CHECK(rl_gemv(s->st, s->pdl, mode, W, X, Y, N, K, T, N, N, NULL, NULL), "tuning: gemv_tc launch");
     }
     CU_CHECK(cudaEventRecord(s->ev1, s->st), "tuning: cudaEventRecord");
     CU_CHECK(cudaEventSynchronize(s->ev1), "tuning: gemv_tc");
@@ -93,7 +95,7 @@ static int choose(cuda_state *s, cuda_choice *c, const bf16 *X, const bf16 *W, v
 }
 
 int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, const bf16 *W, int N, int K, void *Y,
-                int mode, rl_err *err)
+                int mode, const bf16 *norm_w, rl_op_id norm_op, rl_err *err)
 {
     cuda_choice *c = NULL;
     for (int i = 0; i < s->n_choices && !c; i++) {
@@ -107,21 +109,36 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         c = &s->choices[s->n_choices++];
         memset(c, 0, sizeof *c);
         c->T = T, c->N = N, c->K = K, c->mode = mode;
-        if (choose(s, c, X, W, Y, err)) {
+        if (choose(s, c, norm_w ? s->xn : X, W, Y, err)) {
             s->n_choices--;
             return -1;
         }
     }
     unsigned mask = RL_OPMASK(op);
-    if (c->use_gemv) {
-        if (mode == GEMV_SILU_BF16) mask |= RL_OPMASK(RL_OP_SILU_MUL);
+    if (mode == GEMV_SILU_BF16 && c->use_gemv) mask |= RL_OPMASK(RL_OP_SILU_MUL);
+    const int fused = norm_w && c->use_gemv && s->fuse_norm && s->ss_parts > 0;
+    if (norm_w && !fused) { // the norm runs on its own, into s->xn
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_gemv(s->st, pdl_on(s), mode, W, X, Y, N, K, T, N, N);
+        cudaError_t e = rl_rmsnorm(s->st, pdl_on(s), s->x, norm_w, s->xn, T, K, (float)s->m.norm_eps, 0, 1);
+        if (e != cudaSuccess)
+            return rl_fail(err, "cuda engine: kernel rmsnorm (layer %d) failed to launch: %s", layer,
+                           cudaGetErrorString(e));
+        if (cuda_prof_end(s, "rmsnorm", RL_OPMASK(norm_op), layer, err)) return -1;
+        X = s->xn;
+    }
+    if (c->use_gemv) {
+        gemv_norm nm = {s->x, norm_w, s->ss, s->ss_parts, (float)s->m.norm_eps};
+        float *ss_out = mode == GEMV_ADD_F32 && s->fuse_norm ? s->ss : NULL;
+        if (fused) mask |= RL_OPMASK(norm_op);
+        if (cuda_prof_begin(s, err)) return -1;
+        cudaError_t e = rl_gemv(s->st, pdl_on(s), mode, W, X, Y, N, K, T, N, N, fused ? &nm : NULL, ss_out);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel gemv_tc (%s, layer %d) failed to launch: %s", rl_op_names[op],
                            layer, cudaGetErrorString(e));
+        if (mode == GEMV_ADD_F32) s->ss_parts = ss_out ? (N + 15) / 16 : 0;
         return cuda_prof_end(s, "gemv_tc", mask, layer, err);
     }
+    if (mode == GEMV_ADD_F32) s->ss_parts = 0; // cuBLASLt leaves no sums of squares behind
     const int out_f32 = mode == GEMV_STORE_F32 || mode == GEMV_ADD_F32, acc = mode == GEMV_ADD_F32;
     if (cuda_prof_begin(s, err)) return -1;
     if (mode == GEMV_SILU_BF16) {

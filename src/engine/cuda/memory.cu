@@ -63,7 +63,7 @@ int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_c
     p->workspace_bytes = up(chunk * H * 4) + up(chunk * H * 2) + up(chunk * qkv_dim * 2) +
                          up(chunk * m->heads * m->head_dim * 2) + up(gu_bytes) + up(chunk * I * 2) +
                          up(p->logits_rows * V * 4) + up(o->max_batch * 4) + up(chunk * 4) + up((1 + o->max_batch) * 4) +
-                         up(part * 4) + up(o->max_batch * m->kv_heads * 4) + up(o->max_context * m->head_dim / 2 * 8) + up(p->scratch_bytes) +
+                         up(part * 4) + up(chunk * ((H + 15) / 16) * 4) + up(o->max_batch * m->kv_heads * 4) + up(o->max_context * m->head_dim / 2 * 8) + up(p->scratch_bytes) +
                          up(p->lt_workspace_bytes);
     return 0;
 }
@@ -135,6 +135,7 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     s->step = (int *)carve(&at, (1 + s->o.max_batch) * 4);
     s->partial = (float *)carve(&at, p->partial_floats * 4);
     s->tickets = (int *)carve(&at, s->o.max_batch * m->kv_heads * 4);
+    s->ss = (float *)carve(&at, T * ((H + 15) / 16) * 4);
     s->rope = (float2 *)carve(&at, C * m->head_dim / 2 * 8);
     s->scratch = p->scratch_bytes ? carve(&at, p->scratch_bytes) : (void *)s->gu;
     s->lt_ws = carve(&at, p->lt_workspace_bytes);

@@ -1,137 +1,198 @@
-// attn_decode.cu: decode attention, split-KV (flash-decoding). One block per (split, kv head,
-// sequence): it loads each K/V row of its slice of the cache once and uses it for the whole GQA
-// group of query heads; the last block of a (sequence, kv head) to finish merges the splits'
-// (max, sum, acc) partials (a ticket counter instead of a second kernel launch).
-// FLOPs 4*B*H*D*ctx; bytes B*KVH*ctx*D*2*2 (K and V read once) + B*H*D*2*2 (+ partials).
-#include "../kernels.h"
+// attn_decode.cu: decode attention, split-KV (flash-decoding) on tensor cores. One block per
+// (split, kv head, sequence) loads each K/V row of its slice of the cache once (cp.async, double
+// buffered) for the whole GQA group: the group's query heads are the rows of one m16n8k16 tile
+// (G <= 8 of 16 used; the tensor cores have time to spare, the loads are what counts). Each warp
+// takes 16 keys of every 64-key tile with its own online softmax; the warps merge in shared
+// memory, and the last block of a (sequence, kv head) to finish merges the splits' partials (a
+// ticket counter instead of a second launch). With rope_cs set the kernel also applies RoPE to
+// the new token's Q and K and appends K and V to the cache (no separate rope kernel in decode).
+// FLOPs 4*B*H*D*ctx; bytes B*KVH*ctx*D*2*2 (K and V read once) + B*(H+2*KVH)*D*2 + B*H*D*2.
+#include "mma_tile.cuh"
 
-#define AD_TILE 64
+#define AD_BK 64
 #define AD_THREADS 128
-#define AD_GMAX 8
 
-template <int D>
-__global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
-                                                                 const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
-                                                                 const int *__restrict__ pos_dev, bf16 *__restrict__ out,
+template <int D, int DP>
+__global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__restrict__ qkv, int qkv_ld, bf16 *kc,
+                                                                 bf16 *vc, const int *__restrict__ pos_dev,
+                                                                 const float2 *__restrict__ rope_cs, bf16 *__restrict__ out,
                                                                  float *__restrict__ partial, int *__restrict__ tickets,
                                                                  int H, int KVH, int max_ctx, int splits, float scale_log2)
 {
     pdl_trigger();
-    constexpr int KP = D + 8; // K row pitch in shared memory: conflict-free 16-byte row reads
-    constexpr int CPR = D / 8;
-    constexpr int NS = (AD_GMAX * D / 4 + AD_THREADS - 1) / AD_THREADS;
-    __shared__ __align__(16) bf16 ks[AD_TILE * KP];
-    __shared__ __align__(16) bf16 vs[AD_TILE * D];
-    __shared__ __align__(16) float qs[AD_GMAX][D];
-    __shared__ float sc[AD_GMAX][AD_TILE];
-    __shared__ float m_run[AD_GMAX], l_run[AD_GMAX], alpha[AD_GMAX];
+    constexpr int CPR = D / 8, CPRP = DP / 8;
+    extern __shared__ __align__(128) unsigned char ad_smem[];
+    bf16 *sq = reinterpret_cast<bf16 *>(ad_smem); // [16][DP]
+    bf16 *sk = sq + 16 * DP;                      // [2][AD_BK][DP]
+    bf16 *sv = sk + 2 * AD_BK * DP;               // [2][AD_BK][DP]
 
     const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
-    const int G = H / KVH;
+    const int G = H / KVH, half = D / 2;
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    const bf16 *kbase = kc + ((size_t)b * KVH + kvh) * max_ctx * D;
-    const bf16 *vbase = vc + ((size_t)b * KVH + kvh) * max_ctx * D;
+    const size_t kv_off = ((size_t)b * KVH + kvh) * max_ctx * D;
+    bf16 *kbase = kc + kv_off, *vbase = vc + kv_off;
+    const bf16 *row = qkv + (size_t)b * qkv_ld;
     pdl_wait();
-    const int ctx = *pos_dev + 1;
+    const int pos = *pos_dev, ctx = pos + 1;
     const int chunk = (ctx + splits - 1) / splits;
     const int t0 = split * chunk, t1 = min(ctx, t0 + chunk);
+    const float2 *cs = rope_cs ? rope_cs + (size_t)pos * half : nullptr;
 
-    for (int i = tid; i < G * D; i += AD_THREADS) {
-        const int h = i / D, d = i % D;
-        qs[h][d] = __bfloat162float(qkv[(size_t)b * qkv_ld + (kvh * G + h) * D + d]) * scale_log2;
+    // The group's query heads as rows 0..G-1 of a zero-padded 16 x DP tile (rotated here when
+    // rope_cs is set, rounded to bf16 like the prefill path stores them).
+    for (int i = tid; i < 16 * DP; i += AD_THREADS) {
+        const int r = i / DP, d = i % DP;
+        float v = 0.f;
+        if (r < G && d < D) {
+            const bf16 *q = row + (size_t)(kvh * G + r) * D;
+            if (cs) {
+                const int j = d < half ? d : d - half;
+                const float x1 = __bfloat162float(q[j]), x2 = __bfloat162float(q[j + half]);
+                v = d < half ? x1 * cs[j].x - x2 * cs[j].y : x2 * cs[j].x + x1 * cs[j].y;
+            } else {
+                v = __bfloat162float(q[d]);
+            }
+        }
+        sq[fa_off<DP>(r, d / 8) + d % 8] = __float2bfloat16_rn(v);
     }
-    if (tid < AD_GMAX) m_run[tid] = -INFINITY, l_run[tid] = 0.f;
-    float acc[NS][4];
-#pragma unroll
-    for (int s = 0; s < NS; s++) acc[s][0] = acc[s][1] = acc[s][2] = acc[s][3] = 0.f;
+    // The new token's K (rotated) and V go into the cache, by the block whose slice holds pos,
+    // before its own tile loads read them back.
+    if (cs && t0 <= pos && pos < t1) {
+        const bf16 *k = row + (size_t)(H + kvh) * D, *v = row + (size_t)(H + KVH + kvh) * D;
+        for (int d = tid; d < D; d += AD_THREADS) {
+            const int j = d < half ? d : d - half;
+            const float x1 = __bfloat162float(k[j]), x2 = __bfloat162float(k[j + half]);
+            kbase[(size_t)pos * D + d] =
+                __float2bfloat16_rn(d < half ? x1 * cs[j].x - x2 * cs[j].y : x2 * cs[j].x + x1 * cs[j].y);
+            vbase[(size_t)pos * D + d] = v[d];
+        }
+        __threadfence();
+    }
     __syncthreads();
 
-    for (int tt = t0; tt < t1; tt += AD_TILE) {
-        const int nt = min(AD_TILE, t1 - tt);
-        for (int i = tid; i < nt * CPR; i += AD_THREADS) {
-            const int row = i / CPR, c = i % CPR;
-            cp_async16(&ks[row * KP + c * 8], kbase + (size_t)(tt + row) * D + c * 8);
-            cp_async16(&vs[row * D + c * 8], vbase + (size_t)(tt + row) * D + c * 8);
+    uint32_t qf[DP / 16][4];
+#pragma unroll
+    for (int ks = 0; ks < DP / 16; ks++)
+        ldsm_x4(qf[ks], sq + fa_off<DP>((lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
+
+    auto load = [&](int tt, int buf) {
+        for (int i = tid; i < AD_BK * CPRP; i += AD_THREADS) {
+            const int r = i / CPRP, c = i % CPRP;
+            const int key = tt + r;
+            const bool ok = key < t1 && c < CPR; // zero-fill: 0 * garbage could be NaN
+            const size_t off = ok ? (size_t)key * D + c * 8 : 0;
+            cp_async16_zfill(sk + buf * AD_BK * DP + fa_off<DP>(r, c), kbase + off, ok);
+            cp_async16_zfill(sv + buf * AD_BK * DP + fa_off<DP>(r, c), vbase + off, ok);
         }
+    };
+    float o[DP / 8][4];
+#pragma unroll
+    for (int i = 0; i < DP / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+    float m_i[2] = {-INFINITY, -INFINITY}, l_i[2] = {0.f, 0.f};
+    const int n_tiles = t1 > t0 ? (t1 - t0 + AD_BK - 1) / AD_BK : 0;
+    if (n_tiles) load(t0, 0);
+    cp_async_commit();
+    for (int it = 0; it < n_tiles; it++) {
+        const int buf = it & 1, tt = t0 + it * AD_BK;
+        if (it + 1 < n_tiles) load(tt + AD_BK, buf ^ 1);
         cp_async_commit();
-        cp_async_wait<0>();
+        cp_async_wait<1>();
         __syncthreads();
+        const bf16 *K = sk + buf * AD_BK * DP, *V = sv + buf * AD_BK * DP;
 
-        // scores (already in log2 units): one (head, key) pair per thread and step
-        for (int i = tid; i < G * AD_TILE; i += AD_THREADS) {
-            const int h = i / AD_TILE, t = i % AD_TILE;
-            float s = -INFINITY;
-            if (t < nt) {
-                s = 0.f;
-                const bf16 *kr = &ks[t * KP];
-                const float4 *q4 = reinterpret_cast<const float4 *>(qs[h]);
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
 #pragma unroll
-                for (int c = 0; c < CPR; c++) {
-                    const uint4 kv = *reinterpret_cast<const uint4 *>(kr + c * 8);
-                    const float4 qa = q4[2 * c], qb = q4[2 * c + 1];
-                    const float2 k0 = bf2_to_f2(kv.x), k1 = bf2_to_f2(kv.y), k2 = bf2_to_f2(kv.z), k3 = bf2_to_f2(kv.w);
-                    s += k0.x * qa.x + k0.y * qa.y + k1.x * qa.z + k1.y * qa.w;
-                    s += k2.x * qb.x + k2.y * qb.y + k3.x * qb.z + k3.y * qb.w;
-                }
-            }
-            sc[h][t] = s;
+        for (int ks = 0; ks < DP / 16; ks++) {
+            uint32_t kb[4];
+            ldsm_x4(kb, K + fa_off<DP>(warp * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
+            mma_bf16_16816(s[0], qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3], kb[0], kb[1]);
+            mma_bf16_16816(s[1], qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3], kb[2], kb[3]);
         }
-        __syncthreads();
-
-        // online softmax, one warp per head
-        for (int h = warp; h < G; h += AD_THREADS / 32) {
-            const float s0 = sc[h][lane], s1 = sc[h][lane + 32];
-            const float mo = m_run[h];
-            const float mn = fmaxf(mo, warp_max(fmaxf(s0, s1)));
-            const float p0 = exp2f(s0 - mn), p1 = exp2f(s1 - mn);
-            const float ls = warp_sum(p0 + p1);
-            sc[h][lane] = p0;
-            sc[h][lane + 32] = p1;
-            if (lane == 0) {
-                const float a = exp2f(mo - mn);
-                alpha[h] = a;
-                l_run[h] = l_run[h] * a + ls;
-                m_run[h] = mn;
-            }
-        }
-        __syncthreads();
-
-        // acc = acc * alpha + P V: each thread owns 4 consecutive dims of one head
+        float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-        for (int s = 0; s < NS; s++) {
-            const int slot = tid + s * AD_THREADS;
-            if (slot < G * D / 4) {
-                const int h = slot / (D / 4), d = (slot % (D / 4)) * 4;
-                const float a = alpha[h];
-                float a0 = acc[s][0] * a, a1 = acc[s][1] * a, a2 = acc[s][2] * a, a3 = acc[s][3] * a;
-                for (int t = 0; t < nt; t++) {
-                    const float p = sc[h][t];
-                    const uint2 v = *reinterpret_cast<const uint2 *>(&vs[t * D + d]);
-                    const float2 v0 = bf2_to_f2(v.x), v1 = bf2_to_f2(v.y);
-                    a0 += p * v0.x, a1 += p * v0.y, a2 += p * v1.x, a3 += p * v1.y;
-                }
-                acc[s][0] = a0, acc[s][1] = a1, acc[s][2] = a2, acc[s][3] = a3;
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int key = tt + warp * 16 + nt * 8 + (lane & 3) * 2 + (e & 1);
+                const float v = key < t1 ? s[nt][e] * scale_log2 : -INFINITY;
+                s[nt][e] = v;
+                mx[e >> 1] = fmaxf(mx[e >> 1], v);
             }
+        float alpha[2], rs[2] = {0.f, 0.f}, msafe[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+            const float mn = fmaxf(m_i[r], mx[r]);
+            msafe[r] = mn == -INFINITY ? 0.f : mn; // nothing seen yet: keep everything at zero
+            alpha[r] = exp2f(m_i[r] - msafe[r]);
+            m_i[r] = mn;
         }
-        __syncthreads();
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                s[nt][e] = exp2f(s[nt][e] - msafe[e >> 1]);
+                rs[e >> 1] += s[nt][e];
+            }
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            rs[r] += __shfl_xor_sync(0xffffffffu, rs[r], 1);
+            rs[r] += __shfl_xor_sync(0xffffffffu, rs[r], 2);
+            l_i[r] = l_i[r] * alpha[r] + rs[r];
+        }
+#pragma unroll
+        for (int dt = 0; dt < DP / 8; dt++) {
+            o[dt][0] *= alpha[0], o[dt][1] *= alpha[0];
+            o[dt][2] *= alpha[1], o[dt][3] *= alpha[1];
+        }
+        const uint32_t a0 = f2_to_bf2(s[0][0], s[0][1]), a1 = f2_to_bf2(s[0][2], s[0][3]);
+        const uint32_t a2 = f2_to_bf2(s[1][0], s[1][1]), a3 = f2_to_bf2(s[1][2], s[1][3]);
+#pragma unroll
+        for (int dp = 0; dp < DP / 16; dp++) {
+            uint32_t vb[4];
+            ldsm_x4_t(vb, V + fa_off<DP>(warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, dp * 2 + (lane >> 4)));
+            mma_bf16_16816(o[2 * dp], a0, a1, a2, a3, vb[0], vb[1]);
+            mma_bf16_16816(o[2 * dp + 1], a0, a1, a2, a3, vb[2], vb[3]);
+        }
+        __syncthreads(); // this buffer is refilled by the next iteration's prefetch
     }
+    cp_async_wait<0>();
+    __syncthreads();
 
+    // Merge the 4 warps' (max, sum, acc) for rows 0..7 (the C fragment's first half) in shared
+    // memory; the K buffer is free now.
+    float *cm = reinterpret_cast<float *>(sk); // [4][8]
+    float *cl = cm + 32;                        // [4][8]
+    float *co = cl + 32;                        // [4][8][DP]
+    const int r = lane >> 2;
+    if ((lane & 3) == 0) cm[warp * 8 + r] = m_i[0], cl[warp * 8 + r] = l_i[0];
 #pragma unroll
-    for (int s = 0; s < NS; s++) {
-        const int slot = tid + s * AD_THREADS;
-        if (slot >= G * D / 4) continue;
-        const int h = slot / (D / 4), d = (slot % (D / 4)) * 4;
+    for (int dt = 0; dt < DP / 8; dt++) {
+        co[(warp * 8 + r) * DP + dt * 8 + (lane & 3) * 2] = o[dt][0];
+        co[(warp * 8 + r) * DP + dt * 8 + (lane & 3) * 2 + 1] = o[dt][1];
+    }
+    __syncthreads();
+    for (int i = tid; i < G * D; i += AD_THREADS) {
+        const int h = i / D, d = i % D;
+        float M = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < 4; w++) M = fmaxf(M, cm[w * 8 + h]);
+        float num = 0.f, den = 0.f;
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            const float m = cm[w * 8 + h];
+            const float wt = m == -INFINITY ? 0.f : exp2f(m - M);
+            num += wt * co[(w * 8 + h) * DP + d];
+            den += wt * cl[w * 8 + h];
+        }
         const int qh = kvh * G + h;
         if (splits == 1) {
-            const float inv = 1.f / l_run[h];
-            uint2 o;
-            o.x = f2_to_bf2(acc[s][0] * inv, acc[s][1] * inv);
-            o.y = f2_to_bf2(acc[s][2] * inv, acc[s][3] * inv);
-            *reinterpret_cast<uint2 *>(out + ((size_t)b * H + qh) * D + d) = o;
+            out[((size_t)b * H + qh) * D + d] = __float2bfloat16_rn(num / den);
         } else {
             float *pp = partial + (((size_t)b * H + qh) * splits + split) * (D + 4);
-            *reinterpret_cast<float4 *>(pp + d) = make_float4(acc[s][0], acc[s][1], acc[s][2], acc[s][3]);
-            if (d == 0) pp[D] = m_run[h], pp[D + 1] = l_run[h];
+            pp[d] = num;
+            if (d == 0) pp[D] = M, pp[D + 1] = den;
         }
     }
     if (splits == 1) return;
@@ -178,26 +239,31 @@ size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits)
 }
 
 template <int D>
-static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH,
-                            int max_ctx, int splits)
+static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
+                            const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
+                            int H, int KVH, int max_ctx, int splits)
 {
+    constexpr int DP = (D + 15) / 16 * 16;
+    const size_t smem = (size_t)(16 + 4 * AD_BK) * DP * sizeof(bf16);
+    cudaError_t e =
+        cudaFuncSetAttribute(attn_decode_kernel<D, DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    return rl_launch(attn_decode_kernel<D>, dim3(splits, KVH, B), dim3(AD_THREADS), 0, st, pdl, qkv, qkv_ld, kc, vc,
-                     pos_dev, out, partial, tickets, H, KVH, max_ctx, splits, scale_log2);
+    return rl_launch(attn_decode_kernel<D, DP>, dim3(splits, KVH, B), dim3(AD_THREADS), smem, st, pdl, qkv, qkv_ld,
+                     kc, vc, pos_dev, rope_cs, out, partial, tickets, H, KVH, max_ctx, splits, scale_log2);
 }
 
-cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                           const int *pos_dev, bf16 *out, float *partial, int *tickets, int B, int H, int KVH, int D,
-                           int max_ctx, int splits)
+cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
+                           const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
+                           int H, int KVH, int D, int max_ctx, int splits)
 {
-    if (H % KVH || H / KVH > AD_GMAX || splits < 1) return cudaErrorInvalidValue;
+    if (H % KVH || H / KVH > 8 || splits < 1 || D % 8) return cudaErrorInvalidValue;
     switch (D) {
-    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
     }
     return cudaErrorInvalidValue;
 }

@@ -8,30 +8,7 @@
 
 #define FA_BK 64
 
-// Offset (in elements) of 16-byte chunk c of row r in a [rows][DP] bf16 tile: chunks are XOR
-// swizzled by the row so the 8 rows an ldmatrix reads hit different banks.
-template <int DP> __device__ __forceinline__ int fa_off(int r, int c)
-{
-    constexpr int CPR = DP / 8;
-    constexpr int MASK = CPR >= 8 ? 7 : CPR - 1;
-    return (r * CPR + (c ^ (r & MASK))) * 8;
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const bf16 *p)
-{
-    const unsigned a = (unsigned)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-}
-
-__device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const bf16 *p)
-{
-    const unsigned a = (unsigned)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-}
+#include "mma_tile.cuh"
 
 // D: head_dim; DP: D rounded up to the mma's k step (16); the padding dims are zeros.
 // BQ: queries per block, 16 per warp (64: 4 warps; 128: 8 warps share each K/V tile load).

@@ -6,6 +6,10 @@
 // order, so the activations are loaded with the same permutation: the dot product does not care.
 // Eight warps split K, reduce through shared memory, and the epilogue stores, accumulates into
 // the fp32 residual stream, or applies SiLU(gate) * up for the fused gate/up projection.
+// Fused RMSNorm (NORM): the input is the fp32 residual stream; each block sums the producer's
+// per-tile partial sums of squares and builds bf16(x * rsqrt(mean(x^2) + eps) * gamma) fragment
+// by fragment, so no normalised copy of x goes through memory. An accumulating block in turn
+// writes the sums of squares of the 16 residual columns it updated, for the next normalisation.
 #include "../kernels.h"
 
 #define GEMV_WARPS 8
@@ -18,10 +22,10 @@ template <int NT> struct gemv_cfg {
     static constexpr int MIN_BLOCKS = NT <= 2 ? 3 : 2;
 };
 
-template <int NT, int MODE>
-__global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X,
-                                                               void *__restrict__ Y, int N, int K, int B, int ldy,
-                                                               int up_off)
+template <int NT, int MODE, bool NORM>
+__global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
+    gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X, void *__restrict__ Y, int N, int K, int B,
+                   int ldy, int up_off, gemv_norm norm, float *__restrict__ ss_out)
 {
     constexpr int GEMV_U = gemv_cfg<NT>::U;
     constexpr int RT = MODE == GEMV_SILU_BF16 ? 2 : 1; // row tiles per block (gate and up)
@@ -50,6 +54,17 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gem
         }
     }
     pdl_wait();
+    __shared__ float rs[NT * 8];
+    if (NORM) {
+        for (int b = warp; b < NT * 8; b += GEMV_WARPS) {
+            float ss = 0.f;
+            if (b < B)
+                for (int p = lane; p < norm.parts; p += 32) ss += norm.ss[(size_t)b * norm.parts + p];
+            ss = warp_sum(ss);
+            if (lane == 0) rs[b] = rsqrtf(ss / (float)K + norm.eps);
+        }
+        __syncthreads();
+    }
 
     float acc[NT][4];
 #pragma unroll
@@ -74,7 +89,23 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gem
                 for (int t = 0; t < NT; t++) {
                     const int n = t * 8 + r;
                     uint4 xv = make_uint4(0, 0, 0, 0);
-                    if (n < B) xv = __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + k));
+                    if (n < B) {
+                        if (NORM) {
+                            const float *xr = norm.x + (size_t)n * K + k;
+                            const float4 a = __ldg(reinterpret_cast<const float4 *>(xr));
+                            const float4 c = __ldg(reinterpret_cast<const float4 *>(xr + 4));
+                            const uint4 g = __ldg(reinterpret_cast<const uint4 *>(norm.gamma + k));
+                            const float r0 = rs[n];
+                            const float2 g0 = bf2_to_f2(g.x), g1 = bf2_to_f2(g.y), g2 = bf2_to_f2(g.z),
+                                         g3 = bf2_to_f2(g.w);
+                            xv.x = f2_to_bf2(a.x * r0 * g0.x, a.y * r0 * g0.y);
+                            xv.y = f2_to_bf2(a.z * r0 * g1.x, a.w * r0 * g1.y);
+                            xv.z = f2_to_bf2(c.x * r0 * g2.x, c.y * r0 * g2.y);
+                            xv.w = f2_to_bf2(c.z * r0 * g3.x, c.w * r0 * g3.y);
+                        } else {
+                            xv = __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + k));
+                        }
+                    }
                     mma_bf16_16816(acc[t], A[j].x, Bw[j].x, A[j].y, Bw[j].y, xv.x, xv.y);
                     mma_bf16_16816(acc[t], A[j].z, Bw[j].z, A[j].w, Bw[j].w, xv.z, xv.w);
                 }
@@ -97,10 +128,12 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gem
     }
     __syncthreads();
 
+    // 16 * COLS is a multiple of 32: every lane of a warp runs every iteration it enters, so the
+    // 16 lanes of one column can reduce with shuffles.
     for (int idx = threadIdx.x; idx < 16 * COLS; idx += GEMV_WARPS * 32) {
         const int row = idx & 15, col = idx >> 4;
         const int n = tile * 16 + row;
-        if (col >= B || n >= N) continue;
+        const bool ok = col < B && n < N;
         float v = 0.f;
 #pragma unroll
         for (int s = 0; s < S; s++) v += red[s][row][col];
@@ -109,43 +142,67 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS) gem
             float u = 0.f;
 #pragma unroll
             for (int s = 0; s < S; s++) u += red[S + s][row][col];
-            reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
+            if (ok) reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
         } else if (MODE == GEMV_STORE_BF16) {
-            reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v);
+            if (ok) reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v);
         } else if (MODE == GEMV_STORE_F32) {
-            reinterpret_cast<float *>(Y)[o] = v;
+            if (ok) reinterpret_cast<float *>(Y)[o] = v;
         } else {
-            reinterpret_cast<float *>(Y)[o] += v;
+            float x_new = 0.f;
+            if (ok) {
+                x_new = reinterpret_cast<float *>(Y)[o] + v;
+                reinterpret_cast<float *>(Y)[o] = x_new;
+            }
+            if (ss_out) {
+                float sq = x_new * x_new;
+#pragma unroll
+                for (int m = 8; m > 0; m >>= 1) sq += __shfl_xor_sync(0xffffffffu, sq, m);
+                if (row == 0 && col < B) ss_out[(size_t)col * gridDim.x + tile] = sq;
+            }
         }
     }
 }
 
 int rl_gemv_supported(int N, int K, int B) { return N > 0 && K > 0 && K % 32 == 0 && B >= 1 && B <= RL_GEMV_MAX_BATCH; }
 
-template <int NT>
-static cudaError_t launch_nt(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
-                             int B, int ldy, int up_off)
+template <int NT, bool NORM>
+static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
+                               int B, int ldy, int up_off, gemv_norm nm, float *ss_out)
 {
     dim3 grid((N + 15) / 16), block(GEMV_WARPS * 32);
     switch (mode) {
     case GEMV_STORE_BF16:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
+                         up_off, nm, ss_out);
     case GEMV_STORE_F32:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_F32>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
-    case GEMV_ADD_F32:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_ADD_F32>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_F32, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
+                         up_off, nm, ss_out);
+    case GEMV_ADD_F32: // accumulates into the residual stream, whose input is never normalised here
+        return NORM ? cudaErrorInvalidValue
+                    : rl_launch(gemv_tc_kernel<NT, GEMV_ADD_F32, false>, grid, block, 0, st, pdl, W, X, Y, N, K, B,
+                                ldy, up_off, nm, ss_out);
     case GEMV_SILU_BF16:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_SILU_BF16>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy, up_off);
+        return rl_launch(gemv_tc_kernel<NT, GEMV_SILU_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
+                         up_off, nm, ss_out);
     }
     return cudaErrorInvalidValue;
 }
 
+template <int NT>
+static cudaError_t launch_nt(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
+                             int B, int ldy, int up_off, const gemv_norm *norm, float *ss_out)
+{
+    const gemv_norm none = {nullptr, nullptr, nullptr, 0, 0.f};
+    if (norm) return launch_norm<NT, true>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss_out);
+    return launch_norm<NT, false>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, none, ss_out);
+}
+
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
-                    int ldy, int up_off)
+                    int ldy, int up_off, const gemv_norm *norm, float *ss_out)
 {
     if (!rl_gemv_supported(N, K, B)) return cudaErrorInvalidValue;
-    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
-    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
-    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
-    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off);
+    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
+    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
+    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
+    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
 }
