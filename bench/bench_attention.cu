@@ -112,7 +112,7 @@ template <typename F> static double time_us(F f, int reps)
 
 static int failures;
 
-static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
+static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, int force_splits = 0)
 {
     const int max_ctx = ctx + 1;
     const size_t cache_elems = (size_t)B * KVH * max_ctx * D;
@@ -127,7 +127,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count)
     CK(cudaMalloc(&out, (size_t)B * NH * D * 2));
     CK(cudaMalloc(&outf, (size_t)B * NH * D * 4));
     CK(cudaMalloc(&reff, (size_t)B * NH * D * 4));
-    const int splits = rl_attn_decode_splits(B, KVH, max_ctx, sm_count);
+    const int splits = force_splits ? force_splits : rl_attn_decode_splits(B, KVH, max_ctx, sm_count);
     CK(cudaMalloc(&partial, (rl_attn_decode_partial_floats(B, NH, D, splits) + 1) * 4));
     CK(cudaMalloc(&pos, 4));
     int *tickets;
@@ -214,6 +214,9 @@ int main(void)
     for (int B : Bs) decode_case(roofs, B, 191, roofs.sm_count);
     decode_case(roofs, 1, 4095, roofs.sm_count);
     decode_case(roofs, 16, 4095, roofs.sm_count);
+    printf("split-KV count forced (heuristic above):\n");
+    for (int sp : {1, 2, 4, 8})
+        for (int B : {1, 16}) decode_case(roofs, B, 191, roofs.sm_count, sp);
     printf("\n");
     const int Ls[] = {64, 512, 1024, 2048, 4096};
     for (int L : Ls)

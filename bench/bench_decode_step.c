@@ -231,14 +231,25 @@ int main(int argc, char **argv)
     rl_engine_destroy(e);
 
     /* ---- A/B of the engine's switches at small batch ---- */
-    const char *vars[] = {"RL_CUDA_PDL", "RL_CUDA_FUSE_NORM", "RL_CUDA_TUNE"};
-    const char *what[] = {"no programmatic dependent launch", "no RMSNorm fusion", "GEMV forced (no timed pick)"};
+    /* each line: environment settings read at engine creation */
+    const char *settings[] = {"RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=0", "RL_CUDA_TUNE=0",
+                              "RL_CUDA_TUNE=0 RL_CUDA_FUSE_NORM=0", "RL_CUDA_SPLITS=1", "RL_CUDA_SPLITS=4"};
     const int64_t ab[] = {1, 16, 64};
-    for (int v = 0; v < 3; v++) {
-        setenv(vars[v], "0", 1);
+    for (int v = 0; v < 6 && !quick; v++) {
+        char buf[128], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", settings[v]);
+        for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(kv, '=');
+            *eq = 0;
+            setenv(kv, eq + 1, 1);
+        }
         e = make_engine(64, 192, 128);
-        unsetenv(vars[v]);
-        printf("%s=0 (%s):", vars[v], what[v]);
+        snprintf(buf, sizeof buf, "%s", settings[v]);
+        for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            *strchr(kv, '=') = 0;
+            unsetenv(kv);
+        }
+        printf("%-36s", settings[v]);
         for (int i = 0; i < 3; i++) {
             decode_run(e, ab[i], 3, t);
             decode_run(e, ab[i], steps, t);

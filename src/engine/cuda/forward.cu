@@ -41,7 +41,8 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
         return -1;
     if (decode) {
         // RoPE and the KV-cache append happen inside the attention kernel (one launch fewer).
-        const int splits = rl_attn_decode_splits(T, KVH, C, s->sm_count);
+        const int splits = s->split_override > 0 && T <= 4 * s->sm_count ? s->split_override
+                                                                          : rl_attn_decode_splits(T, KVH, C, s->sm_count);
         LAUNCH("attn_decode_splitkv", OP(ROPE) | OP(KV_WRITE) | OP(ATTENTION), l,
                rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->rope, s->attn, s->partial, s->tickets,
                               T, NH, KVH, D, C, splits));
@@ -66,8 +67,9 @@ static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slo
                           rl_err *err)
 {
     LAUNCH("embed_gather", OP(EMBED), -1,
-           rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden, s->fuse_norm ? s->ss : NULL));
-    s->ss_parts = s->fuse_norm ? 1 : 0;
+           rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden, s->fuse_norm ? s->rs : NULL,
+                    (float)s->m.norm_eps));
+    s->rs_valid = s->fuse_norm;
     for (int l = 0; l < (int)s->m.layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer %d", l);
@@ -293,6 +295,8 @@ static int create_impl(cuda_state *s, rl_err *err)
     s->pdl = env_flag("RL_CUDA_PDL", 1);
     s->tune = env_flag("RL_CUDA_TUNE", 1);
     s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 1);
+    const char *sp = getenv("RL_CUDA_SPLITS");
+    s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");
     CU_CHECK(cudaEventCreateWithFlags(&s->step_copied, cudaEventDisableTiming), "cuda engine: creating events");
     CU_CHECK(cudaEventCreate(&s->ev0), "cuda engine: creating events");

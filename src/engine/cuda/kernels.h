@@ -8,22 +8,28 @@
 enum { GEMV_STORE_BF16, GEMV_STORE_F32, GEMV_ADD_F32, GEMV_SILU_BF16 };
 #define RL_GEMV_MAX_BATCH 64
 int rl_gemv_supported(int N, int K, int B);
-// Fused RMSNorm of the GEMV input: x fp32 [B, K] (the residual stream), gamma [K], and the
-// producer's partial sums of squares ss [B][parts].
+// Fused RMSNorm of the GEMV input: x fp32 [B, K] (the residual stream), gamma [K], and
+// rs[b] = rsqrt(mean(x[b]^2) + eps) as the producer of x left it.
 typedef struct {
     const float *x;
     const bf16 *gamma;
-    const float *ss;
-    int parts;
-    float eps;
+    const float *rs;
 } gemv_norm;
+// What an accumulating GEMV leaves for the next fused norm: part [B][N/16] scratch, rs [B], a
+// ticket counter (zero before the first launch, left at zero), eps.
+typedef struct {
+    float *part;
+    float *rs;
+    int *ticket;
+    float eps;
+} gemv_ss;
 // Y[b, n] (=, +=) sum_k W[n, k] X[b, k] for b < B, n < N. ldy: Y's row stride in elements.
 // GEMV_SILU_BF16: W holds 2 blocks of rows (gate rows 0..N-1, up rows up_off..up_off+N-1) and
 // Y[b, n] = silu(gate) * up, so the gate/up output never goes to memory.
-// norm (not with GEMV_ADD_F32): X is ignored, the input is rmsnorm(norm->x) * gamma.
-// ss_out (GEMV_ADD_F32 only, may be NULL): ss_out[b][N/16 parts] = sums of squares of the updated Y.
+// norm (not with GEMV_ADD_F32): X is ignored, the input is bf16(norm->x * rs * gamma).
+// ss (GEMV_ADD_F32 only, may be NULL): computes ss->rs of the updated Y for the next norm.
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
-                    int ldy, int up_off, const gemv_norm *norm, float *ss_out);
+                    int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
 
 // ---- rmsnorm.cu ----
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
@@ -31,9 +37,9 @@ cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, 
                        int in_first, int in_step);
 
 // ---- embed.cu ----
-// ss_out (may be NULL): ss_out[t] = sum of squares of row t (one part per row, for a fused norm).
+// rs_out (may be NULL): rs_out[t] = rsqrt(mean(x[t]^2) + eps), for a fused norm downstream.
 cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H,
-                     float *ss_out);
+                     float *rs_out, float eps);
 
 // ---- rope_kv.cu ----
 // Token t (t < T) belongs to sequence t / n_per_seq (cache slot slot0 + that) at position

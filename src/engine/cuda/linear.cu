@@ -116,7 +116,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
     }
     unsigned mask = RL_OPMASK(op);
     if (mode == GEMV_SILU_BF16 && c->use_gemv) mask |= RL_OPMASK(RL_OP_SILU_MUL);
-    const int fused = norm_w && c->use_gemv && s->fuse_norm && s->ss_parts > 0;
+    const int fused = norm_w && c->use_gemv && s->fuse_norm && s->rs_valid;
     if (norm_w && !fused) { // the norm runs on its own, into s->xn
         if (cuda_prof_begin(s, err)) return -1;
         cudaError_t e = rl_rmsnorm(s->st, pdl_on(s), s->x, norm_w, s->xn, T, K, (float)s->m.norm_eps, 0, 1);
@@ -127,18 +127,19 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         X = s->xn;
     }
     if (c->use_gemv) {
-        gemv_norm nm = {s->x, norm_w, s->ss, s->ss_parts, (float)s->m.norm_eps};
-        float *ss_out = mode == GEMV_ADD_F32 && s->fuse_norm ? s->ss : NULL;
+        const gemv_norm nm = {s->x, norm_w, s->rs};
+        const gemv_ss ss = {s->ss, s->rs, s->ss_ticket, (float)s->m.norm_eps};
+        const int leave_rs = mode == GEMV_ADD_F32 && s->fuse_norm;
         if (fused) mask |= RL_OPMASK(norm_op);
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_gemv(s->st, pdl_on(s), mode, W, X, Y, N, K, T, N, N, fused ? &nm : NULL, ss_out);
+        cudaError_t e = rl_gemv(s->st, pdl_on(s), mode, W, X, Y, N, K, T, N, N, fused ? &nm : NULL, leave_rs ? &ss : NULL);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel gemv_tc (%s, layer %d) failed to launch: %s", rl_op_names[op],
                            layer, cudaGetErrorString(e));
-        if (mode == GEMV_ADD_F32) s->ss_parts = ss_out ? (N + 15) / 16 : 0;
+        if (mode == GEMV_ADD_F32) s->rs_valid = leave_rs;
         return cuda_prof_end(s, "gemv_tc", mask, layer, err);
     }
-    if (mode == GEMV_ADD_F32) s->ss_parts = 0; // cuBLASLt leaves no sums of squares behind
+    if (mode == GEMV_ADD_F32) s->rs_valid = 0; // cuBLASLt leaves no sums of squares behind
     const int out_f32 = mode == GEMV_STORE_F32 || mode == GEMV_ADD_F32, acc = mode == GEMV_ADD_F32;
     if (cuda_prof_begin(s, err)) return -1;
     if (mode == GEMV_SILU_BF16) {

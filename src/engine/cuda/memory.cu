@@ -51,8 +51,11 @@ int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_c
     p->chunk_tokens = chunk;
     p->logits_rows = o->max_batch;
     int64_t part = 0;
+    const char *sp = getenv("RL_CUDA_SPLITS"); // benchmarks: force the split-KV count
+    const int split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     for (int64_t b = 1; b <= o->max_batch && b <= 4 * sm_count; b++) {
-        const int splits = rl_attn_decode_splits((int)b, (int)m->kv_heads, (int)o->max_context, sm_count);
+        int splits = rl_attn_decode_splits((int)b, (int)m->kv_heads, (int)o->max_context, sm_count);
+        if (split_override > splits) splits = split_override;
         const int64_t f = (int64_t)rl_attn_decode_partial_floats((int)b, (int)m->heads, (int)m->head_dim, splits);
         if (f > part) part = f;
     }
@@ -63,7 +66,7 @@ int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_c
     p->workspace_bytes = up(chunk * H * 4) + up(chunk * H * 2) + up(chunk * qkv_dim * 2) +
                          up(chunk * m->heads * m->head_dim * 2) + up(gu_bytes) + up(chunk * I * 2) +
                          up(p->logits_rows * V * 4) + up(o->max_batch * 4) + up(chunk * 4) + up((1 + o->max_batch) * 4) +
-                         up(part * 4) + up(chunk * ((H + 15) / 16) * 4) + up(o->max_batch * m->kv_heads * 4) + up(o->max_context * m->head_dim / 2 * 8) + up(p->scratch_bytes) +
+                         up(part * 4) + up(chunk * ((H + 15) / 16) * 4) + up(chunk * 4) + up(4) + up(o->max_batch * m->kv_heads * 4) + up(o->max_context * m->head_dim / 2 * 8) + up(p->scratch_bytes) +
                          up(p->lt_workspace_bytes);
     return 0;
 }
@@ -136,6 +139,8 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     s->partial = (float *)carve(&at, p->partial_floats * 4);
     s->tickets = (int *)carve(&at, s->o.max_batch * m->kv_heads * 4);
     s->ss = (float *)carve(&at, T * ((H + 15) / 16) * 4);
+    s->rs = (float *)carve(&at, T * 4);
+    s->ss_ticket = (int *)carve(&at, 4);
     s->rope = (float2 *)carve(&at, C * m->head_dim / 2 * 8);
     s->scratch = p->scratch_bytes ? carve(&at, p->scratch_bytes) : (void *)s->gu;
     s->lt_ws = carve(&at, p->lt_workspace_bytes);

@@ -46,6 +46,7 @@ typedef struct {
     cudaStream_t st;
     int pdl;     // programmatic dependent launch between our kernels (RL_CUDA_PDL=0 turns it off)
     int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
+    int split_override; // RL_CUDA_SPLITS: split-KV count for decode attention (0: heuristic)
     int fuse_norm; // RMSNorm inside the GEMV when its producer left sums of squares (RL_CUDA_FUSE_NORM=0: off)
     int qkv_dim; // (heads + 2 * kv_heads) * head_dim
 
@@ -66,7 +67,9 @@ typedef struct {
     int *tokens;     // [chunk]
     int *step;       // [1 + max_batch]: decode position, then tokens
     float *ss;       // [chunk][hidden/16] partial sums of squares of x (fused RMSNorm)
-    int ss_parts;    // parts per row in s->ss now valid for x (0: none)
+    float *rs;       // [chunk] rsqrt(mean(x^2) + eps) of the current x
+    int *ss_ticket;  // the accumulating GEMV's last-block counter
+    int rs_valid;    // s->rs describes the current x (the last producer of x left it)
     float *partial;  // split-KV partials
     int *tickets;    // [max_batch * kv_heads] split-KV merge counters (kept at zero)
     float2 *rope;    // [max_context][head_dim / 2] (cos, sin)
@@ -94,7 +97,7 @@ int cuda_rope_table(cuda_state *s, rl_err *err);
 
 // linear.cu: Y = X W^T in one of the GEMV modes, by GEMV or cuBLASLt (+ silu_mul).
 // norm_w: the RMSNorm weight in front of the projection (NULL: X is the input as it is). With
-// a GEMV and partial sums of squares from the producer (s->ss_parts > 0) the norm is fused into
+// a GEMV and rs from the producer of x (s->rs_valid) the norm is fused into
 // the GEMV; otherwise the rmsnorm kernel first writes s->xn (norm_op names it in profiles).
 int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, const bf16 *W, int N, int K, void *Y,
                 int mode, const bf16 *norm_w, rl_op_id norm_op, rl_err *err);

@@ -96,6 +96,7 @@ __global__ void __launch_bounds__(BQ * 2) attn_prefill_kernel(const bf16 *__rest
             }
         }
 
+        // Scores stay unscaled until the exponent: exp2(s * scale - m * scale) is one FFMA.
         const bool diag = kt * FA_BK + FA_BK - 1 > warp_first_pos;
         float mx[2] = {m_i[0], m_i[1]};
 #pragma unroll
@@ -103,25 +104,24 @@ __global__ void __launch_bounds__(BQ * 2) attn_prefill_kernel(const bf16 *__rest
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 const int key = kt * FA_BK + nt * 8 + (lane & 3) * 2 + (e & 1);
-                float v = s[nt][e] * scale_log2;
-                if (diag && key > qpos + (e >> 1) * 8) v = -INFINITY;
-                s[nt][e] = v;
-                mx[e >> 1] = fmaxf(mx[e >> 1], v);
+                if (diag && key > qpos + (e >> 1) * 8) s[nt][e] = -INFINITY;
+                mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
             }
         }
-        float alpha[2], rs[2] = {0.f, 0.f};
+        float alpha[2], rs[2] = {0.f, 0.f}, mscaled[2];
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
             mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            alpha[r] = exp2f(m_i[r] - mx[r]); // key 0 is visible to every row, so mx is finite
+            alpha[r] = exp2f((m_i[r] - mx[r]) * scale_log2); // key 0 is visible to every row: mx is finite
             m_i[r] = mx[r];
+            mscaled[r] = mx[r] * scale_log2;
         }
 #pragma unroll
         for (int nt = 0; nt < FA_BK / 8; nt++) {
 #pragma unroll
             for (int e = 0; e < 4; e++) {
-                s[nt][e] = exp2f(s[nt][e] - mx[e >> 1]);
+                s[nt][e] = exp2f(fmaf(s[nt][e], scale_log2, -mscaled[e >> 1]));
                 rs[e >> 1] += s[nt][e];
             }
         }

@@ -3,7 +3,7 @@
 #include "../kernels.h"
 
 __global__ void embed_kernel(const int *__restrict__ tokens, const bf16 *__restrict__ table, float *__restrict__ x, int H,
-                             float *__restrict__ ss_out)
+                             float *__restrict__ rs_out, float eps)
 {
     __shared__ float part[4];
     float ss = 0.f;
@@ -19,16 +19,16 @@ __global__ void embed_kernel(const int *__restrict__ tokens, const bf16 *__restr
         *reinterpret_cast<float4 *>(out + i + 4) = make_float4(c.x, c.y, d.x, d.y);
         ss += a.x * a.x + a.y * a.y + b.x * b.x + b.y * b.y + c.x * c.x + c.y * c.y + d.x * d.x + d.y * d.y;
     }
-    if (!ss_out) return;
+    if (!rs_out) return;
     ss = warp_sum(ss);
     if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = ss;
     __syncthreads();
-    if (threadIdx.x == 0) ss_out[t] = part[0] + part[1] + part[2] + part[3];
+    if (threadIdx.x == 0) rs_out[t] = rsqrtf((part[0] + part[1] + part[2] + part[3]) / (float)H + eps);
 }
 
 cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H,
-                     float *ss_out)
+                     float *rs_out, float eps)
 {
     if (H % 8 || T <= 0) return cudaErrorInvalidValue;
-    return rl_launch(embed_kernel, dim3(T), dim3(128), 0, st, pdl, tokens, table, x, H, ss_out); // 4 warps: part[4]
+    return rl_launch(embed_kernel, dim3(T), dim3(128), 0, st, pdl, tokens, table, x, H, rs_out, eps); // 4 warps: part[4]
 }

@@ -6,10 +6,11 @@
 // order, so the activations are loaded with the same permutation: the dot product does not care.
 // Eight warps split K, reduce through shared memory, and the epilogue stores, accumulates into
 // the fp32 residual stream, or applies SiLU(gate) * up for the fused gate/up projection.
-// Fused RMSNorm (NORM): the input is the fp32 residual stream; each block sums the producer's
-// per-tile partial sums of squares and builds bf16(x * rsqrt(mean(x^2) + eps) * gamma) fragment
-// by fragment, so no normalised copy of x goes through memory. An accumulating block in turn
-// writes the sums of squares of the 16 residual columns it updated, for the next normalisation.
+// Fused RMSNorm (NORM): the input is the fp32 residual stream and its per-row rsqrt(mean(x^2) +
+// eps), left by the producer; the block builds bf16(x * rs * gamma) fragment by fragment, so no
+// normalised copy of x goes through memory. An accumulating GEMV is such a producer: each block
+// writes the sums of squares of the 16 residual columns it updated, and the last block to finish
+// (ticket counter) adds them up into rs for the next projection.
 #include "../kernels.h"
 
 #define GEMV_WARPS 8
@@ -25,7 +26,7 @@ template <int NT> struct gemv_cfg {
 template <int NT, int MODE, bool NORM>
 __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
     gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X, void *__restrict__ Y, int N, int K, int B,
-                   int ldy, int up_off, gemv_norm norm, float *__restrict__ ss_out)
+                   int ldy, int up_off, gemv_norm norm, gemv_ss ss)
 {
     constexpr int GEMV_U = gemv_cfg<NT>::U;
     constexpr int RT = MODE == GEMV_SILU_BF16 ? 2 : 1; // row tiles per block (gate and up)
@@ -54,16 +55,10 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
         }
     }
     pdl_wait();
-    __shared__ float rs[NT * 8];
+    float rsv[NT]; // rs of the sequences this lane feeds to the mma
     if (NORM) {
-        for (int b = warp; b < NT * 8; b += GEMV_WARPS) {
-            float ss = 0.f;
-            if (b < B)
-                for (int p = lane; p < norm.parts; p += 32) ss += norm.ss[(size_t)b * norm.parts + p];
-            ss = warp_sum(ss);
-            if (lane == 0) rs[b] = rsqrtf(ss / (float)K + norm.eps);
-        }
-        __syncthreads();
+#pragma unroll
+        for (int t = 0; t < NT; t++) rsv[t] = t * 8 + r < B ? norm.rs[t * 8 + r] : 0.f;
     }
 
     float acc[NT][4];
@@ -95,7 +90,7 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
                             const float4 a = __ldg(reinterpret_cast<const float4 *>(xr));
                             const float4 c = __ldg(reinterpret_cast<const float4 *>(xr + 4));
                             const uint4 g = __ldg(reinterpret_cast<const uint4 *>(norm.gamma + k));
-                            const float r0 = rs[n];
+                            const float r0 = rsv[t];
                             const float2 g0 = bf2_to_f2(g.x), g1 = bf2_to_f2(g.y), g2 = bf2_to_f2(g.z),
                                          g3 = bf2_to_f2(g.w);
                             xv.x = f2_to_bf2(a.x * r0 * g0.x, a.y * r0 * g0.y);
@@ -153,13 +148,31 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
                 x_new = reinterpret_cast<float *>(Y)[o] + v;
                 reinterpret_cast<float *>(Y)[o] = x_new;
             }
-            if (ss_out) {
+            if (ss.part) {
                 float sq = x_new * x_new;
 #pragma unroll
                 for (int m = 8; m > 0; m >>= 1) sq += __shfl_xor_sync(0xffffffffu, sq, m);
-                if (row == 0 && col < B) ss_out[(size_t)col * gridDim.x + tile] = sq;
+                if (row == 0 && col < B) ss.part[(size_t)col * gridDim.x + tile] = sq;
             }
         }
+    }
+    if (MODE != GEMV_ADD_F32 || !ss.part) return;
+    // The last block to finish turns the partial sums of squares into rs for the next norm.
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        last = atomicAdd(ss.ticket, 1) == (int)gridDim.x - 1;
+        if (last) *ss.ticket = 0;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int b = warp; b < B; b += GEMV_WARPS) {
+        float t = 0.f;
+        for (int p = lane; p < (int)gridDim.x; p += 32) t += __ldcg(ss.part + (size_t)b * gridDim.x + p);
+        t = warp_sum(t);
+        if (lane == 0) ss.rs[b] = rsqrtf(t / (float)N + ss.eps);
     }
 }
 
@@ -167,42 +180,44 @@ int rl_gemv_supported(int N, int K, int B) { return N > 0 && K > 0 && K % 32 == 
 
 template <int NT, bool NORM>
 static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
-                               int B, int ldy, int up_off, gemv_norm nm, float *ss_out)
+                               int B, int ldy, int up_off, gemv_norm nm, gemv_ss ss)
 {
     dim3 grid((N + 15) / 16), block(GEMV_WARPS * 32);
     switch (mode) {
     case GEMV_STORE_BF16:
         return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss_out);
+                         up_off, nm, ss);
     case GEMV_STORE_F32:
         return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_F32, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss_out);
+                         up_off, nm, ss);
     case GEMV_ADD_F32: // accumulates into the residual stream, whose input is never normalised here
         return NORM ? cudaErrorInvalidValue
                     : rl_launch(gemv_tc_kernel<NT, GEMV_ADD_F32, false>, grid, block, 0, st, pdl, W, X, Y, N, K, B,
-                                ldy, up_off, nm, ss_out);
+                                ldy, up_off, nm, ss);
     case GEMV_SILU_BF16:
         return rl_launch(gemv_tc_kernel<NT, GEMV_SILU_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss_out);
+                         up_off, nm, ss);
     }
     return cudaErrorInvalidValue;
 }
 
 template <int NT>
 static cudaError_t launch_nt(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
-                             int B, int ldy, int up_off, const gemv_norm *norm, float *ss_out)
+                             int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
-    const gemv_norm none = {nullptr, nullptr, nullptr, 0, 0.f};
-    if (norm) return launch_norm<NT, true>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss_out);
-    return launch_norm<NT, false>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, none, ss_out);
+    const gemv_norm no_norm = {nullptr, nullptr, nullptr};
+    const gemv_ss no_ss = {nullptr, nullptr, nullptr, 0.f};
+    if (norm) return launch_norm<NT, true>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss ? *ss : no_ss);
+    return launch_norm<NT, false>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
 }
 
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
-                    int ldy, int up_off, const gemv_norm *norm, float *ss_out)
+                    int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
+    if (ss && mode != GEMV_ADD_F32) return cudaErrorInvalidValue;
     if (!rl_gemv_supported(N, K, B)) return cudaErrorInvalidValue;
-    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
-    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
-    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
-    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss_out);
+    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
 }
