@@ -19,6 +19,11 @@ if [ "${1:-}" = "--check-only" ]; then
   exit 1
 fi
 if [ ${#need[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ]; then exit 0; fi
+# A carried prefix means an offline machine (scripts/carry-deps.sh): don't wait on a network that is not there.
+if [ ${#need[@]} -eq 0 ] && [ -d .deps/prefix ]; then
+  echo "install-deps: offline (carried .deps/prefix); optional packages not installed: ${optional[*]}" >&2
+  exit 0
+fi
 if ! command -v apt-get >/dev/null; then
   [ ${#need[@]} -eq 0 ] && { echo "install-deps: optional packages missing (no apt-get): ${optional[*]}" >&2; exit 0; }
   echo "install-deps: missing ${need[*]}: install them with your package manager" >&2
