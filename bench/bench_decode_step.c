@@ -232,8 +232,8 @@ int main(int argc, char **argv)
 
     /* ---- A/B of the engine's switches at small batch ---- */
     /* each line: environment settings read at engine creation */
-    const char *settings[] = {"RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=0", "RL_CUDA_TUNE=0",
-                              "RL_CUDA_TUNE=0 RL_CUDA_FUSE_NORM=0", "RL_CUDA_SPLITS=1", "RL_CUDA_SPLITS=4"};
+    const char *settings[] = {"RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=1", "RL_CUDA_TUNE=0",
+                              "RL_CUDA_TUNE=0 RL_CUDA_FUSE_NORM=1", "RL_CUDA_SPLITS=2", "RL_CUDA_SPLITS=4"};
     const int64_t ab[] = {1, 16, 64};
     for (int v = 0; v < 6 && !quick; v++) {
         char buf[128], *save = NULL;
@@ -291,6 +291,20 @@ int main(int argc, char **argv)
         cJSON_AddNumberToObject(o, "predicted_ms", pm);
         cJSON_AddNumberToObject(o, "flops", f);
         cJSON_AddItemToArray(points, o);
+    }
+    if (!quick) { /* flash-attention block shape A/B at L = 4096 (engine default: 64) */
+        for (int v = 0; v < 2; v++) {
+            const char *bq = v ? "129" : "128";
+            setenv("RL_CUDA_FLASH_BQ", bq, 1);
+            double tp[3];
+            for (int r = 0; r < 3; r++) {
+                const double t0 = rl_now_ms();
+                if (rl_engine_prefill(e, 1, 4096, tok, NULL, 0, &err)) die("prefill", &err);
+                tp[r] = rl_now_ms() - t0;
+            }
+            unsetenv("RL_CUDA_FLASH_BQ");
+            printf("RL_CUDA_FLASH_BQ=%s: prefill 4096 %.3f ms (median of 3)\n", bq, bench_median(tp, 3));
+        }
     }
     {
         rl_kernel_log log = {0};

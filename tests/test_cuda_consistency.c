@@ -6,8 +6,8 @@
  *  - chunked prefill (RL_CUDA_CHUNK_TOKENS=64: prompts split across passes, one prompt split by
  *    position) == one-pass prefill, all positions;
  *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
- * Decode runs twice: with the engine's timed GEMV/cuBLASLt picks, and with RL_CUDA_TUNE=0 (GEMV
- * wherever it applies, so the RMSNorm-fused GEMV path is always covered).
+ * Decode runs three times: with the engine's timed GEMV/cuBLASLt picks, with RL_CUDA_TUNE=0 (GEMV
+ * wherever it applies), and with the RMSNorm fused into those GEMVs (RL_CUDA_FUSE_NORM=1).
  * Tolerance: max |diff| <= TOL * max|logit| with TOL = 2e-2, and equal argmax wherever the top-2
  * margin exceeds 2 * TOL * max|logit|. The two paths round different intermediates to bf16
  * (e.g. the GEMV applies SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash
@@ -176,6 +176,10 @@ int main(void)
     setenv("RL_CUDA_TUNE", "0", 1);
     test_decode_vs_prefill("GEMV forced");
     test_batch_vs_single("GEMV forced");
+    setenv("RL_CUDA_FUSE_NORM", "1", 1);
+    test_decode_vs_prefill("GEMV forced, RMSNorm fused");
+    test_batch_vs_single("GEMV forced, RMSNorm fused");
+    unsetenv("RL_CUDA_FUSE_NORM");
     unsetenv("RL_CUDA_TUNE");
     test_chunked_prefill();
     return CHECK_DONE();

@@ -294,7 +294,7 @@ static int create_impl(cuda_state *s, rl_err *err)
     s->sm_count = prop.multiProcessorCount;
     s->pdl = env_flag("RL_CUDA_PDL", 1);
     s->tune = env_flag("RL_CUDA_TUNE", 1);
-    s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 1);
+    s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 0); // measured no faster at batch 1 (see docs/perf-notes.md)
     const char *sp = getenv("RL_CUDA_SPLITS");
     s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");

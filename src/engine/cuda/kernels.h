@@ -63,7 +63,8 @@ cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld
 // nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx);
-// The same with the block size forced (bq = 64 or 128 queries per block), for the benchmark.
+// The same with the block shape forced (bq = 64: 4 warps x 16 rows; 128: 8 warps x 16 rows;
+// 129: 4 warps x 32 rows), for the benchmark.
 cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv, int qkv_ld, const bf16 *kc,
                                const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
                                int max_ctx);

@@ -15,12 +15,17 @@
 
 #define GEMV_WARPS 8
 
-// U: 32-element chunks per lane in flight (x2 rows, double buffered); fewer for wide batches so
-// that the accumulators fit and two or three blocks stay resident per SM (one wave for the
-// smaller projections, short tails for the larger ones).
+// Per batch width (NT tiles of 8 sequences):
+//  U   32-element chunks per lane in flight (x2 rows), double buffered with the activations (PX);
+//  RO  16-row output tiles per block (the activations' L2 traffic is B/(16*RO) of the weight
+//      bytes; measured: more rows per block leave too few warps streaming on the smaller
+//      projections, so it stays 1);
+//  MIN_BLOCKS resident blocks per SM the registers must allow.
 template <int NT> struct gemv_cfg {
-    static constexpr int U = NT >= 8 ? 2 : NT <= 2 ? 3 : 4;
-    static constexpr int MIN_BLOCKS = NT <= 2 ? 3 : 2;
+    static constexpr int U = 2;
+    static constexpr int RO = 1;
+    static constexpr bool PX = NT <= 4;
+    static constexpr int MIN_BLOCKS = NT == 1 ? 3 : 2;
 };
 
 template <int NT, int MODE, bool NORM>
@@ -28,33 +33,46 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
     gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X, void *__restrict__ Y, int N, int K, int B,
                    int ldy, int up_off, gemv_norm norm, gemv_ss ss)
 {
-    constexpr int GEMV_U = gemv_cfg<NT>::U;
-    constexpr int RT = MODE == GEMV_SILU_BF16 ? 2 : 1; // row tiles per block (gate and up)
-    constexpr int S = GEMV_WARPS / RT;                  // K splits per row tile
+    constexpr int U = gemv_cfg<NT>::U, RO = gemv_cfg<NT>::RO;
+    constexpr bool PX = gemv_cfg<NT>::PX && !NORM;
+    constexpr int PT = MODE == GEMV_SILU_BF16 ? 2 * RO : RO; // weight row tiles per block (gate, up)
+    constexpr int S = GEMV_WARPS / PT;                        // K splits per row tile
     constexpr int COLS = 8 * NT;
     __shared__ float red[GEMV_WARPS][16][COLS + 1];
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int which = warp / S, split = warp % S;
+    const int pt = warp / S, split = warp % S;
     const int q = lane & 3, r = lane >> 2;
-    const int tile = blockIdx.x;
-    int ra = min(tile * 16 + r, N - 1), rb = min(tile * 16 + r + 8, N - 1);
-    if (RT == 2 && which == 1) ra += up_off, rb += up_off;
+    const int out_tile = blockIdx.x * RO + pt % RO; // 16-row output tile this warp feeds
+    int ra = min(out_tile * 16 + r, N - 1), rb = min(out_tile * 16 + r + 8, N - 1);
+    if (MODE == GEMV_SILU_BF16 && pt >= RO) ra += up_off, rb += up_off;
     const int chunks = K >> 5;
     const int c0 = split * chunks / S, c1 = (split + 1) * chunks / S;
     const bf16 *wa = W + (size_t)ra * K + q * 8;
     const bf16 *wb = W + (size_t)rb * K + q * 8;
 
     // Weights never change: start streaming them before waiting for the previous kernel.
-    uint4 A[GEMV_U], Bw[GEMV_U];
+    uint4 A[U], Bw[U], Xv[U][PX ? NT : 1];
 #pragma unroll
-    for (int j = 0; j < GEMV_U; j++) {
+    for (int j = 0; j < U; j++) {
         if (c0 + j < c1) {
             A[j] = ld_stream16(wa + (size_t)(c0 + j) * 32);
             Bw[j] = ld_stream16(wb + (size_t)(c0 + j) * 32);
         }
     }
     pdl_wait();
+    // Activations of sequence n at chunk c (zero past the batch).
+    auto load_x = [&](int c, int t) {
+        const int n = t * 8 + r;
+        return n < B ? __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + c * 32 + q * 8)) : make_uint4(0, 0, 0, 0);
+    };
+    if (PX) {
+#pragma unroll
+        for (int j = 0; j < U; j++)
+#pragma unroll
+            for (int t = 0; t < NT; t++)
+                if (c0 + j < c1) Xv[j][t] = load_x(c0 + j, t);
+    }
     float rsv[NT]; // rs of the sequences this lane feeds to the mma
     if (NORM) {
 #pragma unroll
@@ -65,41 +83,52 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
 #pragma unroll
     for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
 
-    for (int c = c0; c < c1; c += GEMV_U) {
-        uint4 nA[GEMV_U], nB[GEMV_U];
+    for (int c = c0; c < c1; c += U) {
+        uint4 nA[U], nB[U], nX[U][PX ? NT : 1];
 #pragma unroll
-        for (int j = 0; j < GEMV_U; j++) {
-            if (c + GEMV_U + j < c1) {
-                nA[j] = ld_stream16(wa + (size_t)(c + GEMV_U + j) * 32);
-                nB[j] = ld_stream16(wb + (size_t)(c + GEMV_U + j) * 32);
+        for (int j = 0; j < U; j++) {
+            if (c + U + j < c1) {
+                nA[j] = ld_stream16(wa + (size_t)(c + U + j) * 32);
+                nB[j] = ld_stream16(wb + (size_t)(c + U + j) * 32);
+                if (PX) {
+#pragma unroll
+                    for (int t = 0; t < NT; t++) nX[j][t] = load_x(c + U + j, t);
+                }
             } else {
                 nA[j] = nB[j] = make_uint4(0, 0, 0, 0);
+                if (PX) {
+#pragma unroll
+                    for (int t = 0; t < NT; t++) nX[j][t] = make_uint4(0, 0, 0, 0);
+                }
             }
         }
 #pragma unroll
-        for (int j = 0; j < GEMV_U; j++) {
+        for (int j = 0; j < U; j++) {
             if (c + j < c1) {
                 const int k = (c + j) * 32 + q * 8;
 #pragma unroll
                 for (int t = 0; t < NT; t++) {
                     const int n = t * 8 + r;
-                    uint4 xv = make_uint4(0, 0, 0, 0);
-                    if (n < B) {
-                        if (NORM) {
+                    uint4 xv;
+                    if (PX) {
+                        xv = Xv[j][PX ? t : 0];
+                    } else if (NORM) {
+                        xv = make_uint4(0, 0, 0, 0);
+                        if (n < B) {
                             const float *xr = norm.x + (size_t)n * K + k;
                             const float4 a = __ldg(reinterpret_cast<const float4 *>(xr));
-                            const float4 c = __ldg(reinterpret_cast<const float4 *>(xr + 4));
+                            const float4 c2 = __ldg(reinterpret_cast<const float4 *>(xr + 4));
                             const uint4 g = __ldg(reinterpret_cast<const uint4 *>(norm.gamma + k));
                             const float r0 = rsv[t];
                             const float2 g0 = bf2_to_f2(g.x), g1 = bf2_to_f2(g.y), g2 = bf2_to_f2(g.z),
                                          g3 = bf2_to_f2(g.w);
                             xv.x = f2_to_bf2(a.x * r0 * g0.x, a.y * r0 * g0.y);
                             xv.y = f2_to_bf2(a.z * r0 * g1.x, a.w * r0 * g1.y);
-                            xv.z = f2_to_bf2(c.x * r0 * g2.x, c.y * r0 * g2.y);
-                            xv.w = f2_to_bf2(c.z * r0 * g3.x, c.w * r0 * g3.y);
-                        } else {
-                            xv = __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + k));
+                            xv.z = f2_to_bf2(c2.x * r0 * g2.x, c2.y * r0 * g2.y);
+                            xv.w = f2_to_bf2(c2.z * r0 * g3.x, c2.w * r0 * g3.y);
                         }
+                    } else {
+                        xv = load_x(c + j, t);
                     }
                     mma_bf16_16816(acc[t], A[j].x, Bw[j].x, A[j].y, Bw[j].y, xv.x, xv.y);
                     mma_bf16_16816(acc[t], A[j].z, Bw[j].z, A[j].w, Bw[j].w, xv.z, xv.w);
@@ -107,7 +136,13 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
             }
         }
 #pragma unroll
-        for (int j = 0; j < GEMV_U; j++) A[j] = nA[j], Bw[j] = nB[j];
+        for (int j = 0; j < U; j++) {
+            A[j] = nA[j], Bw[j] = nB[j];
+            if (PX) {
+#pragma unroll
+                for (int t = 0; t < NT; t++) Xv[j][t] = nX[j][t];
+            }
+        }
     }
 
     // Every weight byte of this block has arrived: let the next kernel start streaming its own
@@ -123,20 +158,22 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
     }
     __syncthreads();
 
-    // 16 * COLS is a multiple of 32: every lane of a warp runs every iteration it enters, so the
-    // 16 lanes of one column can reduce with shuffles.
-    for (int idx = threadIdx.x; idx < 16 * COLS; idx += GEMV_WARPS * 32) {
-        const int row = idx & 15, col = idx >> 4;
+    // RO * 16 * COLS is a multiple of 32: every lane of a warp runs every iteration it enters, so
+    // the 16 lanes of one column can reduce with shuffles.
+    const int n_tiles = (N + 15) / 16;
+    for (int idx = threadIdx.x; idx < RO * 16 * COLS; idx += GEMV_WARPS * 32) {
+        const int row = idx & 15, col = (idx >> 4) % COLS, ot = idx / (16 * COLS);
+        const int tile = blockIdx.x * RO + ot;
         const int n = tile * 16 + row;
         const bool ok = col < B && n < N;
         float v = 0.f;
 #pragma unroll
-        for (int s = 0; s < S; s++) v += red[s][row][col];
+        for (int s = 0; s < S; s++) v += red[ot * S + s][row][col];
         const size_t o = (size_t)col * ldy + n;
         if (MODE == GEMV_SILU_BF16) {
             float u = 0.f;
 #pragma unroll
-            for (int s = 0; s < S; s++) u += red[S + s][row][col];
+            for (int s = 0; s < S; s++) u += red[(RO + ot) * S + s][row][col];
             if (ok) reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
         } else if (MODE == GEMV_STORE_BF16) {
             if (ok) reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v);
@@ -152,7 +189,7 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
                 float sq = x_new * x_new;
 #pragma unroll
                 for (int m = 8; m > 0; m >>= 1) sq += __shfl_xor_sync(0xffffffffu, sq, m);
-                if (row == 0 && col < B) ss.part[(size_t)col * gridDim.x + tile] = sq;
+                if (row == 0 && col < B && tile < n_tiles) ss.part[(size_t)col * n_tiles + tile] = sq;
             }
         }
     }
@@ -170,7 +207,7 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
     __threadfence();
     for (int b = warp; b < B; b += GEMV_WARPS) {
         float t = 0.f;
-        for (int p = lane; p < (int)gridDim.x; p += 32) t += __ldcg(ss.part + (size_t)b * gridDim.x + p);
+        for (int p = lane; p < n_tiles; p += 32) t += __ldcg(ss.part + (size_t)b * n_tiles + p);
         t = warp_sum(t);
         if (lane == 0) ss.rs[b] = rsqrtf(t / (float)N + ss.eps);
     }
@@ -182,7 +219,7 @@ template <int NT, bool NORM>
 static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
                                int B, int ldy, int up_off, gemv_norm nm, gemv_ss ss)
 {
-    dim3 grid((N + 15) / 16), block(GEMV_WARPS * 32);
+    dim3 grid((N + 16 * gemv_cfg<NT>::RO - 1) / (16 * gemv_cfg<NT>::RO)), block(GEMV_WARPS * 32);
     switch (mode) {
     case GEMV_STORE_BF16:
         return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
