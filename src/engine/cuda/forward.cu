@@ -17,11 +17,12 @@
         if (e_ != cudaSuccess)                                                                                   \
             return rl_fail(err, "cuda engine: kernel %s (layer %d) failed to launch: %s", name, (int)(layer),    \
                            cudaGetErrorString(e_));                                                              \
+        s->after_lt = 0;                                                                                         \
         if (cuda_prof_end(s, name, mask, layer, err)) return -1;                                                 \
     } while (0)
 #define OP(x) RL_OPMASK(RL_OP_##x)
 
-static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof; }
+static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_lt; }
 
 // ---- the layer stack ------------------------------------------------------------------------
 // T tokens = nseq sequences (cache slots slot0..) of n tokens. Decode: n = 1, the position is

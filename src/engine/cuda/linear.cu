@@ -27,7 +27,7 @@ int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer
     return 0;
 }
 
-static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof; }
+static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_lt; }
 
 // Quick timing: one warm-up, then reps back to back between two events, with programmatic
 // dependent launch as in the decode graph (each launch prefetches weights under the previous
@@ -123,6 +123,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel rmsnorm (layer %d) failed to launch: %s", layer,
                            cudaGetErrorString(e));
+        s->after_lt = 0;
         if (cuda_prof_end(s, "rmsnorm", RL_OPMASK(norm_op), layer, err)) return -1;
         X = s->xn;
     }
@@ -137,6 +138,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
             return rl_fail(err, "cuda engine: kernel gemv_tc (%s, layer %d) failed to launch: %s", rl_op_names[op],
                            layer, cudaGetErrorString(e));
         if (mode == GEMV_ADD_F32) s->rs_valid = leave_rs;
+        s->after_lt = 0;
         return cuda_prof_end(s, "gemv_tc", mask, layer, err);
     }
     if (mode == GEMV_ADD_F32) s->rs_valid = 0; // cuBLASLt leaves no sums of squares behind
@@ -144,14 +146,17 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
     if (cuda_prof_begin(s, err)) return -1;
     if (mode == GEMV_SILU_BF16) {
         if (rl_lt_matmul(s->lt, s->st, T, 2 * N, K, X, W, s->gu, 0, 0, 0, NULL, NULL, err)) return -1;
+        s->after_lt = 1;
         if (cuda_prof_end(s, "cublaslt_gemm", mask, layer, err)) return -1;
         if (cuda_prof_begin(s, err)) return -1;
         cudaError_t e = rl_silu_mul(s->st, pdl_on(s), s->gu, (bf16 *)Y, T, N);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel silu_mul (layer %d) failed to launch: %s", layer,
                            cudaGetErrorString(e));
+        s->after_lt = 0;
         return cuda_prof_end(s, "silu_mul", RL_OPMASK(RL_OP_SILU_MUL), layer, err);
     }
     if (rl_lt_matmul(s->lt, s->st, T, N, K, X, W, Y, out_f32, acc, 0, NULL, NULL, err)) return -1;
+    s->after_lt = 1;
     return cuda_prof_end(s, "cublaslt_gemm", mask, layer, err);
 }

@@ -45,6 +45,7 @@ typedef struct {
     int sm_count;
     cudaStream_t st;
     int pdl;     // programmatic dependent launch between our kernels (RL_CUDA_PDL=0 turns it off)
+    int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
     int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
     int split_override; // RL_CUDA_SPLITS: split-KV count for decode attention (0: heuristic)
     int fuse_norm; // RMSNorm inside the GEMV when its producer left sums of squares (RL_CUDA_FUSE_NORM=0: off)

@@ -22,9 +22,9 @@
 //      projections, so it stays 1);
 //  MIN_BLOCKS resident blocks per SM the registers must allow.
 template <int NT> struct gemv_cfg {
-    static constexpr int U = 2;
+    static constexpr int U = NT == 1 ? 3 : 2; // measured: batch <= 8 streams best with 3 chunks in flight
     static constexpr int RO = 1;
-    static constexpr bool PX = NT <= 4;
+    static constexpr bool PX = NT == 2 || NT == 4; // and gains nothing from prefetching activations
     static constexpr int MIN_BLOCKS = NT == 1 ? 3 : 2;
 };
 

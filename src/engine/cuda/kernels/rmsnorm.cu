@@ -3,6 +3,7 @@
 #include "../kernels.h"
 
 #define NORM_THREADS 256
+#define NORM_HELD 4 // float4 per thread kept in registers: rows up to 4096 read once
 
 __global__ void __launch_bounds__(NORM_THREADS) rmsnorm_kernel(const float *__restrict__ x, const bf16 *__restrict__ w,
                                                                bf16 *__restrict__ y, int H, float eps, int in_first,
@@ -13,8 +14,16 @@ __global__ void __launch_bounds__(NORM_THREADS) rmsnorm_kernel(const float *__re
     __shared__ float part[NORM_THREADS / 32];
     const float *xr = x + (size_t)(in_first + (size_t)blockIdx.x * in_step) * H;
     bf16 *yr = y + (size_t)blockIdx.x * H;
+    // Rows up to NORM_THREADS * 4 * NORM_HELD elements stay in registers between the two passes.
+    float4 held[NORM_HELD];
     float ss = 0.f;
-    for (int i = threadIdx.x * 4; i < H; i += NORM_THREADS * 4) {
+#pragma unroll
+    for (int j = 0; j < NORM_HELD; j++) {
+        const int i = (threadIdx.x + j * NORM_THREADS) * 4;
+        held[j] = i < H ? *reinterpret_cast<const float4 *>(xr + i) : make_float4(0.f, 0.f, 0.f, 0.f);
+        ss += held[j].x * held[j].x + held[j].y * held[j].y + held[j].z * held[j].z + held[j].w * held[j].w;
+    }
+    for (int i = (threadIdx.x + NORM_HELD * NORM_THREADS) * 4; i < H; i += NORM_THREADS * 4) {
         const float4 v = *reinterpret_cast<const float4 *>(xr + i);
         ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
     }
@@ -25,15 +34,21 @@ __global__ void __launch_bounds__(NORM_THREADS) rmsnorm_kernel(const float *__re
 #pragma unroll
     for (int i = 0; i < NORM_THREADS / 32; i++) tot += part[i];
     const float rs = rsqrtf(tot / (float)H + eps);
-    for (int i = threadIdx.x * 4; i < H; i += NORM_THREADS * 4) {
-        const float4 v = *reinterpret_cast<const float4 *>(xr + i);
+    auto put = [&](int i, float4 v) {
         const uint2 wv = *reinterpret_cast<const uint2 *>(w + i);
         const float2 w0 = bf2_to_f2(wv.x), w1 = bf2_to_f2(wv.y);
         uint2 o;
         o.x = f2_to_bf2(v.x * rs * w0.x, v.y * rs * w0.y);
         o.y = f2_to_bf2(v.z * rs * w1.x, v.w * rs * w1.y);
         *reinterpret_cast<uint2 *>(yr + i) = o;
+    };
+#pragma unroll
+    for (int j = 0; j < NORM_HELD; j++) {
+        const int i = (threadIdx.x + j * NORM_THREADS) * 4;
+        if (i < H) put(i, held[j]);
     }
+    for (int i = (threadIdx.x + NORM_HELD * NORM_THREADS) * 4; i < H; i += NORM_THREADS * 4)
+        put(i, *reinterpret_cast<const float4 *>(xr + i));
 }
 
 cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, bf16 *y, int rows, int H, float eps,
