@@ -293,8 +293,8 @@ int main(int argc, char **argv)
         cJSON_AddItemToArray(points, o);
     }
     if (!quick) { /* flash-attention block shape A/B at L = 4096 (engine default: 64) */
-        for (int v = 0; v < 2; v++) {
-            const char *bq = v ? "129" : "128";
+        for (int v = 0; v < 3; v++) {
+            const char *bq = v == 0 ? "128" : v == 1 ? "129" : "130";
             setenv("RL_CUDA_FLASH_BQ", bq, 1);
             double tp[3];
             for (int r = 0; r < 3; r++) {

@@ -14,7 +14,7 @@
     } while (0)
 
 #define LT_MAX_PLANS 128
-#define LT_CANDIDATES 16
+#define LT_CANDIDATES 32
 
 typedef struct {
     int T, N, K, out_f32, accumulate;

@@ -6,7 +6,6 @@
 // bytes: Q and O nseq*n*H*D*2 each; K and V nseq*KVH*(p0+n)*D*2 each (re-reads come from L2).
 #include "../kernels.h"
 
-#define FA_BK 64
 
 #include <stdlib.h>
 
@@ -16,7 +15,7 @@
 // WARPS warps per block, each owning MT 16-row m-tiles: BQ = WARPS * 16 * MT queries per block.
 // MT = 1 keeps Q's fragments in registers; MT = 2 re-reads them from shared memory per k-step
 // but loads each K/V fragment once for two m-tiles (half the ldmatrix traffic per mma).
-template <int D, int DP, int WARPS, int MT>
+template <int D, int DP, int WARPS, int MT, int FA_BK>
 __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                   const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                   bf16 *__restrict__ out, int n, int p0, int slot0, int H,
@@ -209,31 +208,32 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
 }
 
 // Variants (the benchmark compares them): 64 = 4 warps x 16 rows, 128 = 8 warps x 16 rows,
-// 129 = 4 warps x 32 rows (128 queries, two m-tiles per warp).
-template <int D, int WARPS, int MT>
+// 129 = 4 warps x 32 rows (128 queries, two m-tiles per warp), 130 = the same with 32-key tiles
+// (half the score registers: no spills).
+template <int D, int WARPS, int MT, int BK>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
 {
     constexpr int DP = (D + 15) / 16 * 16, BQ = WARPS * 16 * MT;
-    const size_t smem = (size_t)(BQ + 4 * FA_BK) * DP * sizeof(bf16);
-    cudaError_t e = cudaFuncSetAttribute(attn_prefill_kernel<D, DP, WARPS, MT>,
+    const size_t smem = (size_t)(BQ + 4 * BK) * DP * sizeof(bf16);
+    cudaError_t e = cudaFuncSetAttribute(attn_prefill_kernel<D, DP, WARPS, MT, BK>,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    return rl_launch(attn_prefill_kernel<D, DP, WARPS, MT>, dim3((n + BQ - 1) / BQ, H, nseq), dim3(WARPS * 32), smem,
-                     st, pdl, qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx, scale_log2);
+    return rl_launch(attn_prefill_kernel<D, DP, WARPS, MT, BK>, dim3((n + BQ - 1) / BQ, H, nseq), dim3(WARPS * 32),
+                     smem, st, pdl, qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx, scale_log2);
 }
 
-template <int WARPS, int MT>
+template <int WARPS, int MT, int BK>
 static cudaError_t launch_bq(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                              bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
     switch (D) {
-    case 16: return launch_d<16, WARPS, MT>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 24: return launch_d<24, WARPS, MT>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 32: return launch_d<32, WARPS, MT>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 64: return launch_d<64, WARPS, MT>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 128: return launch_d<128, WARPS, MT>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 16: return launch_d<16, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 24: return launch_d<24, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 32: return launch_d<32, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 64: return launch_d<64, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 128: return launch_d<128, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
     }
     return cudaErrorInvalidValue;
 }
@@ -243,16 +243,17 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
                                int max_ctx)
 {
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
-    if (bq == 128) return launch_bq<8, 1>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    if (bq == 129) return launch_bq<4, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    return launch_bq<4, 1>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
 }
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
     // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length.
-    const char *v = getenv("RL_CUDA_FLASH_BQ"); // 64, 128 or 129 (see launch_d), for A/B runs
+    const char *v = getenv("RL_CUDA_FLASH_BQ"); // 64, 128, 129 or 130 (see launch_d), for A/B runs
     const int bq = v && atoi(v) > 0 ? atoi(v) : 64;
     return rl_attn_prefill_bq(st, pdl, bq, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
 }
