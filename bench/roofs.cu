@@ -68,9 +68,11 @@ extern "C" int bench_measure_roofs(bench_roofs *r)
     double t[10];
     const int blocks = prop.multiProcessorCount * 8;
     read_kernel<<<blocks, 256>>>((const uint4 *)a, bytes / 16, sink);
+    CK(cudaGetLastError());
     for (int i = 0; i < 10; i++) {
         CK(cudaEventRecord(e0));
         read_kernel<<<blocks, 256>>>((const uint4 *)a, bytes / 16, sink);
+        CK(cudaGetLastError());
         CK(cudaEventRecord(e1));
         CK(cudaEventSynchronize(e1));
         float ms;

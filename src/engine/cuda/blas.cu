@@ -97,7 +97,11 @@ static int tune(rl_lt *lt, lt_plan *p, const cublasLtMatmulHeuristicResult_t *ca
             break;
         }
         float ms = 0.f;
-        cudaEventElapsedTime(&ms, e0, e1);
+        ce = cudaEventElapsedTime(&ms, e0, e1);
+        if (ce != cudaSuccess) {
+            rc = rl_fail(err, "cuBLASLt tuning: cudaEventElapsedTime failed: %s", cudaGetErrorString(ce));
+            break;
+        }
         if (ms / 3 < best) best = ms / 3, best_i = i;
     }
     cudaEventDestroy(e0);
