@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../analyse/analyse.h"
 #include "report_model.h"
 
 const int64_t rl_report_decode_grid[RL_REPORT_N_GRID] = {1, 4, 16, 64, 128, 256, 512};
@@ -59,42 +60,21 @@ static double predict_seed_style(const rl_report_run *r, const rl_report_point *
     return (pre + (double)out_len * step) / (double)out_len;
 }
 
+/* The transition fit is the analysis stage's (rl_fit_break, src/analyse): one method for the lab's
+ * results and the report's own fits. Without a break inside the range, a flat curve returns a value
+ * past the largest x ("still flat") and a curve rising from the start returns the smallest x. */
 double rl_report_fit_transition(const double *x, const double *ms, int n, double *floor_ms, double *slope_ms)
 {
     *floor_ms = *slope_ms = NAN;
+    rl_break_fit f;
     if (n < 3) return NAN;
+    if (rl_fit_break(x, ms, n, &f) != 0 || !f.ok) return NAN;
     double lo = x[0], hi = x[0];
-    for (int i = 0; i < n; i++) {
-        if (!(ms[i] > 0) || !(x[i] > 0)) return NAN;
-        if (x[i] < lo) lo = x[i];
-        if (x[i] > hi) hi = x[i];
-    }
-    if (hi <= lo) return NAN;
-    /* The roofline's own shape: flat at the memory floor, then proportional to x once compute
-     * dominates: ms = a * max(1, x / k). k is where the two meet, the measured counterpart of the
-     * predicted crossing. For each k on a log grid (up to 4x the largest x, so "flat throughout"
-     * can win) a has a closed form; residuals are relative, so the small-x points count as much
-     * as the large ones. */
-    double best_k = NAN, best_sse = INFINITY, best_a = NAN;
-    const int steps = 600;
-    const double top = 4 * hi;
-    for (int s = 0; s <= steps; s++) {
-        double k = lo * pow(top / lo, (double)s / steps);
-        double num = 0, den = 0;
-        for (int i = 0; i < n; i++) {
-            double g = x[i] > k ? x[i] / k : 1, w = 1 / (ms[i] * ms[i]);
-            num += w * ms[i] * g, den += w * g * g;
-        }
-        double a = num / den, sse = 0;
-        for (int i = 0; i < n; i++) {
-            double g = x[i] > k ? x[i] / k : 1, e = (ms[i] - a * g) / ms[i];
-            sse += e * e;
-        }
-        if (sse < best_sse) best_sse = sse, best_k = k, best_a = a;
-    }
-    *floor_ms = best_a;
-    *slope_ms = best_a / best_k;
-    return best_k;
+    for (int i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
+    *floor_ms = f.flat;
+    *slope_ms = f.slope;
+    if (f.has_break) return f.brk;
+    return f.slope * hi > 1.1 * f.flat ? lo : 4 * hi;
 }
 
 double rl_report_point_value(const rl_report_point *p)
@@ -106,7 +86,7 @@ double rl_report_point_value(const rl_report_point *p)
 static void fit_run(rl_report_run *r, rl_phase phase, rl_report_transition *t)
 {
     if (t->measured_from_file) return;
-    double xs[256], ys[256];
+    double xs[256] = {0}, ys[256] = {0};
     int n = 0;
     for (int i = 0; i < r->n_points && n < 256; i++) {
         const rl_report_point *p = &r->points[i];
@@ -124,9 +104,7 @@ static void fit_run(rl_report_run *r, rl_phase phase, rl_report_transition *t)
         snprintf(t->method, sizeof t->method, "fewer than 3 measured points: no fit");
     else
         snprintf(t->method, sizeof t->method,
-                 "report's fit of %s to the roofline shape ms = floor * max(1, x / k), least squares on relative "
-                 "error; k is the transition (beyond the largest x: still flat)",
-                 what);
+                 "report's fit of %s: %s (beyond the largest x: still flat)", what, RL_BREAK_METHOD);
 }
 
 static void crossings(rl_report_run *r, rl_phase phase, rl_report_transition *t)
