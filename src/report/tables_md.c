@@ -319,8 +319,8 @@ void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Transitions: where memory-bound turns compute-bound\n\n"
                     "Measured: the x where the curve leaves its flat floor (the results file's analysis when it has "
-                    "one, else the report's fit of the roofline shape ms = floor × max(1, x ÷ k), least squares on "
-                    "relative error; \"> x (flat)\" = no turn within the measured range). Predicted: the "
+                    "one, else the same two-segment fit run by the report: ms = max(flat, slope × x), least squares "
+                    "on log ms; \"> x (flat)\" = no turn within the measured range). Predicted: the "
                     "smallest x whose whole step is compute-bound under the cost model (none = never, up to "
                     "65,536 for decode). Imported decode curves are seed-style ms/token.\n\n"
                     "| GPU | decode measured (B) | decode predicted, measured roofs | decode predicted, datasheet | "
