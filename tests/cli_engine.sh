@@ -8,23 +8,7 @@ set -u
 R=$1
 D=$2
 G=$D/golden
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
-expect_ok() { # description, command...
-  local d=$1; shift
-  if out=$("$@" 2>&1); then ok; else bad "$d: exit $? : $out"; fi
-}
-expect_err() { # description, message fragment, command...
-  local d=$1 frag=$2; shift 2
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ $rc -eq 0 ]; then bad "$d: expected failure, got exit 0"; return; fi
-  if [ $rc -ge 128 ]; then bad "$d: crashed (exit $rc)"; return; fi
-  if [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then bad "$d: expected a one-line error, got: $out"; return; fi
-  case "$out" in *"$frag"*) ok ;; *) bad "$d: message lacks '$frag': $out" ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 # A JSON array of integers from a meta.json field, as "1,2,3".
 meta_list() { tr -d '\n ' <"$1" | grep -o "\"$2\":\[[-0-9,]*\]" | sed 's/.*\[//; s/\]//'; }
 meta_shape() { meta_list "$1" shape | tr ',' ' '; }
@@ -152,5 +136,4 @@ mkdir -p "$T/mismatch" && cp "$G/tied/config.json" "$T/mismatch/" && cp "$G/unti
 expect_err "checkpoint vs config" "shape mismatch" "$R" logits --weights "$T/mismatch" --tokens 1 --backend cpu
 case "$out" in *"$T/mismatch/model.safetensors"*) ok ;; *) bad "shape mismatch does not name the file: $out" ;; esac
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -4,23 +4,7 @@
 set -u
 R=$1
 D=$2
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
-expect_ok() { # description, command...
-  local d=$1; shift
-  if out=$("$@" 2>&1); then ok; else bad "$d: exit $? : $out"; fi
-}
-expect_err() { # description, message fragment, command...
-  local d=$1 frag=$2; shift 2
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ $rc -eq 0 ]; then bad "$d: expected failure, got exit 0"; return; fi
-  if [ $rc -ge 128 ]; then bad "$d: crashed (exit $rc)"; return; fi
-  if [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then bad "$d: expected a one-line error, got: $out"; return; fi
-  case "$out" in *"$frag"*) ok ;; *) bad "$d: message lacks '$frag': $out" ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 num() { # extract a top-level JSON number field from $out (first occurrence)
   printf '%s' "$out" | tr -d '\n' | grep -o "\"$1\":[[:space:]]*[-0-9.eE+]*" | head -n1 | sed 's/.*:[[:space:]]*//' 
 }
@@ -93,5 +77,4 @@ printf '[{"name": "X1", "peak_tflops": {"bf16": 1}}]' > "$tmp/gpus_bad.json"
 expect_err "gpu-file missing field" "bandwidth_gbps" "$R" gpus --gpu-file "$tmp/gpus_bad.json"
 rm -rf "$tmp"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -7,10 +7,7 @@ R=$1
 D=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # Checks results.json against CONTRACT.md: device.name, roofs.read_gbps > 0, roofs.gemm_tflops > 0,
 # decode and prefill points with ms, p10 <= ms <= p90 and predicted_ms. python3 (stdlib json) when
@@ -99,5 +96,4 @@ n=$(grep -c '"sweep":' "$T/int/results.json" 2>/dev/null || echo 0)
 [ "$n" -ge 1 ] && [ "$n" -lt 61 ] && ok || bad "SIGINT: $n points kept, want 1..60"
 grep -q '"interrupted":[[:space:]]*true' "$T/int/results.json" && ok || bad "SIGINT: interrupted flag not set"
 
-echo "cli_lab_cpu: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

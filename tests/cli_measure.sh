@@ -7,10 +7,7 @@ R=$1
 D=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 expect_ok() { # description, command...
   local d=$1; shift
   if out=$("$@" 2>"$T/stderr"); then ok; else bad "$d: exit $?: $(tail -n 3 "$T/stderr")"; fi
@@ -79,5 +76,4 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   expect_err "cuda without a GPU" 1 "--backend cpu" "$R" probe --backend cuda --quiet
 fi
 
-echo "cli_measure: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

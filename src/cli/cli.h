@@ -16,6 +16,11 @@ int cmd_report(int argc, char **argv);
 /* Prints "ridgeline: <msg>" to stderr and returns status. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints a cJSON value to stdout (pretty, one trailing newline); prints nothing when it cannot
+ * serialise (out of memory) and returns 1 then. Does not free the value. */
+struct cJSON;
+int cli_print_json(const struct cJSON *v);
+
 /* Standard handling of a subcommand's --help: prints usage to stdout and returns 1 if argv asks for it. */
 int cli_wants_help(int argc, char **argv, const char *usage);
 

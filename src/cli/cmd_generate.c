@@ -96,9 +96,7 @@ static void print_report(const gen_args *a, const rl_model_config *m, rl_engine 
         cJSON_AddNumberToObject(o, "decode_ms", decode_ms);
         cJSON_AddNumberToObject(o, "decode_ms_per_step", ms_per_step);
         cJSON_AddNumberToObject(o, "decode_tokens_per_s", decode_tps);
-        char *s = cJSON_Print(o);
-        if (s) puts(s);
-        cJSON_free(s);
+        cli_print_json(o);
         cJSON_Delete(o);
         return;
     }

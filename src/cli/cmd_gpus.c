@@ -60,9 +60,7 @@ int cmd_gpus(int argc, char **argv)
     if (fmt == JSON) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < t.n; i++) cJSON_AddItemToArray(arr, gpu_json(&t.gpus[i]));
-        char *s = cJSON_Print(arr);
-        puts(s);
-        cJSON_free(s);
+        cli_print_json(arr);
         cJSON_Delete(arr);
     } else if (fmt == CSV) {
         printf("name,bandwidth_gbps");

@@ -113,9 +113,7 @@ int cmd_models(int argc, char **argv)
             out = cJSON_CreateArray();
             for (int i = 0; i < n; i++) cJSON_AddItemToArray(out, model_json(&cfgs[i]));
         }
-        char *s = cJSON_Print(out);
-        puts(s);
-        cJSON_free(s);
+        cli_print_json(out);
         cJSON_Delete(out);
     } else {
         for (int i = 0; i < n; i++) model_text(&cfgs[i]);

@@ -265,9 +265,7 @@ int cmd_predict(int argc, char **argv)
     if (arr && !rc) {
         /* One GPU, one point: a single object (CONTRACT.md); otherwise an array. */
         cJSON *out = (!all && !a.sweep) ? cJSON_DetachItemFromArray(arr, 0) : arr;
-        char *s = cJSON_Print(out);
-        puts(s);
-        cJSON_free(s);
+        cli_print_json(out);
         if (out != arr) cJSON_Delete(out);
     }
     cJSON_Delete(arr);

@@ -116,9 +116,7 @@ int cmd_probe(int argc, char **argv)
         if (out && rl_json_save(out, doc, &err)) rc = cli_error(1, "probe: %s", err.msg);
         if (!rc) {
             if (json) {
-                char *text = cJSON_Print(doc);
-                puts(text);
-                cJSON_free(text);
+                cli_print_json(doc);
             } else {
                 rl_probe_print(&s.res.probe, &s.res.device, stdout);
                 if (s.res.have_datasheet)

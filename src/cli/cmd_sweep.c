@@ -174,9 +174,7 @@ int cmd_sweep(int argc, char **argv)
     if (!rc) {
         if (a.json) {
             cJSON *doc = rl_results_to_json(&s.res);
-            char *text = cJSON_Print(doc);
-            puts(text);
-            cJSON_free(text);
+            cli_print_json(doc);
             cJSON_Delete(doc);
         } else {
             rl_probe_print(&s.res.probe, &s.res.device, stdout);

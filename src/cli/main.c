@@ -1,4 +1,5 @@
 /* main.c: the ridgeline entry point: subcommand dispatch, --help, --version. */
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,15 @@ int cli_error(int status, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return status;
+}
+
+int cli_print_json(const cJSON *v)
+{
+    char *s = cJSON_Print(v);
+    if (!s) return 1;
+    puts(s);
+    cJSON_free(s);
+    return 0;
 }
 
 int cli_wants_help(int argc, char **argv, const char *usage)
