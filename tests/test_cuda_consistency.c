@@ -7,7 +7,8 @@
  *    position) == one-pass prefill, all positions;
  *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
  * Decode runs three times: with the engine's timed GEMV/cuBLASLt picks, with RL_CUDA_TUNE=0 (GEMV
- * wherever it applies), and with the RMSNorm fused into those GEMVs (RL_CUDA_FUSE_NORM=1).
+ * wherever it applies), and with the RMSNorm fused into those GEMVs (RL_CUDA_FUSE_NORM=1), then
+ * GEMV forced with the weights streamed through 4 and 8 cp.async stages (RL_CUDA_GEMV_STAGES).
  * Tolerance: max |diff| <= TOL * max|logit| with TOL = 2e-2, and equal argmax wherever the top-2
  * margin exceeds 2 * TOL * max|logit|. The two paths round different intermediates to bf16
  * (e.g. the GEMV applies SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash
@@ -180,6 +181,13 @@ int main(void)
     test_decode_vs_prefill("GEMV forced, RMSNorm fused");
     test_batch_vs_single("GEMV forced, RMSNorm fused");
     unsetenv("RL_CUDA_FUSE_NORM");
+    setenv("RL_CUDA_GEMV_STAGES", "4", 1); /* the cp.async GEMV (batch <= 16) */
+    test_decode_vs_prefill("GEMV forced, 4 cp.async stages");
+    test_batch_vs_single("GEMV forced, 4 cp.async stages");
+    setenv("RL_CUDA_GEMV_STAGES", "8", 1);
+    test_decode_vs_prefill("GEMV forced, 8 cp.async stages");
+    test_batch_vs_single("GEMV forced, 8 cp.async stages");
+    unsetenv("RL_CUDA_GEMV_STAGES");
     unsetenv("RL_CUDA_TUNE");
     test_chunked_prefill();
     return CHECK_DONE();

@@ -296,6 +296,10 @@ static int create_impl(cuda_state *s, rl_err *err)
     s->pdl = env_flag("RL_CUDA_PDL", 1);
     s->tune = env_flag("RL_CUDA_TUNE", 1);
     s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 0); // measured no faster at batch 1 (see docs/perf-notes.md)
+    // RL_CUDA_GEMV_STAGES: 0 register GEMV only; 4 or 8 that many cp.async stages wherever they
+    // apply (with RL_CUDA_TUNE=0, for the tests); anything else / unset: timed with the others.
+    const char *gs = getenv("RL_CUDA_GEMV_STAGES");
+    s->gemv_stages = gs && *gs ? atoi(gs) : 1;
     const char *sp = getenv("RL_CUDA_SPLITS");
     s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");

@@ -28,13 +28,22 @@ template <int NT> struct gemv_cfg {
     static constexpr int MIN_BLOCKS = NT == 1 ? 3 : 2;
 };
 
-template <int NT, int MODE, bool NORM>
-__global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
+// ST > 0: the weights stream through shared memory with cp.async, ST 32-element chunks per lane
+// in flight (x2 rows) without the registers the register path needs for them, so more bytes
+// are in flight per SM. Each lane reads back exactly the 16-byte slots it copied, so no
+// barrier is needed, only its own cp.async.wait_group.
+template <int NT, int ST> struct gemv_blocks {
+    static constexpr int value = ST ? (NT == 1 ? 3 : 2) : gemv_cfg<NT>::MIN_BLOCKS;
+};
+
+template <int NT, int MODE, bool NORM, int ST>
+__global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
     gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X, void *__restrict__ Y, int N, int K, int B,
                    int ldy, int up_off, gemv_norm norm, gemv_ss ss)
 {
     constexpr int U = gemv_cfg<NT>::U, RO = gemv_cfg<NT>::RO;
     constexpr bool PX = gemv_cfg<NT>::PX && !NORM;
+    static_assert(ST == 0 || (!NORM && ST >= 2), "the cp.async path takes bf16 activations");
     constexpr int PT = MODE == GEMV_SILU_BF16 ? 2 * RO : RO; // weight row tiles per block (gate, up)
     constexpr int S = GEMV_WARPS / PT;                        // K splits per row tile
     constexpr int COLS = 8 * NT;
@@ -51,6 +60,48 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
     const bf16 *wa = W + (size_t)ra * K + q * 8;
     const bf16 *wb = W + (size_t)rb * K + q * 8;
 
+    float acc[NT][4];
+#pragma unroll
+    for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    // Activations of sequence n at chunk c (zero past the batch).
+    auto load_x = [&](int c, int t) {
+        const int n = t * 8 + r;
+        return n < B ? __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + c * 32 + q * 8)) : make_uint4(0, 0, 0, 0);
+    };
+
+    if constexpr (ST > 0) {
+        extern __shared__ __align__(16) unsigned char gemv_stage[];
+        // This warp's ring: [ST][16 rows][32 bf16]; lane (r, q) owns 16 bytes of rows r and r+8.
+        uint4 *ring = reinterpret_cast<uint4 *>(gemv_stage) + (size_t)warp * ST * 64;
+        auto issue = [&](int c, int stg) {
+            if (c < c1) {
+                cp_async16(ring + stg * 64 + r * 4 + q, wa + (size_t)c * 32);
+                cp_async16(ring + stg * 64 + (r + 8) * 4 + q, wb + (size_t)c * 32);
+            }
+            cp_async_commit(); // empty groups keep the count uniform
+        };
+        // Weights never change: start streaming them before waiting for the previous kernel.
+#pragma unroll
+        for (int j = 0; j < ST - 1; j++) issue(c0 + j, j);
+        pdl_wait();
+        int stg = 0;
+        for (int c = c0; c < c1; c++) {
+            uint4 xv[NT];
+#pragma unroll
+            for (int t = 0; t < NT; t++) xv[t] = load_x(c, t);
+            cp_async_wait<ST - 2>(); // chunk c's group has landed
+            const uint4 a = ring[stg * 64 + r * 4 + q], bw = ring[stg * 64 + (r + 8) * 4 + q];
+#pragma unroll
+            for (int t = 0; t < NT; t++) {
+                mma_bf16_16816(acc[t], a.x, bw.x, a.y, bw.y, xv[t].x, xv[t].y);
+                mma_bf16_16816(acc[t], a.z, bw.z, a.w, bw.w, xv[t].z, xv[t].w);
+            }
+            // Refill the slot read one iteration ago (its mma consumed the data already).
+            issue(c + ST - 1, stg == 0 ? ST - 1 : stg - 1);
+            stg = stg == ST - 1 ? 0 : stg + 1;
+        }
+        cp_async_wait<0>();
+    } else {
     // Weights never change: start streaming them before waiting for the previous kernel.
     uint4 A[U], Bw[U], Xv[U][PX ? NT : 1];
 #pragma unroll
@@ -61,11 +112,6 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
         }
     }
     pdl_wait();
-    // Activations of sequence n at chunk c (zero past the batch).
-    auto load_x = [&](int c, int t) {
-        const int n = t * 8 + r;
-        return n < B ? __ldg(reinterpret_cast<const uint4 *>(X + (size_t)n * K + c * 32 + q * 8)) : make_uint4(0, 0, 0, 0);
-    };
     if (PX) {
 #pragma unroll
         for (int j = 0; j < U; j++)
@@ -78,10 +124,6 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
 #pragma unroll
         for (int t = 0; t < NT; t++) rsv[t] = t * 8 + r < B ? norm.rs[t * 8 + r] : 0.f;
     }
-
-    float acc[NT][4];
-#pragma unroll
-    for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
 
     for (int c = c0; c < c1; c += U) {
         uint4 nA[U], nB[U], nX[U][PX ? NT : 1];
@@ -144,6 +186,7 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
             }
         }
     }
+    } // register path
 
     // Every weight byte of this block has arrived: let the next kernel start streaming its own
     // weights while this one reduces (triggering earlier lets future kernels crowd the SMs).
@@ -215,46 +258,63 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, gemv_cfg<NT>::MIN_BLOCKS)
 
 int rl_gemv_supported(int N, int K, int B) { return N > 0 && K > 0 && K % 32 == 0 && B >= 1 && B <= RL_GEMV_MAX_BATCH; }
 
-template <int NT, bool NORM>
+template <int NT, bool NORM, int ST>
 static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
                                int B, int ldy, int up_off, gemv_norm nm, gemv_ss ss)
 {
     dim3 grid((N + 16 * gemv_cfg<NT>::RO - 1) / (16 * gemv_cfg<NT>::RO)), block(GEMV_WARPS * 32);
+    const size_t smem = (size_t)ST * GEMV_WARPS * 1024; // per warp and stage: 16 rows x 64 bytes
+    auto go = [&](auto kern) -> cudaError_t {
+        if (smem > 48 * 1024) {
+            cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+            if (e != cudaSuccess) return e;
+        }
+        return rl_launch(kern, grid, block, smem, st, pdl, W, X, Y, N, K, B, ldy, up_off, nm, ss);
+    };
     switch (mode) {
-    case GEMV_STORE_BF16:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss);
-    case GEMV_STORE_F32:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_STORE_F32, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss);
+    case GEMV_STORE_BF16: return go(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM, ST>);
+    case GEMV_STORE_F32: return go(gemv_tc_kernel<NT, GEMV_STORE_F32, NORM, ST>);
     case GEMV_ADD_F32: // accumulates into the residual stream, whose input is never normalised here
-        return NORM ? cudaErrorInvalidValue
-                    : rl_launch(gemv_tc_kernel<NT, GEMV_ADD_F32, false>, grid, block, 0, st, pdl, W, X, Y, N, K, B,
-                                ldy, up_off, nm, ss);
-    case GEMV_SILU_BF16:
-        return rl_launch(gemv_tc_kernel<NT, GEMV_SILU_BF16, NORM>, grid, block, 0, st, pdl, W, X, Y, N, K, B, ldy,
-                         up_off, nm, ss);
+        return NORM ? cudaErrorInvalidValue : go(gemv_tc_kernel<NT, GEMV_ADD_F32, false, ST>);
+    case GEMV_SILU_BF16: return go(gemv_tc_kernel<NT, GEMV_SILU_BF16, NORM, ST>);
     }
     return cudaErrorInvalidValue;
 }
 
 template <int NT>
-static cudaError_t launch_nt(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
-                             int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
+static cudaError_t launch_nt(cudaStream_t st, int pdl, int stages, int mode, const bf16 *W, const bf16 *X, void *Y,
+                             int N, int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
     const gemv_norm no_norm = {nullptr, nullptr, nullptr};
     const gemv_ss no_ss = {nullptr, nullptr, nullptr, 0.f};
-    if (norm) return launch_norm<NT, true>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss ? *ss : no_ss);
-    return launch_norm<NT, false>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+    if (norm) return launch_norm<NT, true, 0>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss ? *ss : no_ss);
+    if constexpr (NT <= 2) {
+        if (stages == 4)
+            return launch_norm<NT, false, 4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+        if (stages == 8)
+            return launch_norm<NT, false, 8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+    }
+    return launch_norm<NT, false, 0>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+}
+
+int rl_gemv_stages_supported(int stages, int B, int fused_norm)
+{
+    return stages == 0 || ((stages == 4 || stages == 8) && B <= 16 && !fused_norm);
+}
+
+cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int mode, const bf16 *W, const bf16 *X, void *Y, int N,
+                       int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
+{
+    if (ss && mode != GEMV_ADD_F32) return cudaErrorInvalidValue;
+    if (!rl_gemv_supported(N, K, B) || !rl_gemv_stages_supported(stages, B, norm != NULL)) return cudaErrorInvalidValue;
+    if (B <= 8) return launch_nt<1>(st, pdl, stages, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 16) return launch_nt<2>(st, pdl, stages, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 32) return launch_nt<4>(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    return launch_nt<8>(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
 }
 
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
                     int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
-    if (ss && mode != GEMV_ADD_F32) return cudaErrorInvalidValue;
-    if (!rl_gemv_supported(N, K, B)) return cudaErrorInvalidValue;
-    if (B <= 8) return launch_nt<1>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    if (B <= 16) return launch_nt<2>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    if (B <= 32) return launch_nt<4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    return launch_nt<8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    return rl_gemv_st(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
 }
