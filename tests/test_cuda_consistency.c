@@ -8,7 +8,8 @@
  *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
  * Decode runs three times: with the engine's timed GEMV/cuBLASLt picks, with RL_CUDA_TUNE=0 (GEMV
  * wherever it applies), and with the RMSNorm fused into those GEMVs (RL_CUDA_FUSE_NORM=1), then
- * GEMV forced with the weights streamed through 4 and 8 cp.async stages (RL_CUDA_GEMV_STAGES).
+ * GEMV forced with the weights streamed through 4 and 8 cp.async stages (RL_CUDA_GEMV_STAGES), and
+ * with the accumulating GEMVs split along K over 2 blocks (RL_CUDA_GEMV_KSPLIT).
  * Tolerance: max |diff| <= TOL * max|logit| with TOL = 2e-2, and equal argmax wherever the top-2
  * margin exceeds 2 * TOL * max|logit|. The two paths round different intermediates to bf16
  * (e.g. the GEMV applies SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash
@@ -188,6 +189,10 @@ int main(void)
     test_decode_vs_prefill("GEMV forced, 8 cp.async stages");
     test_batch_vs_single("GEMV forced, 8 cp.async stages");
     unsetenv("RL_CUDA_GEMV_STAGES");
+    setenv("RL_CUDA_GEMV_KSPLIT", "2", 1); /* accumulating GEMVs split along K over 2 blocks */
+    test_decode_vs_prefill("GEMV forced, K split over 2 blocks");
+    test_batch_vs_single("GEMV forced, K split over 2 blocks");
+    unsetenv("RL_CUDA_GEMV_KSPLIT");
     unsetenv("RL_CUDA_TUNE");
     test_chunked_prefill();
     return CHECK_DONE();

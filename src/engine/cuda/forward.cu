@@ -300,6 +300,8 @@ static int create_impl(cuda_state *s, rl_err *err)
     // apply (with RL_CUDA_TUNE=0, for the tests); anything else / unset: timed with the others.
     const char *gs = getenv("RL_CUDA_GEMV_STAGES");
     s->gemv_stages = gs && *gs ? atoi(gs) : 1;
+    const char *gk = getenv("RL_CUDA_GEMV_KSPLIT");
+    s->gemv_ksplit = gk && atoi(gk) > 1 ? atoi(gk) : 1;
     const char *sp = getenv("RL_CUDA_SPLITS");
     s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");

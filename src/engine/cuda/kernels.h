@@ -32,9 +32,12 @@ cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf1
                     int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
 // The same with the weights streamed through shared memory by cp.async, `stages` chunks in
 // flight per lane (0 = the register path above; 4 or 8 for B <= 16 without a fused norm).
+// ksplit > 1 (GEMV_ADD_F32 without ss only): K is also split over ksplit blocks per row tile,
+// which add their partial sums into Y with atomics (summation order not fixed).
 int rl_gemv_stages_supported(int stages, int B, int fused_norm);
-cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int mode, const bf16 *W, const bf16 *X, void *Y, int N,
-                       int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
+int rl_gemv_ksplit_supported(int ksplit, int mode, int K, int has_ss);
+cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int ksplit, int mode, const bf16 *W, const bf16 *X,
+                       void *Y, int N, int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
 
 // ---- rmsnorm.cu ----
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.

@@ -32,13 +32,14 @@ static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_
 // Quick timing: one warm-up, then reps back to back between two events, with programmatic
 // dependent launch as in the decode graph (each launch prefetches weights under the previous
 // one's tail), so the pick reflects the GEMV as it runs in a step.
-static int time_gemv(cuda_state *s, int stages, int mode, const bf16 *X, const bf16 *W, void *Y, int N, int K, int T,
+static int time_gemv(cuda_state *s, int stages, int ksplit, int mode, const bf16 *X, const bf16 *W, void *Y, int N, int K, int T,
                      double *ms, rl_err *err)
 {
     const int reps = 5;
     for (int r = 0; r <= reps; r++) {
         if (r == 1) CU_CHECK(cudaEventRecord(s->ev0, s->st), "tuning: cudaEventRecord");
-        CU_CHECK(rl_gemv_st(s->st, s->pdl, stages, mode, W, X, Y, N, K, T, N, N, NULL, NULL), "tuning: gemv_tc launch");
+        CU_CHECK(rl_gemv_st(s->st, s->pdl, stages, ksplit, mode, W, X, Y, N, K, T, N, N, NULL, NULL),
+                 "tuning: gemv_tc launch");
     }
     CU_CHECK(cudaEventRecord(s->ev1, s->st), "tuning: cudaEventRecord");
     CU_CHECK(cudaEventSynchronize(s->ev1), "tuning: gemv_tc");
@@ -74,6 +75,7 @@ static int choose(cuda_state *s, cuda_choice *c, const bf16 *X, const bf16 *W, v
     if (!s->tune) { // untimed rule: GEMV wherever it applies
         c->use_gemv = gemv_ok;
         c->stages = rl_gemv_stages_supported(s->gemv_stages, T, s->fuse_norm) ? s->gemv_stages : 0;
+        c->ksplit = rl_gemv_ksplit_supported(s->gemv_ksplit, mode, K, s->fuse_norm) ? s->gemv_ksplit : 1;
         if (!gemv_ok) return rl_lt_plan(s->lt, s->st, T, lt_N, K, X, W, lt_Y, out_f32, acc, 0, s->scratch, NULL, err);
         return 0;
     }
@@ -87,17 +89,17 @@ static int choose(cuda_state *s, cuda_choice *c, const bf16 *X, const bf16 *W, v
     c->lt_ms = lt_ms;
     c->use_gemv = 0;
     if (gemv_ok) {
-        const int tmode = mode == GEMV_ADD_F32 ? GEMV_STORE_F32 : mode;
+        // Accumulating shapes are timed accumulating into the scratch buffer (its values do not matter).
         void *tY = mode == GEMV_ADD_F32 ? s->scratch : Y;
-        if (time_gemv(s, 0, tmode, X, W, tY, N, K, T, &c->gemv_ms, err)) return -1;
-        c->stages = 0;
-        // The cp.async variants (not with a fused norm, which reads fp32 activations).
-        static const int try_stages[] = {4, 8};
-        for (int i = 0; i < 2 && s->gemv_stages && !s->fuse_norm; i++) {
-            if (!rl_gemv_stages_supported(try_stages[i], T, 0)) continue;
+        if (time_gemv(s, 0, 1, mode, X, W, tY, N, K, T, &c->gemv_ms, err)) return -1;
+        c->stages = 0, c->ksplit = 1;
+        // K split over 2-4 blocks (accumulating, no sums of squares to leave behind). The cp.async
+        // variants are not timed here: slower than the register path on every shape (run 8).
+        for (int ks = 2; ks <= 4 && !s->fuse_norm; ks++) {
+            if (!rl_gemv_ksplit_supported(ks, mode, K, 0)) continue;
             double ms;
-            if (time_gemv(s, try_stages[i], tmode, X, W, tY, N, K, T, &ms, err)) return -1;
-            if (ms < c->gemv_ms) c->gemv_ms = ms, c->stages = try_stages[i];
+            if (time_gemv(s, 0, ks, mode, X, W, tY, N, K, T, &ms, err)) return -1;
+            if (ms < c->gemv_ms) c->gemv_ms = ms, c->ksplit = ks;
         }
         c->use_gemv = c->gemv_ms <= c->lt_ms;
     }
@@ -143,8 +145,8 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         const int leave_rs = mode == GEMV_ADD_F32 && s->fuse_norm;
         if (fused) mask |= RL_OPMASK(norm_op);
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_gemv_st(s->st, pdl_on(s), fused ? 0 : c->stages, mode, W, X, Y, N, K, T, N, N,
-                                   fused ? &nm : NULL, leave_rs ? &ss : NULL);
+        cudaError_t e = rl_gemv_st(s->st, pdl_on(s), fused ? 0 : c->stages, leave_rs ? 1 : c->ksplit, mode, W, X, Y,
+                                   N, K, T, N, N, fused ? &nm : NULL, leave_rs ? &ss : NULL);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel gemv_tc (%s, layer %d) failed to launch: %s", rl_op_names[op],
                            layer, cudaGetErrorString(e));

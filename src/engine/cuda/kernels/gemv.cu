@@ -55,8 +55,10 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
     const int out_tile = blockIdx.x * RO + pt % RO; // 16-row output tile this warp feeds
     int ra = min(out_tile * 16 + r, N - 1), rb = min(out_tile * 16 + r + 8, N - 1);
     if (MODE == GEMV_SILU_BF16 && pt >= RO) ra += up_off, rb += up_off;
-    const int chunks = K >> 5;
-    const int c0 = split * chunks / S, c1 = (split + 1) * chunks / S;
+    // gridDim.y > 1 (accumulating epilogue only): K is split over that many blocks as well, each
+    // adding its partial sums to Y atomically, so short, wide-K projections fill more SMs.
+    const int chunks = K >> 5, S_all = S * gridDim.y, sk = blockIdx.y * S + split;
+    const int c0 = sk * chunks / S_all, c1 = (sk + 1) * chunks / S_all;
     const bf16 *wa = W + (size_t)ra * K + q * 8;
     const bf16 *wb = W + (size_t)rb * K + q * 8;
 
@@ -222,6 +224,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
             if (ok) reinterpret_cast<bf16 *>(Y)[o] = __float2bfloat16_rn(v);
         } else if (MODE == GEMV_STORE_F32) {
             if (ok) reinterpret_cast<float *>(Y)[o] = v;
+        } else if (gridDim.y > 1) {
+            if (ok) atomicAdd(reinterpret_cast<float *>(Y) + o, v);
         } else {
             float x_new = 0.f;
             if (ok) {
@@ -259,10 +263,10 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
 int rl_gemv_supported(int N, int K, int B) { return N > 0 && K > 0 && K % 32 == 0 && B >= 1 && B <= RL_GEMV_MAX_BATCH; }
 
 template <int NT, bool NORM, int ST>
-static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K,
-                               int B, int ldy, int up_off, gemv_norm nm, gemv_ss ss)
+static cudaError_t launch_norm(cudaStream_t st, int pdl, int ksplit, int mode, const bf16 *W, const bf16 *X, void *Y,
+                               int N, int K, int B, int ldy, int up_off, gemv_norm nm, gemv_ss ss)
 {
-    dim3 grid((N + 16 * gemv_cfg<NT>::RO - 1) / (16 * gemv_cfg<NT>::RO)), block(GEMV_WARPS * 32);
+    dim3 grid((N + 16 * gemv_cfg<NT>::RO - 1) / (16 * gemv_cfg<NT>::RO), ksplit), block(GEMV_WARPS * 32);
     const size_t smem = (size_t)ST * GEMV_WARPS * 1024; // per warp and stage: 16 rows x 64 bytes
     auto go = [&](auto kern) -> cudaError_t {
         if (smem > 48 * 1024) {
@@ -282,19 +286,19 @@ static cudaError_t launch_norm(cudaStream_t st, int pdl, int mode, const bf16 *W
 }
 
 template <int NT>
-static cudaError_t launch_nt(cudaStream_t st, int pdl, int stages, int mode, const bf16 *W, const bf16 *X, void *Y,
+static cudaError_t launch_nt(cudaStream_t st, int pdl, int stages, int ksplit, int mode, const bf16 *W, const bf16 *X, void *Y,
                              int N, int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
     const gemv_norm no_norm = {nullptr, nullptr, nullptr};
     const gemv_ss no_ss = {nullptr, nullptr, nullptr, 0.f};
-    if (norm) return launch_norm<NT, true, 0>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss ? *ss : no_ss);
+    if (norm) return launch_norm<NT, true, 0>(st, pdl, 1, mode, W, X, Y, N, K, B, ldy, up_off, *norm, ss ? *ss : no_ss);
     if constexpr (NT <= 2) {
         if (stages == 4)
-            return launch_norm<NT, false, 4>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+            return launch_norm<NT, false, 4>(st, pdl, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
         if (stages == 8)
-            return launch_norm<NT, false, 8>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+            return launch_norm<NT, false, 8>(st, pdl, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
     }
-    return launch_norm<NT, false, 0>(st, pdl, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
+    return launch_norm<NT, false, 0>(st, pdl, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, no_norm, ss ? *ss : no_ss);
 }
 
 int rl_gemv_stages_supported(int stages, int B, int fused_norm)
@@ -302,19 +306,26 @@ int rl_gemv_stages_supported(int stages, int B, int fused_norm)
     return stages == 0 || ((stages == 4 || stages == 8) && B <= 16 && !fused_norm);
 }
 
-cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int mode, const bf16 *W, const bf16 *X, void *Y, int N,
-                       int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
+int rl_gemv_ksplit_supported(int ksplit, int mode, int K, int has_ss)
+{
+    (void)K; // warps left without a K slice add zeros
+    return ksplit == 1 || (ksplit > 1 && ksplit <= 8 && mode == GEMV_ADD_F32 && !has_ss);
+}
+
+cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int ksplit, int mode, const bf16 *W, const bf16 *X,
+                       void *Y, int N, int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
     if (ss && mode != GEMV_ADD_F32) return cudaErrorInvalidValue;
+    if (!rl_gemv_ksplit_supported(ksplit, mode, K, ss != NULL)) return cudaErrorInvalidValue;
     if (!rl_gemv_supported(N, K, B) || !rl_gemv_stages_supported(stages, B, norm != NULL)) return cudaErrorInvalidValue;
-    if (B <= 8) return launch_nt<1>(st, pdl, stages, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    if (B <= 16) return launch_nt<2>(st, pdl, stages, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    if (B <= 32) return launch_nt<4>(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
-    return launch_nt<8>(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 8) return launch_nt<1>(st, pdl, stages, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 16) return launch_nt<2>(st, pdl, stages, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    if (B <= 32) return launch_nt<4>(st, pdl, 0, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    return launch_nt<8>(st, pdl, 0, ksplit, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
 }
 
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
                     int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss)
 {
-    return rl_gemv_st(st, pdl, 0, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
+    return rl_gemv_st(st, pdl, 0, 1, mode, W, X, Y, N, K, B, ldy, up_off, norm, ss);
 }
