@@ -95,7 +95,7 @@ static int choose(cuda_state *s, cuda_choice *c, const bf16 *X, const bf16 *W, v
         c->stages = 0, c->ksplit = 1;
         // K split over 2-4 blocks (accumulating, no sums of squares to leave behind). The cp.async
         // variants are not timed here: slower than the register path on every shape (run 8).
-        for (int ks = 2; ks <= 4 && !s->fuse_norm; ks++) {
+        for (int ks = 2; ks <= 4 && !s->fuse_norm && s->gemv_ksplit == 0; ks++) {
             if (!rl_gemv_ksplit_supported(ks, mode, K, 0)) continue;
             double ms;
             if (time_gemv(s, 0, ks, mode, X, W, tY, N, K, T, &ms, err)) return -1;
