@@ -32,6 +32,8 @@ cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf1
                     int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
 // The same with the weights streamed through shared memory by cp.async, `stages` chunks in
 // flight per lane (0 = the register path above; 4 or 8 for B <= 16 without a fused norm).
+// pdl: 0 plain launch, 1 programmatic dependent launch, 2 the same and each warp prefetches its
+// weights into L2 while the previous kernel finishes (register path).
 // ksplit > 1 (GEMV_ADD_F32 without ss only): K is also split over ksplit blocks per row tile,
 // which add their partial sums into Y with atomics (summation order not fixed).
 int rl_gemv_stages_supported(int stages, int B, int fused_norm);

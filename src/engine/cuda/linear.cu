@@ -145,8 +145,9 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         const int leave_rs = mode == GEMV_ADD_F32 && s->fuse_norm;
         if (fused) mask |= RL_OPMASK(norm_op);
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_gemv_st(s->st, pdl_on(s), fused ? 0 : c->stages, leave_rs ? 1 : c->ksplit, mode, W, X, Y,
-                                   N, K, T, N, N, fused ? &nm : NULL, leave_rs ? &ss : NULL);
+        const int launch = pdl_on(s) ? 1 + (s->gemv_l2pf != 0) : 0;
+        cudaError_t e = rl_gemv_st(s->st, launch, fused ? 0 : c->stages, leave_rs ? 1 : c->ksplit, mode, W, X, Y, N, K,
+                                   T, N, N, fused ? &nm : NULL, leave_rs ? &ss : NULL);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel gemv_tc (%s, layer %d) failed to launch: %s", rl_op_names[op],
                            layer, cudaGetErrorString(e));

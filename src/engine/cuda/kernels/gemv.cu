@@ -39,7 +39,7 @@ template <int NT, int ST> struct gemv_blocks {
 template <int NT, int MODE, bool NORM, int ST>
 __global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
     gemv_tc_kernel(const bf16 *__restrict__ W, const bf16 *__restrict__ X, void *__restrict__ Y, int N, int K, int B,
-                   int ldy, int up_off, gemv_norm norm, gemv_ss ss)
+                   int ldy, int up_off, gemv_norm norm, gemv_ss ss, int l2pf)
 {
     constexpr int U = gemv_cfg<NT>::U, RO = gemv_cfg<NT>::RO;
     constexpr bool PX = gemv_cfg<NT>::PX && !NORM;
@@ -111,6 +111,14 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32, (gemv_blocks<NT, ST>::value))
         if (c0 + j < c1) {
             A[j] = ld_stream16(wa + (size_t)(c0 + j) * 32);
             Bw[j] = ld_stream16(wb + (size_t)(c0 + j) * 32);
+        }
+    }
+    // While the previous kernel finishes (often a small one that leaves HBM idle: attention,
+    // a norm), pull the rest of this warp's weights into L2: one prefetch per 128-byte line.
+    if (l2pf && q == 0) {
+        for (int c = (c0 + U + 1) & ~1; c < c1; c += 2) {
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(wa - q * 8 + (size_t)c * 32));
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(wb - q * 8 + (size_t)c * 32));
         }
     }
     pdl_wait();
@@ -273,7 +281,8 @@ static cudaError_t launch_norm(cudaStream_t st, int pdl, int ksplit, int mode, c
             cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
             if (e != cudaSuccess) return e;
         }
-        return rl_launch(kern, grid, block, smem, st, pdl, W, X, Y, N, K, B, ldy, up_off, nm, ss);
+        // pdl 2: programmatic launch and L2 prefetch of the weights before the wait
+        return rl_launch(kern, grid, block, smem, st, pdl != 0, W, X, Y, N, K, B, ldy, up_off, nm, ss, pdl == 2 ? 1 : 0);
     };
     switch (mode) {
     case GEMV_STORE_BF16: return go(gemv_tc_kernel<NT, GEMV_STORE_BF16, NORM, ST>);
