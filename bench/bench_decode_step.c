@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 
     /* ---- A/B of the engine's switches at small batch ---- */
     /* each line: environment settings read at engine creation */
-    const char *settings[] = {"RL_CUDA_PDL=1", "RL_CUDA_GEMV_L2PF=0", "RL_CUDA_GEMV_KSPLIT=0", "RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=1", "RL_CUDA_TUNE=0",
+    const char *settings[] = {"RL_CUDA_PDL=1", "RL_CUDA_GEMV_L2PF=1", "RL_CUDA_GEMV_KSPLIT=0", "RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=1", "RL_CUDA_TUNE=0",
                               "RL_CUDA_TUNE=0 RL_CUDA_FUSE_NORM=1", "RL_CUDA_SPLITS=2", "RL_CUDA_SPLITS=4"};
     const int64_t ab[] = {1, 16, 64};
     /* the first line is the defaults (PDL is on by default): the baseline of this engine size */

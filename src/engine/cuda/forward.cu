@@ -302,7 +302,7 @@ static int create_impl(cuda_state *s, rl_err *err)
     s->gemv_stages = gs && *gs ? atoi(gs) : 1;
     const char *gk = getenv("RL_CUDA_GEMV_KSPLIT");
     s->gemv_ksplit = gk && *gk ? atoi(gk) : 1; // 0: timed; 1 (default): never split; N > 1: forced (untimed)
-    s->gemv_l2pf = env_flag("RL_CUDA_GEMV_L2PF", 1);
+    s->gemv_l2pf = env_flag("RL_CUDA_GEMV_L2PF", 0); // measured slower at batch 1 (run 10)
     const char *sp = getenv("RL_CUDA_SPLITS");
     s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");

@@ -50,7 +50,7 @@ typedef struct {
     int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
     int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
     int gemv_ksplit; // RL_CUDA_GEMV_KSPLIT: 0 timed, 1 never (default: no step gain, run 9), N > 1 forced
-    int gemv_l2pf;   // RL_CUDA_GEMV_L2PF (default 1): GEMV prefetches its weights to L2 before the PDL wait
+    int gemv_l2pf;   // RL_CUDA_GEMV_L2PF=1: GEMV prefetches its weights to L2 before the PDL wait (default off)
     int gemv_stages; // RL_CUDA_GEMV_STAGES: 0 register GEMV only, 4/8 forced (untimed), else timed
     int split_override; // RL_CUDA_SPLITS: split-KV count for decode attention (0: heuristic)
     int fuse_norm; // RMSNorm inside the GEMV when its producer left sums of squares (RL_CUDA_FUSE_NORM=0: off)
