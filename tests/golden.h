@@ -98,4 +98,29 @@ static inline double golden_rel_err(const float *got, const float *want, int64_t
     return max_abs > 0 ? max_diff / max_abs : max_diff;
 }
 
+
+/* Max |got - want| / max |want| over rows x vocab (NaN counts as infinite); *bad_row: the first row
+ * whose argmax differs where the reference's top-2 margin is clear (> 2 * tol * max|want|), -1 if
+ * none. The bf16 engines' comparison, where an argmax flip inside the rounding noise is allowed. */
+static inline double golden_compare_tol(const float *got, const float *want, int64_t rows, int64_t vocab, double tol,
+                                        int64_t *bad_row)
+{
+    double max_abs = 0, max_diff = 0;
+    *bad_row = -1;
+    for (int64_t i = 0; i < rows * vocab; i++) {
+        if (fabs(want[i]) > max_abs) max_abs = fabs(want[i]);
+        const double d = fabs((double)got[i] - want[i]);
+        if (!(d <= max_diff)) max_diff = isnan(d) ? INFINITY : d;
+    }
+    for (int64_t r = 0; r < rows && *bad_row < 0; r++) {
+        const float *w = want + r * vocab;
+        const int64_t a = golden_argmax(w, vocab);
+        double second = -INFINITY;
+        for (int64_t v = 0; v < vocab; v++)
+            if (v != a && w[v] > second) second = w[v];
+        if (w[a] - second > 2 * tol * max_abs && golden_argmax(got + r * vocab, vocab) != a) *bad_row = r;
+    }
+    return max_abs > 0 ? max_diff / max_abs : max_diff;
+}
+
 #endif

@@ -26,22 +26,7 @@ static const char *data_dir;
  * reference's top-2 margin is clear (> 2 * TOL * max|want|), -1 if none. */
 static double compare(const float *got, const float *want, int64_t rows, int64_t V, int64_t *bad_row)
 {
-    double max_abs = 0, max_diff = 0;
-    *bad_row = -1;
-    for (int64_t i = 0; i < rows * V; i++) {
-        if (fabs(want[i]) > max_abs) max_abs = fabs(want[i]);
-        const double d = fabs((double)got[i] - want[i]);
-        if (!(d <= max_diff)) max_diff = isnan(d) ? INFINITY : d;
-    }
-    for (int64_t r = 0; r < rows && *bad_row < 0; r++) {
-        const float *w = want + r * V;
-        const int64_t a = golden_argmax(w, V);
-        double second = -INFINITY;
-        for (int64_t v = 0; v < V; v++)
-            if (v != a && w[v] > second) second = w[v];
-        if (w[a] - second > 2 * TOL * max_abs && golden_argmax(got + r * V, V) != a) *bad_row = r;
-    }
-    return max_abs > 0 ? max_diff / max_abs : max_diff;
+    return golden_compare_tol(got, want, rows, V, TOL, bad_row);
 }
 
 static void test_model(const char *name)
