@@ -203,6 +203,18 @@ double rl_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+void rl_json_add_number_or_null(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+void rl_json_add_string_or_null(cJSON *o, const char *key, const char *s)
+{
+    if (s && s[0]) cJSON_AddStringToObject(o, key, s);
+    else cJSON_AddNullToObject(o, key);
+}
+
 int rl_json_save(const char *path, const cJSON *root, rl_err *err)
 {
     char *text = cJSON_Print(root);

@@ -39,6 +39,11 @@ int rl_name_eq(const char *a, const char *b);
 /* Monotonic wall clock in milliseconds. */
 double rl_now_ms(void);
 
+/* Adds a number, or null when v is NaN or infinite (JSON has neither). */
+void rl_json_add_number_or_null(struct cJSON *o, const char *key, double v);
+/* Adds a string, or null when s is NULL or empty. */
+void rl_json_add_string_or_null(struct cJSON *o, const char *key, const char *s);
+
 /* Writes cJSON to a file atomically, pretty-printed. */
 int rl_json_save(const char *path, const struct cJSON *root, rl_err *err);
 

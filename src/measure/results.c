@@ -95,27 +95,17 @@ int rl_results_roofs(const rl_results *r, rl_roofs *out)
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
 /* A number, or null when v is negative or not finite (our "not measured" marker). */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v) && v >= 0) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
-
-static void add_str_or_null(cJSON *o, const char *k, const char *s)
-{
-    if (s && *s) cJSON_AddStringToObject(o, k, s);
-    else cJSON_AddNullToObject(o, k);
-}
+static void add_num(cJSON *o, const char *k, double v) { rl_json_add_number_or_null(o, k, v >= 0 ? v : NAN); }
 
 cJSON *rl_device_to_json(const rl_device_info *d)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "backend", d->backend);
-    add_str_or_null(o, "table_name", d->table_name);
-    add_str_or_null(o, "driver", d->driver);
-    add_str_or_null(o, "cuda_runtime", d->cuda_runtime);
-    add_str_or_null(o, "pci_bus_id", d->pci_bus_id);
+    rl_json_add_string_or_null(o, "table_name", d->table_name);
+    rl_json_add_string_or_null(o, "driver", d->driver);
+    rl_json_add_string_or_null(o, "cuda_runtime", d->cuda_runtime);
+    rl_json_add_string_or_null(o, "pci_bus_id", d->pci_bus_id);
     if (d->sm_count > 0) cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
     if (d->threads > 0) cJSON_AddNumberToObject(o, "threads", d->threads);
     add_num(o, "memory_gb", d->memory_gb > 0 ? d->memory_gb : -1);
@@ -283,7 +273,7 @@ static cJSON *ncu_json(const rl_ncu_row *n)
     cJSON_AddNumberToObject(o, "ms", n->ms);
     add_num(o, "dram_bytes", n->dram_bytes);
     add_num(o, "achieved_gbps", n->dram_bytes >= 0 && n->ms > 0 ? n->dram_bytes / (n->ms * 1e-3) / 1e9 : -1);
-    add_str_or_null(o, "ours", n->ours);
+    rl_json_add_string_or_null(o, "ours", n->ours);
     return o;
 }
 

@@ -8,17 +8,6 @@
 #include "../common/util.h"
 #include "report_model.h"
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isnan(v) || isinf(v)) cJSON_AddNullToObject(o, k);
-    else cJSON_AddNumberToObject(o, k, v);
-}
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-    if (v && v[0]) cJSON_AddStringToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
 
 static const char *source_name(rl_report_source s)
 {
@@ -34,26 +23,26 @@ static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
     cJSON_AddNumberToObject(o, "x", (double)p->x);
     const char *status = r->source == RL_SRC_PREDICTED ? "predicted" : p->ok ? "ok" : "failed";
     cJSON_AddStringToObject(o, "status", status);
-    if (!p->ok && r->source != RL_SRC_PREDICTED) add_str(o, "error", p->error);
-    add_num(o, "ms", p->ms);
-    add_num(o, "p10", p->p10_ms);
-    add_num(o, "p90", p->p90_ms);
+    if (!p->ok && r->source != RL_SRC_PREDICTED) rl_json_add_string_or_null(o, "error", p->error);
+    rl_json_add_number_or_null(o, "ms", p->ms);
+    rl_json_add_number_or_null(o, "p10", p->p10_ms);
+    rl_json_add_number_or_null(o, "p90", p->p90_ms);
     if (p->sweep == RL_PHASE_DECODE) {
-        add_num(o, "seed_ms_per_token", p->seed_ms_per_token);
-        add_num(o, "predicted_seed_ms_per_token", p->predicted_seed_ms_per_token);
+        rl_json_add_number_or_null(o, "seed_ms_per_token", p->seed_ms_per_token);
+        rl_json_add_number_or_null(o, "predicted_seed_ms_per_token", p->predicted_seed_ms_per_token);
         cJSON_AddNumberToObject(o, "context", (double)p->context);
     }
-    add_num(o, "predicted_ms", p->predicted_ms);
-    add_num(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
+    rl_json_add_number_or_null(o, "predicted_ms", p->predicted_ms);
+    rl_json_add_number_or_null(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
     double v = rl_report_point_value(p);
     int seed = isnan(p->ms);
-    add_num(o, "error_pct", seed ? NAN : err_pct(p->predicted_ms, v));
-    add_num(o, "error_datasheet_pct",
+    rl_json_add_number_or_null(o, "error_pct", seed ? NAN : err_pct(p->predicted_ms, v));
+    rl_json_add_number_or_null(o, "error_datasheet_pct",
             err_pct(seed ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms, v));
-    add_num(o, "flops", p->flops);
-    add_num(o, "bytes", p->bytes);
-    add_num(o, "intensity", p->intensity);
-    add_num(o, "floor_ms", p->floor_ms);
+    rl_json_add_number_or_null(o, "flops", p->flops);
+    rl_json_add_number_or_null(o, "bytes", p->bytes);
+    rl_json_add_number_or_null(o, "intensity", p->intensity);
+    rl_json_add_number_or_null(o, "floor_ms", p->floor_ms);
     cJSON_AddBoolToObject(o, "violation", p->violation);
     if (p->line) cJSON_AddNumberToObject(o, "line", p->line);
     return o;
@@ -67,39 +56,39 @@ static cJSON *kernel_json(const rl_report_kernel *k)
     cJSON_AddStringToObject(o, "kernel", k->kernel);
     cJSON_AddStringToObject(o, "ops", k->ops);
     cJSON_AddNumberToObject(o, "calls", (double)k->calls);
-    add_num(o, "ms", k->ms);
-    add_num(o, "flops", k->flops);
-    add_num(o, "bytes", k->bytes);
-    add_num(o, "intensity", k->intensity);
-    add_num(o, "achieved_gbps", k->achieved_gbps);
-    add_num(o, "achieved_tflops", k->achieved_tflops);
-    add_num(o, "roof_pct", k->roof_pct);
-    add_str(o, "bound", k->bound);
+    rl_json_add_number_or_null(o, "ms", k->ms);
+    rl_json_add_number_or_null(o, "flops", k->flops);
+    rl_json_add_number_or_null(o, "bytes", k->bytes);
+    rl_json_add_number_or_null(o, "intensity", k->intensity);
+    rl_json_add_number_or_null(o, "achieved_gbps", k->achieved_gbps);
+    rl_json_add_number_or_null(o, "achieved_tflops", k->achieved_tflops);
+    rl_json_add_number_or_null(o, "roof_pct", k->roof_pct);
+    rl_json_add_string_or_null(o, "bound", k->bound);
     return o;
 }
 
 static cJSON *transition_json(const rl_report_transition *t)
 {
     cJSON *o = cJSON_CreateObject();
-    add_num(o, "measured", t->measured);
+    rl_json_add_number_or_null(o, "measured", t->measured);
     cJSON_AddStringToObject(o, "measured_source", t->measured_from_file ? "results file" : "report fit");
-    add_str(o, "method", t->method);
-    add_num(o, "fit_floor_ms", t->floor_ms);
-    add_num(o, "fit_slope_ms", t->slope_ms);
+    rl_json_add_string_or_null(o, "method", t->method);
+    rl_json_add_number_or_null(o, "fit_floor_ms", t->floor_ms);
+    rl_json_add_number_or_null(o, "fit_slope_ms", t->slope_ms);
     cJSON_AddBoolToObject(o, "beyond_measured_range",
                           !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x);
     /* 0 = never compute-bound within the search limit */
-    add_num(o, "predicted_measured_roofs", t->predicted_measured);
-    add_num(o, "predicted_datasheet", t->predicted_datasheet);
+    rl_json_add_number_or_null(o, "predicted_measured_roofs", t->predicted_measured);
+    rl_json_add_number_or_null(o, "predicted_datasheet", t->predicted_datasheet);
     return o;
 }
 
 static cJSON *stat_json(const rl_report_stat *s)
 {
     cJSON *o = cJSON_CreateObject();
-    add_num(o, "min", s->min);
-    add_num(o, "median", s->median);
-    add_num(o, "max", s->max);
+    rl_json_add_number_or_null(o, "min", s->min);
+    rl_json_add_number_or_null(o, "median", s->median);
+    rl_json_add_number_or_null(o, "max", s->max);
     return o;
 }
 
@@ -113,15 +102,15 @@ static cJSON *run_json(const rl_report_run *r)
     cJSON_AddStringToObject(o, "engine", r->engine);
     cJSON_AddStringToObject(o, "path", r->path);
     cJSON *dev = cJSON_AddObjectToObject(o, "device");
-    add_str(dev, "name", r->device_name);
-    add_str(dev, "backend", r->backend);
-    add_str(dev, "driver", r->driver);
-    add_str(dev, "cuda_runtime", r->cuda_runtime);
+    rl_json_add_string_or_null(dev, "name", r->device_name);
+    rl_json_add_string_or_null(dev, "backend", r->backend);
+    rl_json_add_string_or_null(dev, "driver", r->driver);
+    rl_json_add_string_or_null(dev, "cuda_runtime", r->cuda_runtime);
     cJSON *tool = cJSON_AddObjectToObject(o, "tool");
-    add_str(tool, "version", r->version);
-    add_str(tool, "commit", r->commit);
-    add_str(tool, "command", r->command);
-    add_str(tool, "date", r->date);
+    rl_json_add_string_or_null(tool, "version", r->version);
+    rl_json_add_string_or_null(tool, "commit", r->commit);
+    rl_json_add_string_or_null(tool, "command", r->command);
+    rl_json_add_string_or_null(tool, "date", r->date);
     if (r->csv_comment[0]) cJSON_AddStringToObject(o, "csv_comment", r->csv_comment);
     cJSON *model = cJSON_AddObjectToObject(o, "model");
     cJSON_AddStringToObject(model, "name", r->model_name);
@@ -130,8 +119,8 @@ static cJSON *run_json(const rl_report_run *r)
     if (isnan(r->read_gbps)) cJSON_AddNullToObject(roofs, "measured");
     else {
         cJSON *m = cJSON_AddObjectToObject(roofs, "measured");
-        add_num(m, "read_gbps", r->read_gbps);
-        add_num(m, "gemm_tflops", r->gemm_tflops);
+        rl_json_add_number_or_null(m, "read_gbps", r->read_gbps);
+        rl_json_add_number_or_null(m, "gemm_tflops", r->gemm_tflops);
     }
     if (isnan(r->ds_bandwidth_gbps)) cJSON_AddNullToObject(roofs, "datasheet");
     else {
