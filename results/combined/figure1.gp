@@ -276,13 +276,13 @@ unset label
 set logscale x 2
 set xtics (1,4,16,64,128,256,512)
 set xrange [0.8:700]
-unset logscale y
+set logscale y 10
 set grid
 set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'
 set title "Decode: time per step vs batch (context 160)"
 set xlabel "batch B (sequences)"
-set ylabel "ms per decode step (imported CSV: seed ms/token)"
-set yrange [0:147.5]
+set ylabel "ms per decode step, log scale (imported CSV: seed ms/token)"
+set yrange [2.089:1243]
 plot $d0 with linespoints lw 2.2 pt 7 ps 0.9 lc rgb '#1f77b4' notitle, \
      $d1 with lines dt 2 lw 1.5 lc rgb '#1f77b4' notitle, \
      $d2 with linespoints lw 1.3 pt 5 ps 0.9 lc rgb '#1f77b4' notitle, \
@@ -612,13 +612,13 @@ unset label
 set logscale x 2
 set xtics (1,4,16,64,128,256,512)
 set xrange [0.8:700]
-unset logscale y
+set logscale y 10
 set grid
 set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'
 set title "Decode: time per step vs batch (context 160)"
 set xlabel "batch B (sequences)"
-set ylabel "ms per decode step (imported CSV: seed ms/token)"
-set yrange [0:147.5]
+set ylabel "ms per decode step, log scale (imported CSV: seed ms/token)"
+set yrange [2.089:1243]
 plot $d0 with linespoints lw 2.2 pt 7 ps 0.9 lc rgb '#1f77b4' notitle, \
      $d1 with lines dt 2 lw 1.5 lc rgb '#1f77b4' notitle, \
      $d2 with linespoints lw 1.3 pt 5 ps 0.9 lc rgb '#1f77b4' notitle, \

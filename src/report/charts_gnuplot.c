@@ -260,18 +260,20 @@ static void panel_range(const rl_report_data *d, rl_phase ph, double *lo, double
 static void figure1_body(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d)
 {
     double lo, hi;
+    /* Both panels log-y: decode times span 3 to 100+ ms once peers and large batches are drawn, and
+     * a linear axis flattens the memory-bound regime the figure is about. */
     panel_range(d, RL_PHASE_DECODE, &lo, &hi);
-    double left_top = hi / 0.62; /* data in the lower 62%, the legend above it */
+    double left_lo = lo / 1.5, left_top = left_lo * pow(hi * 1.2 / left_lo, 1 / 0.62);
     panel_range(d, RL_PHASE_PREFILL, &lo, &hi);
     double right_lo = lo / 1.5, right_top = right_lo * pow(hi * 1.2 / right_lo, 1 / 0.6);
     rl_sbuf_puts(b, "set multiplot layout 1,2\nunset arrow\nunset label\n"
                     "set logscale x 2\nset xtics (1,4,16,64,128,256,512)\nset xrange [0.8:700]\n"
-                    "unset logscale y\nset grid\n"
+                    "set logscale y 10\nset grid\n"
                     "set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'\n"
                     "set title \"Decode: time per step vs batch (context 160)\"\n"
                     "set xlabel \"batch B (sequences)\"\n"
-                    "set ylabel \"ms per decode step (imported CSV: seed ms/token)\"\n");
-    rl_sbuf_printf(b, "set yrange [0:%.4g]\n", left_top);
+                    "set ylabel \"ms per decode step, log scale (imported CSV: seed ms/token)\"\n");
+    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", left_lo, left_top);
     rl_sbuf_puts(b, left_plot ? left_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nset logscale x 2\nset xtics (64,128,256,512,1024,2048,4096)\nset xrange [50:9000]\n"
                     "set logscale y 10\n"
