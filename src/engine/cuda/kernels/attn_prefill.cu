@@ -243,6 +243,8 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
                                int max_ctx)
 {
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
+    if (bq >= 200 && bq < 300)
+        return rl_attn_prefill_v2(st, pdl, bq - 200, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
