@@ -227,9 +227,10 @@ int main(void)
     }
     printf("\n");
     // bq 64 = the first kernel's default; 200..206 = attn_prefill_v2.cu variants 0..6 (200, 202
-    // and 203 lost to 201 and 204 in run 12 and are no longer timed).
+    // and 203 lost to 201 and 204 in run 12a, 205 and 206 in run 12b: no longer timed); 1000 + a
+    // first-kernel shape = that shape in the flat, all-heads-longest-first order.
     // RL_BENCH_ATTN_PREFILL_ONLY=1 skips the decode cases (shorter device runs).
-    const std::vector<int> bqs = {64, 201, 204, 205, 206};
+    const std::vector<int> bqs = {64, 201, 204, 1064, 1128, 1129, 1130};
     const int Ls[] = {64, 512, 1024, 2048, 4096};
     for (int L : Ls) prefill_case(roofs, L, 0, bqs);
     prefill_case(roofs, 1000, 3096, bqs);

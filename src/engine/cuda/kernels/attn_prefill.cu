@@ -19,7 +19,7 @@ template <int D, int DP, int WARPS, int MT, int FA_BK>
 __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                   const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                   bf16 *__restrict__ out, int n, int p0, int slot0, int H,
-                                                                  int KVH, int max_ctx, float scale_log2)
+                                                                  int KVH, int max_ctx, float scale_log2, int flat)
 {
     pdl_trigger();
     constexpr int CPR = D / 8;   // real 16-byte chunks per row
@@ -31,8 +31,11 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
     bf16 *sv = sk + 2 * FA_BK * DP;
 
     const int nq = (n + BQ - 1) / BQ;
-    const int qt = nq - 1 - (int)blockIdx.x; // longest rows first
-    const int h = blockIdx.y, seq = blockIdx.z;
+    // flat = 0: grid (q tile, head): longest rows first within each head only, so the longest
+    // tiles of the last heads start late and finish alone (the causal tail). flat = 1: grid
+    // (q tile * H + head): longest first over all heads (attn_prefill_v2.cu's order).
+    const int qt = flat ? nq - 1 - (int)blockIdx.x / H : nq - 1 - (int)blockIdx.x;
+    const int h = flat ? (int)blockIdx.x % H : (int)blockIdx.y, seq = blockIdx.z;
     const int kvh = h / (H / KVH);
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int q_first = qt * BQ;
@@ -212,7 +215,7 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
 // (half the score registers: no spills).
 template <int D, int WARPS, int MT, int BK>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx, int flat)
 {
     constexpr int DP = (D + 15) / 16 * 16, BQ = WARPS * 16 * MT;
     const size_t smem = (size_t)(BQ + 4 * BK) * DP * sizeof(bf16);
@@ -220,20 +223,23 @@ static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
-    return rl_launch(attn_prefill_kernel<D, DP, WARPS, MT, BK>, dim3((n + BQ - 1) / BQ, H, nseq), dim3(WARPS * 32),
-                     smem, st, pdl, qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx, scale_log2);
+    const int nq = (n + BQ - 1) / BQ;
+    return rl_launch(attn_prefill_kernel<D, DP, WARPS, MT, BK>, flat ? dim3(nq * H, 1, nseq) : dim3(nq, H, nseq),
+                     dim3(WARPS * 32), smem, st, pdl, qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx,
+                     scale_log2, flat);
 }
 
 template <int WARPS, int MT, int BK>
 static cudaError_t launch_bq(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
+                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx,
+                             int flat)
 {
     switch (D) {
-    case 16: return launch_d<16, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 24: return launch_d<24, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 32: return launch_d<32, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 64: return launch_d<64, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 128: return launch_d<128, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 16: return launch_d<16, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
+    case 24: return launch_d<24, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
+    case 32: return launch_d<32, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
+    case 64: return launch_d<64, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
+    case 128: return launch_d<128, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
     }
     return cudaErrorInvalidValue;
 }
@@ -245,17 +251,24 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
     if (bq >= 200 && bq < 300)
         return rl_attn_prefill_v2(st, pdl, bq - 200, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    const int flat = bq >= 1000; // 1000 + shape: the same shape in the flat (all heads) order
+    if (flat) bq -= 1000;
+    if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
+    if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
+    if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
+    return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
 }
+
+// The engine's block shape when RL_CUDA_FLASH_BQ is unset.
+#define RL_FLASH_BQ_DEFAULT 64
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
     // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length.
-    const char *v = getenv("RL_CUDA_FLASH_BQ"); // 64, 128, 129 or 130 (see launch_d), for A/B runs
-    const int bq = v && atoi(v) > 0 ? atoi(v) : 64;
+    // RL_CUDA_FLASH_BQ: 64, 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..206
+    // (attn_prefill_v2.cu variants), for A/B runs.
+    const char *v = getenv("RL_CUDA_FLASH_BQ");
+    const int bq = v && atoi(v) > 0 ? atoi(v) : RL_FLASH_BQ_DEFAULT;
     return rl_attn_prefill_bq(st, pdl, bq, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
 }
