@@ -259,14 +259,17 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
     return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
 }
 
-// The engine's block shape when RL_CUDA_FLASH_BQ is unset.
-#define RL_FLASH_BQ_DEFAULT 64
+// The engine's kernel when RL_CUDA_FLASH_BQ is unset: attn_prefill_v2 variant 4 (64-key tiles,
+// 2 stages, 2 blocks/SM, longest-first over all heads). Measured against the old 64-row kernel in
+// the same calls (bench_attention, H200, runs 12b/12c): 257 vs 222 TFLOP/s at L = 4096, 1.3x at
+// L = 1024, same error; the CUDA tests pass with it (results/bench/run12b, run12c tests_bq204.log).
+#define RL_FLASH_BQ_DEFAULT 204
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
-    // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length.
-    // RL_CUDA_FLASH_BQ: 64, 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..206
+    // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length among
+    // the first kernel's shapes. RL_CUDA_FLASH_BQ: 64 (the first kernel), 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..206
     // (attn_prefill_v2.cu variants), for A/B runs.
     const char *v = getenv("RL_CUDA_FLASH_BQ");
     const int bq = v && atoi(v) > 0 ? atoi(v) : RL_FLASH_BQ_DEFAULT;
