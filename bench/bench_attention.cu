@@ -226,8 +226,9 @@ int main(void)
             for (int B : {1, 16}) decode_case(roofs, B, 191, roofs.sm_count, sp);
     }
     printf("\n");
-    // bq 64 = the first kernel's default; 200..206 = attn_prefill_v2.cu variants 0..6 (200, 202
-    // and 203 lost to 201 and 204 in run 12a, 205 and 206 in run 12b: no longer timed); 1000 + a
+    // bq 64 = the first kernel; 200..204 = attn_prefill_v2.cu variants 0..4 (204 is the engine's
+    // default; 200, 202 and 203 lost to 201 and 204 in run 12a: no longer timed; the pipelined
+    // variants 205/206 lost in run 12b and were removed); 1000 + a
     // first-kernel shape = that shape in the flat, all-heads-longest-first order.
     // RL_BENCH_ATTN_PREFILL_ONLY=1 skips the decode cases (shorter device runs).
     const std::vector<int> bqs = {64, 201, 204, 1064, 1128, 1129, 1130};

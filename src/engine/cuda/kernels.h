@@ -80,8 +80,9 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
                                int max_ctx);
 // attn_prefill_v2.cu: longest-first order over all heads, Q staged through the K/V slots.
 // variant 0: 64-key tiles, 2 stages (64 KB, 3 blocks/SM); 1: 64 keys, 3 stages; 2: 32 keys,
-// 2 stages (4 blocks/SM); 3: 32 keys, 3 stages; 4: as 0 with registers budgeted for 2 blocks/SM;
-// 5: S of the next tile computed before the softmax of this one (3 slots of 64 keys); 6: 5 with 32 keys.
+// 2 stages (4 blocks/SM); 3: 32 keys, 3 stages; 4: as 0 with registers budgeted for 2 blocks/SM
+// (the engine's default). A pipelined form (next tile's S before this tile's softmax) measured 5%
+// slower in run 12b and was removed.
 cudaError_t rl_attn_prefill_v2(cudaStream_t st, int pdl, int variant, const bf16 *qkv, int qkv_ld, const bf16 *kc,
                                const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
                                int max_ctx);

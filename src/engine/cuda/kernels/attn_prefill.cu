@@ -269,7 +269,7 @@ cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
 {
     // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length among
-    // the first kernel's shapes. RL_CUDA_FLASH_BQ: 64 (the first kernel), 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..206
+    // the first kernel's shapes. RL_CUDA_FLASH_BQ: 64 (the first kernel), 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..204
     // (attn_prefill_v2.cu variants), for A/B runs.
     const char *v = getenv("RL_CUDA_FLASH_BQ");
     const int bq = v && atoi(v) > 0 ? atoi(v) : RL_FLASH_BQ_DEFAULT;

@@ -204,193 +204,13 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_v2_kernel(const bf16 *
     }
 }
 
-// Pipelined form (variants 5, 6): S for key tile kt+1 is computed before the softmax and P V of
-// tile kt, so the two are independent within a warp and the compiler can interleave the softmax
-// (MUFU, FMA) with the mma of the next tile. Three K/V slots: tile kt (V still read), kt+1 (K
-// read), kt+2 (in flight). The run-time loop goes two tiles per trip so the two score arrays
-// swap roles without register copies.
-template <int D, int DP, int BK>
-__global__ void __launch_bounds__(128, 2) attn_prefill_v2p_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
-                                                                  const bf16 *__restrict__ kc,
-                                                                  const bf16 *__restrict__ vc, bf16 *__restrict__ out,
-                                                                  int n, int p0, int slot0, int H, int KVH,
-                                                                  int max_ctx, float scale_log2)
-{
-    pdl_trigger();
-    constexpr int BQ = 64, THREADS = 128, STAGES = 3;
-    constexpr int CPR = D / 8, CPRP = DP / 8;
-    constexpr int SLOT = 2 * BK * DP;
-    static_assert(2 * BK >= BQ, "Q is staged in one K/V slot");
-    extern __shared__ __align__(128) unsigned char fa2_smem[];
-    bf16 *sm = reinterpret_cast<bf16 *>(fa2_smem);
-
-    const int nq = (n + BQ - 1) / BQ;
-    const int qt = nq - 1 - (int)blockIdx.x / H;
-    const int h = (int)blockIdx.x % H;
-    const int seq = blockIdx.y;
-    const int kvh = h / (H / KVH);
-    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    const int q_first = qt * BQ;
-    const int q_last = min(n, q_first + BQ) - 1;
-    const int n_keys = p0 + q_last + 1;
-    const int n_kt = (n_keys + BK - 1) / BK;
-    const bf16 *kbase = kc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
-    const bf16 *vbase = vc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
-    const bf16 *qbase = qkv + (size_t)seq * n * qkv_ld + (size_t)h * D;
-    pdl_wait();
-
-    bf16 *sq = sm + (STAGES - 1) * SLOT; // slot 2 is first refilled in iteration 0, after its barrier
-    for (int i = tid; i < BQ * CPRP; i += THREADS) {
-        const int r = i / CPRP, c = i % CPRP;
-        const bool ok = q_first + r < n && c < CPR;
-        cp_async16_zfill(sq + fa_off<DP>(r, c), qbase + (size_t)(ok ? q_first + r : 0) * qkv_ld + (ok ? c * 8 : 0), ok);
-    }
-    auto load_kv = [&](int kt, int slot) {
-        bf16 *K = sm + slot * SLOT, *V = K + BK * DP;
-        for (int i = tid; i < BK * CPRP; i += THREADS) {
-            const int r = i / CPRP, c = i % CPRP;
-            const int key = kt * BK + r;
-            const bool ok = key < n_keys && c < CPR; // zero-fill past the end: 0 * garbage could be NaN
-            const size_t off = ok ? (size_t)key * D + c * 8 : 0;
-            cp_async16_zfill(K + fa_off<DP>(r, c), kbase + off, ok);
-            cp_async16_zfill(V + fa_off<DP>(r, c), vbase + off, ok);
-        }
-    };
-    load_kv(0, 0);
-    cp_async_commit(); // group: Q and tile 0
-    if (1 < n_kt) load_kv(1, 1);
-    cp_async_commit(); // group: tile 1 (maybe empty)
-    cp_async_wait<1>();
-    __syncthreads();
-
-    const int row0 = warp * 16;
-    uint32_t qf[DP / 16][4];
-#pragma unroll
-    for (int ks = 0; ks < DP / 16; ks++)
-        ldsm_x4(qf[ks], sq + fa_off<DP>(row0 + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
-
-    float o[DP / 8][4];
-#pragma unroll
-    for (int i = 0; i < DP / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
-    float m_i[2] = {-INFINITY, -INFINITY}, l_i[2] = {0.f, 0.f};
-    const int qpos = p0 + q_first + row0 + (lane >> 2);
-    const int warp_first_pos = p0 + q_first + row0;
-    const int n_kt_w = min(n_kt, (warp_first_pos + 15) / BK + 1); // tiles this warp can see
-
-    auto qk = [&](int kt, float (&s)[BK / 8][4]) {
-        const bf16 *K = sm + (kt % STAGES) * SLOT;
-#pragma unroll
-        for (int i = 0; i < BK / 8; i++) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
-#pragma unroll
-        for (int ks = 0; ks < DP / 16; ks++)
-#pragma unroll
-            for (int np = 0; np < BK / 16; np++) {
-                uint32_t b[4];
-                ldsm_x4(b, K + fa_off<DP>(np * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
-                mma16816(s[2 * np], qf[ks], b[0], b[1]);
-                mma16816(s[2 * np + 1], qf[ks], b[2], b[3]);
-            }
-    };
-    auto softmax_pv = [&](int kt, float (&s)[BK / 8][4]) {
-        const bf16 *V = sm + (kt % STAGES) * SLOT + BK * DP;
-        float mx[2] = {m_i[0], m_i[1]};
-        if (kt * BK + BK - 1 > warp_first_pos) {
-#pragma unroll
-            for (int nt = 0; nt < BK / 8; nt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int key = kt * BK + nt * 8 + (lane & 3) * 2 + (e & 1);
-                    if (key > qpos + (e >> 1) * 8) s[nt][e] = -INFINITY;
-                }
-        }
-#pragma unroll
-        for (int nt = 0; nt < BK / 8; nt++) {
-            mx[0] = fmaxf(mx[0], fmaxf(s[nt][0], s[nt][1]));
-            mx[1] = fmaxf(mx[1], fmaxf(s[nt][2], s[nt][3]));
-        }
-        float alpha[2], rs[2] = {0.f, 0.f}, mscaled[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            alpha[r] = exp2f((m_i[r] - mx[r]) * scale_log2);
-            m_i[r] = mx[r];
-            mscaled[r] = mx[r] * scale_log2;
-        }
-#pragma unroll
-        for (int nt = 0; nt < BK / 8; nt++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                s[nt][e] = exp2f(fmaf(s[nt][e], scale_log2, -mscaled[e >> 1]));
-                rs[e >> 1] += s[nt][e];
-            }
-        l_i[0] = l_i[0] * alpha[0] + rs[0];
-        l_i[1] = l_i[1] * alpha[1] + rs[1];
-#pragma unroll
-        for (int dt = 0; dt < DP / 8; dt++) {
-            o[dt][0] *= alpha[0], o[dt][1] *= alpha[0];
-            o[dt][2] *= alpha[1], o[dt][3] *= alpha[1];
-        }
-#pragma unroll
-        for (int kk = 0; kk < BK / 16; kk++) {
-            uint32_t a[4];
-            a[0] = f2_to_bf2(s[2 * kk][0], s[2 * kk][1]);
-            a[1] = f2_to_bf2(s[2 * kk][2], s[2 * kk][3]);
-            a[2] = f2_to_bf2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-            a[3] = f2_to_bf2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-#pragma unroll
-            for (int dp = 0; dp < DP / 16; dp++) {
-                uint32_t b[4];
-                ldsm_x4_t(b, V + fa_off<DP>(kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, dp * 2 + (lane >> 4)));
-                mma16816(o[2 * dp], a, b[0], b[1]);
-                mma16816(o[2 * dp + 1], a, b[2], b[3]);
-            }
-        }
-    };
-    // One tile step: tile kt+1 landed -> barrier (tile kt-1's slot is free) -> prefetch kt+2 ->
-    // S(kt+1) into sn, then softmax and P V of tile kt from sc.
-    auto step = [&](int kt, float (&sc)[BK / 8][4], float (&sn)[BK / 8][4]) {
-        cp_async_wait<0>();
-        __syncthreads();
-        if (kt + 2 < n_kt) load_kv(kt + 2, (kt + 2) % STAGES);
-        cp_async_commit();
-        if (kt + 1 < n_kt_w) qk(kt + 1, sn);
-        if (kt < n_kt_w) softmax_pv(kt, sc);
-    };
-    float sa[BK / 8][4], sb[BK / 8][4];
-    qk(0, sa); // every row sees key 0
-    for (int kt = 0; kt < n_kt; kt += 2) {
-        step(kt, sa, sb);
-        if (kt + 1 < n_kt) step(kt + 1, sb, sa);
-    }
-    cp_async_wait<0>();
-
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        l_i[r] += __shfl_xor_sync(0xffffffffu, l_i[r], 1);
-        l_i[r] += __shfl_xor_sync(0xffffffffu, l_i[r], 2);
-    }
-    const float inv0 = 1.f / l_i[0], inv1 = 1.f / l_i[1];
-    const int qi = q_first + row0 + (lane >> 2);
-    bf16 *orow = out + ((size_t)seq * n + qi) * (size_t)(H * D) + (size_t)h * D;
-#pragma unroll
-    for (int dt = 0; dt < DP / 8; dt++) {
-        const int d = dt * 8 + (lane & 3) * 2;
-        if (d >= D) continue;
-        if (qi < n) *reinterpret_cast<uint32_t *>(orow + d) = f2_to_bf2(o[dt][0] * inv0, o[dt][1] * inv0);
-        if (qi + 8 < n)
-            *reinterpret_cast<uint32_t *>(orow + (size_t)8 * H * D + d) = f2_to_bf2(o[dt][2] * inv1, o[dt][3] * inv1);
-    }
-}
-
-// STAGES == 0 selects the pipelined kernel (three slots).
 template <int D, int BK, int STAGES, int MINB>
 static cudaError_t launch_v2_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                                bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
 {
     constexpr int DP = (D + 15) / 16 * 16;
-    const size_t smem = (size_t)(STAGES ? STAGES : 3) * 2 * BK * DP * sizeof(bf16);
-    auto kern = STAGES ? attn_prefill_v2_kernel<D, DP, BK, STAGES ? STAGES : 2, MINB> : attn_prefill_v2p_kernel<D, DP, BK>;
+    const size_t smem = (size_t)STAGES * 2 * BK * DP * sizeof(bf16);
+    auto kern = attn_prefill_v2_kernel<D, DP, BK, STAGES, MINB>;
     cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
@@ -423,8 +243,6 @@ cudaError_t rl_attn_prefill_v2(cudaStream_t st, int pdl, int variant, const bf16
     case 1: return launch_v2<64, 3, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     case 2: return launch_v2<32, 2, 4>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     case 3: return launch_v2<32, 3, 3>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    case 5: return launch_v2<64, 0, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
-    case 6: return launch_v2<32, 0, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     case 4: return launch_v2<64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
     }
     return launch_v2<64, 2, 3>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
