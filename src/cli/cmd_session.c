@@ -209,3 +209,65 @@ volatile sig_atomic_t *session_install_sigint(void)
 }
 
 void session_restore_sigint(void) { sigaction(SIGINT, &old_sigint, NULL); }
+
+int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err)
+{
+    int64_t v;
+    switch (ch) {
+    case 'b': m->s.backend = arg; return 1;
+    case 'm': m->s.model = arg; return 1;
+    case 'w': m->s.weights_dir = arg; return 1;
+    case 'B': m->batches = arg; return 1;
+    case 'L': m->lengths = arg; return 1;
+    case 'i': return rl_parse_i64(arg, 1, 1 << 20, "--input-len", &m->input_len, err) ? -1 : 1;
+    case 'o': return rl_parse_i64(arg, 1, 1 << 20, "--output-len", &m->output_len, err) ? -1 : 1;
+    case 'r': return rl_parse_i64(arg, 1, 1000, "-r", &m->reps, err) ? -1 : 1;
+    case 'W': return rl_parse_i64(arg, 0, 1000, "--warmup", &m->warmup, err) ? -1 : 1;
+    case 'R': m->roofs = arg; return 1;
+    case 'n': m->ncu = arg; return 1;
+    case 't':
+        if (rl_parse_i64(arg, 1, 1024, "--threads", &v, err)) return -1;
+        m->s.threads = (int)v;
+        return 1;
+    case 's':
+        if (rl_parse_i64(arg, 1, INT64_MAX, "--seed", &v, err)) return -1;
+        m->s.seed = (uint64_t)v;
+        return 1;
+    case 'q': m->quick = 1; return 1;
+    case 'Q': m->s.quiet = 1; return 1;
+    case 'g': m->s.gpu_file = arg; return 1;
+    }
+    return 0;
+}
+
+int session_check_backend(const measure_args *m, rl_err *err)
+{
+    rl_backend b;
+    return m->s.backend ? rl_backend_from_name(m->s.backend, &b, err) : 0;
+}
+
+int session_grid(const measure_args *m, int cuda, rl_phase phase, int small, int64_t *xs, rl_err *err)
+{
+    static const int64_t cuda_b[] = {1, 4, 16, 64, 128, 256, 512}, cuda_l[] = {64, 128, 256, 512, 1024, 2048, 4096};
+    static const int64_t cpu_b[] = {1, 2, 4, 8, 16, 32}, cpu_l[] = {16, 32, 64, 128, 256};
+    static const int64_t cuda_qb[] = {1, 16, 64}, cuda_ql[] = {64, 256, 1024};
+    static const int64_t cpu_qb[] = {1, 4, 16}, cpu_ql[] = {16, 64, 128};
+    const int decode = phase == RL_PHASE_DECODE;
+    const char *list = decode ? m->batches : m->lengths;
+    if (list)
+        return decode ? rl_parse_i64_list(list, 1, 1 << 16, "--batches", xs, 64, err)
+                      : rl_parse_i64_list(list, 1, 1 << 20, "--lengths", xs, 64, err);
+    const int64_t *d;
+    int n;
+    if (small) d = decode ? (cuda ? cuda_qb : cpu_qb) : (cuda ? cuda_ql : cpu_ql), n = 3;
+    else if (decode) d = cuda ? cuda_b : cpu_b, n = cuda ? 7 : 6;
+    else d = cuda ? cuda_l : cpu_l, n = cuda ? 7 : 5;
+    memcpy(xs, d, sizeof *xs * (size_t)n);
+    return n;
+}
+
+void session_decode_lengths(const measure_args *m, int cuda, int small, int64_t *input_len, int64_t *output_len)
+{
+    *input_len = m->input_len ? m->input_len : cuda ? 128 : small ? 16 : 32;
+    *output_len = m->output_len ? m->output_len : cuda ? (small ? 16 : 64) : small ? 8 : 16;
+}

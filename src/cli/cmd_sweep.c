@@ -40,67 +40,40 @@ static const char *usage =
     "  --backend, --model, --weights DIR, --threads N, --seed N, --gpu-file FILE: as for `lab`\n"
     "  --quick                quick probe (smaller problems); --quiet: no progress lines\n";
 
-static const int64_t cuda_b[] = {1, 4, 16, 64, 128, 256, 512}, cpu_b[] = {1, 2, 4, 8, 16, 32};
-static const int64_t cuda_l[] = {64, 128, 256, 512, 1024, 2048, 4096}, cpu_l[] = {16, 32, 64, 128, 256};
 
 typedef struct {
-    session_args s;
-    int decode, prefill, json, kernels, quick;
-    const char *batches, *lengths, *roofs, *out, *ncu;
-    int64_t input_len, output_len, reps, warmup;
+    measure_args m;
+    int decode, prefill, json, kernels;
+    const char *out;
 } sweep_args;
 
 static int parse(int argc, char **argv, sweep_args *a, rl_err *err)
 {
     static const struct option opts[] = {
-        {"decode", no_argument, 0, 'd'},          {"prefill", no_argument, 0, 'p'},
-        {"backend", required_argument, 0, 'b'},   {"model", required_argument, 0, 'm'},
-        {"weights", required_argument, 0, 'w'},   {"batches", required_argument, 0, 'B'},
-        {"lengths", required_argument, 0, 'L'},   {"input-len", required_argument, 0, 'i'},
-        {"output-len", required_argument, 0, 'o'}, {"warmup", required_argument, 0, 'W'},
-        {"roofs", required_argument, 0, 'R'},     {"out", required_argument, 0, 'O'},
-        {"json", no_argument, 0, 'j'},            {"kernels", no_argument, 0, 'k'},
-        {"ncu-csv", required_argument, 0, 'n'},   {"threads", required_argument, 0, 't'},
-        {"seed", required_argument, 0, 's'},      {"quick", no_argument, 0, 'q'},
-        {"quiet", no_argument, 0, 'Q'},           {"gpu-file", required_argument, 0, 'g'},
-        {0, 0, 0, 0}};
+        SESSION_MEASURE_OPTIONS,
+        {"decode", no_argument, 0, 'd'}, {"prefill", no_argument, 0, 'p'}, {"out", required_argument, 0, 'O'},
+        {"json", no_argument, 0, 'j'},   {"kernels", no_argument, 0, 'k'}, {0, 0, 0, 0}};
     int ch;
-    int64_t v;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+        int taken = session_measure_option(ch, optarg, &a->m, err);
+        if (taken < 0) return -1;
+        if (taken) continue;
         switch (ch) {
         case 'd': a->decode = 1; break;
         case 'p': a->prefill = 1; break;
-        case 'b': a->s.backend = optarg; break;
-        case 'm': a->s.model = optarg; break;
-        case 'w': a->s.weights_dir = optarg; break;
-        case 'B': a->batches = optarg; break;
-        case 'L': a->lengths = optarg; break;
-        case 'i': if (rl_parse_i64(optarg, 1, 1 << 20, "--input-len", &a->input_len, err)) return -1; break;
-        case 'o': if (rl_parse_i64(optarg, 1, 1 << 20, "--output-len", &a->output_len, err)) return -1; break;
-        case 'r': if (rl_parse_i64(optarg, 1, 1000, "-r", &a->reps, err)) return -1; break;
-        case 'W': if (rl_parse_i64(optarg, 0, 1000, "--warmup", &a->warmup, err)) return -1; break;
-        case 'R': a->roofs = optarg; break;
         case 'O': a->out = optarg; break;
         case 'j': a->json = 1; break;
         case 'k': a->kernels = 1; break;
-        case 'n': a->ncu = optarg; break;
-        case 't': if (rl_parse_i64(optarg, 1, 1024, "--threads", &v, err)) return -1; a->s.threads = (int)v; break;
-        case 's': if (rl_parse_i64(optarg, 1, INT64_MAX, "--seed", &v, err)) return -1; a->s.seed = (uint64_t)v; break;
-        case 'q': a->quick = 1; break;
-        case 'Q': a->s.quiet = 1; break;
-        case 'g': a->s.gpu_file = optarg; break;
         default: return rl_fail(err, "unknown or incomplete option '%s' (see ridgeline sweep --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return rl_fail(err, "unexpected argument '%s'", argv[optind]);
     if (a->decode == a->prefill) return rl_fail(err, "give exactly one of --decode or --prefill");
-    if (a->decode && a->lengths) return rl_fail(err, "--lengths belongs to --prefill (decode takes --batches)");
-    if (a->prefill && a->batches) return rl_fail(err, "--batches belongs to --decode (prefill takes --lengths)");
-    rl_backend b;
-    if (a->s.backend && rl_backend_from_name(a->s.backend, &b, err)) return -1;
-    return 0;
+    if (a->decode && a->m.lengths) return rl_fail(err, "--lengths belongs to --prefill (decode takes --batches)");
+    if (a->prefill && a->m.batches) return rl_fail(err, "--batches belongs to --decode (prefill takes --lengths)");
+    return session_check_backend(&a->m, err);
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -108,29 +81,23 @@ int cmd_sweep(int argc, char **argv)
     if (cli_wants_help(argc, argv, usage)) return 0;
     sweep_args a;
     memset(&a, 0, sizeof a);
-    a.warmup = -1;
+    a.m.warmup = -1;
     rl_err err;
     if (parse(argc, argv, &a, &err)) return cli_error(2, "sweep: %s", err.msg);
     session s;
-    if (session_open(&s, &a.s, argc, argv, &err)) {
+    if (session_open(&s, &a.m.s, argc, argv, &err)) {
         session_close(&s);
         return cli_error(1, "sweep: %s", err.msg);
     }
     int cuda = s.backend == RL_BACKEND_CUDA;
     int64_t xs[64];
-    int nx;
-    if (a.decode && a.batches) nx = rl_parse_i64_list(a.batches, 1, 1 << 16, "--batches", xs, 64, &err);
-    else if (a.prefill && a.lengths) nx = rl_parse_i64_list(a.lengths, 1, 1 << 20, "--lengths", xs, 64, &err);
-    else {
-        const int64_t *d = a.decode ? (cuda ? cuda_b : cpu_b) : (cuda ? cuda_l : cpu_l);
-        nx = a.decode ? (cuda ? 7 : 6) : (cuda ? 7 : 5);
-        memcpy(xs, d, sizeof *xs * (size_t)nx);
-    }
+    int nx = session_grid(&a.m, cuda, a.decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, 0, xs, &err);
     if (nx < 0) {
         session_close(&s);
         return cli_error(2, "sweep: %s", err.msg);
     }
-    int64_t in = a.input_len ? a.input_len : cuda ? 128 : 32, out = a.output_len ? a.output_len : cuda ? 64 : 16;
+    int64_t in, out;
+    session_decode_lengths(&a.m, cuda, 0, &in, &out);
     s.res.input_len = in, s.res.output_len = out;
     s.results_path = a.out;
     int rc = 0;
@@ -141,19 +108,19 @@ int cmd_sweep(int argc, char **argv)
             return cli_error(1, "sweep: %s", err.msg);
         }
     }
-    if (session_roofs(&s, a.roofs, a.quick, &err) || session_checkpoint(&s, &err)) {
+    if (session_roofs(&s, a.m.roofs, a.m.quick, &err) || session_checkpoint(&s, &err)) {
         session_close(&s);
         return cli_error(1, "sweep: %s", err.msg);
     }
     volatile sig_atomic_t *stop = session_install_sigint();
     rl_sweep_ctx ctx = session_sweep_ctx(&s, stop);
-    if (a.warmup >= 0) ctx.warmup = (int)a.warmup;
-    if (a.reps) ctx.reps = (int)a.reps;
+    if (a.m.warmup >= 0) ctx.warmup = (int)a.m.warmup;
+    if (a.m.reps) ctx.reps = (int)a.m.reps;
     rl_phase phase = a.decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL;
     double weight = 0;
     for (int i = 0; i < nx; i++) weight += rl_sweep_point_weight(&s.res, phase, xs[i], in, out, ctx.warmup, ctx.reps);
     int nk = a.kernels ? (a.decode ? 2 : 1) : 0;
-    rl_progress_init(&s.progress, nx + nk, weight + nk, a.s.quiet);
+    rl_progress_init(&s.progress, nx + nk, weight + nk, a.m.s.quiet);
     rc = a.decode ? rl_sweep_decode(&ctx, &s.slot, xs, nx, in, out, &err) : rl_sweep_prefill(&ctx, &s.slot, xs, nx, &err);
     if (rc) rc = cli_error(1, "sweep: %s", err.msg);
     if (!rc && a.kernels && !*stop) {
@@ -167,7 +134,7 @@ int cmd_sweep(int argc, char **argv)
             session_kernels(&s, phase, maxx < L ? maxx : L, 0);
         }
     }
-    if (!rc && a.ncu && rl_ncu_import(a.ncu, &s.res, &err)) rc = cli_error(1, "sweep: %s", err.msg);
+    if (!rc && a.m.ncu && rl_ncu_import(a.m.ncu, &s.res, &err)) rc = cli_error(1, "sweep: %s", err.msg);
     s.res.interrupted = *stop != 0;
     if (!rc && session_checkpoint(&s, &err)) rc = cli_error(1, "sweep: %s", err.msg);
     session_restore_sigint();

@@ -23,6 +23,42 @@ typedef struct {
     int quiet;
 } session_args;
 
+/* The options sweep and lab share (getopt_long entries: SESSION_MEASURE_OPTIONS, plus "r:"). */
+typedef struct {
+    session_args s;
+    const char *batches, *lengths; /* explicit grids, or NULL for the backend's defaults */
+    const char *roofs, *ncu;       /* --roofs FILE, --ncu-csv FILE */
+    int quick;
+    int64_t input_len, output_len; /* 0 = the backend's default */
+    int64_t reps;                  /* 0 = the sweep's default */
+    int64_t warmup;                /* -1 = the sweep's default */
+} measure_args;
+
+#define SESSION_MEASURE_OPTIONS                                                                              \
+    {"backend", required_argument, 0, 'b'}, {"model", required_argument, 0, 'm'},                            \
+        {"weights", required_argument, 0, 'w'}, {"batches", required_argument, 0, 'B'},                      \
+        {"lengths", required_argument, 0, 'L'}, {"input-len", required_argument, 0, 'i'},                    \
+        {"output-len", required_argument, 0, 'o'}, {"warmup", required_argument, 0, 'W'},                    \
+        {"roofs", required_argument, 0, 'R'}, {"ncu-csv", required_argument, 0, 'n'},                        \
+        {"threads", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},                         \
+        {"quick", no_argument, 0, 'q'}, {"quiet", no_argument, 0, 'Q'}, {"gpu-file", required_argument, 0, 'g'}
+
+/* Handles one getopt_long result of SESSION_MEASURE_OPTIONS or -r: 1 = taken, 0 = not a shared
+ * option, -1 = a bad value (message in err). */
+int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err);
+
+/* Checks the --backend name, if one was given. */
+int session_check_backend(const measure_args *m, rl_err *err);
+
+/* The batches (decode) or lengths (prefill) to sweep: the explicit list, else the backend's
+ * defaults (the seed's grids on cuda; smaller on cpu; the short set when small). Returns the
+ * count (at most 64) or -1. */
+int session_grid(const measure_args *m, int cuda, rl_phase phase, int small, int64_t *xs, rl_err *err);
+
+/* Decode prompt and generated lengths: explicit, else cuda 128/64 and cpu 32/16 (small: cuda
+ * 128/16, cpu 16/8). */
+void session_decode_lengths(const measure_args *m, int cuda, int small, int64_t *input_len, int64_t *output_len);
+
 typedef struct {
     rl_results res;
     rl_backend backend;
