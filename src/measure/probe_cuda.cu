@@ -113,20 +113,22 @@ static double median(double *v, int n) { return rl_percentile(v, n, 50); }
 // Times reps runs of one stream kernel (after warm-ups) with events; returns the median in ms.
 enum { K_READ, K_WRITE, K_COPY };
 
-static int time_stream(int kind, int4 *a, int4 *b, size_t n16, int4 *sink, int blocks, int reps, cudaStream_t st,
-                       double *ms_out, rl_err *err)
+// Runs launch(i) for i = -warmup .. reps-1 between two events on st and returns the median of the
+// timed runs (i >= 0) in ms. launch returns 0, or -1 with err set.
+template <typename Launch>
+static int time_median_ms(cudaStream_t st, int warmup, int reps, Launch launch, double *ms_out, rl_err *err)
 {
     int rc = 0;
     cudaEvent_t e0 = NULL, e1 = NULL;
     double t[64];
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    for (int i = -2; i < reps; i++) {
+    for (int i = -warmup; i < reps; i++) {
         CK(cudaEventRecord(e0, st));
-        if (kind == K_READ) read_stream<<<blocks, 256, 0, st>>>(a, n16, sink);
-        else if (kind == K_WRITE) write_stream<<<blocks, 256, 0, st>>>(a, n16, i);
-        else copy_stream<<<blocks, 256, 0, st>>>(a, b, n16);
-        CK(cudaGetLastError());
+        if (launch(i)) {
+            rc = -1;
+            goto done;
+        }
         CK(cudaEventRecord(e1, st));
         CK(cudaEventSynchronize(e1));
         float ms = 0;
@@ -138,6 +140,19 @@ done:
     if (e0) cudaEventDestroy(e0);
     if (e1) cudaEventDestroy(e1);
     return rc;
+}
+
+static int time_stream(int kind, int4 *a, int4 *b, size_t n16, int4 *sink, int blocks, int reps, cudaStream_t st,
+                       double *ms_out, rl_err *err)
+{
+    auto launch = [&](int i) -> int {
+        if (kind == K_READ) read_stream<<<blocks, 256, 0, st>>>(a, n16, sink);
+        else if (kind == K_WRITE) write_stream<<<blocks, 256, 0, st>>>(a, n16, i);
+        else copy_stream<<<blocks, 256, 0, st>>>(a, b, n16);
+        cudaError_t e = cudaGetLastError();
+        return e == cudaSuccess ? 0 : rl_fail(err, "probe_cuda.cu: stream kernel launch failed: %s", cudaGetErrorString(e));
+    };
+    return time_median_ms(st, 2, reps, launch, ms_out, err);
 }
 
 static int probe_bandwidth(const rl_probe_opts *o, int sms, cudaStream_t st, rl_probe *out, rl_err *err)
@@ -196,12 +211,10 @@ static int time_gemm(cublasLtHandle_t lt, int64_t mm, int64_t nn, int64_t kk, in
     cublasLtMatrixLayout_t la = NULL, lb = NULL, ld = NULL;
     cublasLtMatmulPreference_t pref = NULL;
     cublasLtMatmulHeuristicResult_t res;
-    cudaEvent_t e0 = NULL, e1 = NULL;
     int found = 0;
     float alpha = 1.0f, beta = 0.0f;
     cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     uint64_t wsb = ws_bytes;
-    double t[64];
     CK(cudaMalloc(&A, sizeof(__nv_bfloat16) * (size_t)(kk * mm)));
     CK(cudaMalloc(&B, sizeof(__nv_bfloat16) * (size_t)(kk * nn)));
     CK(cudaMalloc(&D, sizeof(__nv_bfloat16) * (size_t)(mm * nn)));
@@ -222,21 +235,22 @@ static int time_gemm(cublasLtHandle_t lt, int64_t mm, int64_t nn, int64_t kk, in
                      (long long)nn, (long long)kk);
         goto done;
     }
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
-    for (int i = -3; i < reps; i++) {
-        CK(cudaEventRecord(e0, st));
-        CKLT(cublasLtMatmul(lt, op, &alpha, A, la, B, lb, &beta, D, ld, D, ld, &res.algo, ws, ws_bytes, st));
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        float ms = 0;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i >= 0) t[i] = ms;
+    {
+        auto launch = [&](int) -> int {
+            cublasStatus_t st_ = cublasLtMatmul(lt, op, &alpha, A, la, B, lb, &beta, D, ld, D, ld, &res.algo, ws,
+                                                ws_bytes, st);
+            return st_ == CUBLAS_STATUS_SUCCESS
+                       ? 0
+                       : rl_fail(err, "probe_cuda.cu: cublasLtMatmul failed: %s", cublasLtGetStatusString(st_));
+        };
+        double ms = 0;
+        if (time_median_ms(st, 3, reps, launch, &ms, err)) {
+            rc = -1;
+            goto done;
+        }
+        *tflops = 2.0 * (double)mm * (double)nn * (double)kk / (ms * 1e-3) / 1e12;
     }
-    *tflops = 2.0 * (double)mm * (double)nn * (double)kk / (median(t, reps) * 1e-3) / 1e12;
 done:
-    if (e0) cudaEventDestroy(e0);
-    if (e1) cudaEventDestroy(e1);
     if (pref) cublasLtMatmulPreferenceDestroy(pref);
     if (la) cublasLtMatrixLayoutDestroy(la);
     if (lb) cublasLtMatrixLayoutDestroy(lb);
