@@ -2,8 +2,11 @@
 // the GPU (one block per query row, full softmax), then timed.
 //  - decode, split-KV (flash-decoding): Llama-3.1-8B heads (32 q, 8 kv, dim 128) at batch
 //    1..512, context 191 and 4095; bytes = K and V read once per kv head; % of the read roof.
-//  - prefill, causal flash attention on tensor cores, L = 512..4096 (and a second pass over a
-//    cache that already holds p0 tokens); FLOPs = 4*H*D*(visible pairs); % of the GEMM roof.
+//    and at long context (1024..32768 keys; the lab's context sweep);
+//  - prefill, causal flash attention: the Hopper kernel (attn_prefill_sm90.cu: wgmma, TMA,
+//    producer/consumer warpgroups) and the mma.sync kernel of the sm_80 path, L = 64..4096, a
+//    second pass over a cache that already holds p0 tokens (chunked prefill), a ragged case and
+//    several sequences in one pass; FLOPs = 4*H*D*(visible pairs); % of the GEMM roof.
 // KV caches rotate over copies >= 256 MB so timed decode reads come from HBM.
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 
 #include "roofs.h"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/tma.h"
 
 #define CK(call)                                                                                           \
     do {                                                                                                   \
@@ -27,13 +31,13 @@
 enum { NH = 32, KVH = 8, D = 128, QKV = (NH + 2 * KVH) * D };
 
 // Reference: query row (token t of sequence b, head h) at position pos attends to keys 0..pos of
-// cache slot b. One block per (t, h), scores in shared memory (pos < 8192).
+// cache slot b. One block per (t, h); the scores go to sc (a row of max_ctx floats per block).
 __global__ void ref_attention(const bf16 *qkv, const bf16 *kc, const bf16 *vc, float *out, int n_per_seq,
-                              const int *pos_dev, int p0, int max_ctx)
+                              const int *pos_dev, int p0, int max_ctx, float *sc_all)
 {
-    __shared__ float sc[8192];
     __shared__ float red[32];
     const int t = blockIdx.x, h = blockIdx.y;
+    float *sc = sc_all + ((size_t)t * NH + h) * max_ctx;
     const int b = t / n_per_seq, pos = (pos_dev ? *pos_dev : p0) + t % n_per_seq;
     const int kvh = h / (NH / KVH);
     const bf16 *q = qkv + (size_t)t * QKV + h * D;
@@ -63,6 +67,7 @@ __global__ void ref_attention(const bf16 *qkv, const bf16 *kc, const bf16 *vc, f
     __syncthreads();
     l = 0.f;
     for (int i = 0; i < (int)blockDim.x / 32; i++) l += red[i];
+    __syncthreads();
     for (int d = threadIdx.x; d < D; d += blockDim.x) {
         float a = 0.f;
         for (int j = 0; j <= pos; j++) a += sc[j] * __bfloat162float(V[(size_t)j * D + d]);
@@ -139,7 +144,10 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     CK(rl_init_uniform(0, qkv, (size_t)B * QKV, 3 + B, 0.f, 2.f));
     CK(cudaMemset(out, 0xff, (size_t)B * NH * D * 2)); // poison: NaN bf16
     CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
-    ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx);
+    float *sc;
+    CK(cudaMalloc(&sc, (size_t)B * NH * max_ctx * 4));
+    ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx, sc);
+    CK(cudaFree(sc));
     to_float<<<256, 256>>>(out, outf, (size_t)B * NH * D);
     CK(cudaGetLastError());
     const double e = rel_err(outf, reff, (size_t)B * NH * D);
@@ -164,40 +172,59 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     CK(cudaFree(tickets));
 }
 
-// Prefill of n new tokens after p0 cached ones (keys 0..p0+n-1 in the cache): the reference runs
-// once, then every block shape in bqs is checked against it and timed (same inputs, same machine).
-static void prefill_case(const bench_roofs &roofs, int n, int p0, const std::vector<int> &bqs)
+// Prefill of nseq sequences of n new tokens after p0 cached ones (keys 0..p0+n-1 in each
+// sequence's cache slot): the reference runs once, then every kernel is checked against it and
+// timed (same inputs, same machine).
+enum { K_SM80, K_SM90 };
+static int have_sm90;
+static cuda_tma_encode_fn tma_enc;
+
+static void prefill_case(const bench_roofs &roofs, int n, int p0, int nseq = 1)
 {
-    const int max_ctx = p0 + n;
-    const size_t cache_elems = (size_t)KVH * max_ctx * D;
+    const int max_ctx = p0 + n, T = nseq * n;
+    const size_t cache_elems = (size_t)nseq * KVH * max_ctx * D;
     bf16 *kv, *qkv, *out;
-    float *outf, *reff;
+    float *outf, *reff, *sc;
     CK(cudaMalloc(&kv, 2 * cache_elems * 2));
-    CK(cudaMalloc(&qkv, (size_t)n * QKV * 2));
-    CK(cudaMalloc(&out, (size_t)n * NH * D * 2));
-    CK(cudaMalloc(&outf, (size_t)n * NH * D * 4));
-    CK(cudaMalloc(&reff, (size_t)n * NH * D * 4));
+    CK(cudaMalloc(&qkv, (size_t)T * QKV * 2));
+    CK(cudaMalloc(&out, (size_t)T * NH * D * 2));
+    CK(cudaMalloc(&outf, (size_t)T * NH * D * 4));
+    CK(cudaMalloc(&reff, (size_t)T * NH * D * 4));
+    CK(cudaMalloc(&sc, (size_t)T * NH * max_ctx * 4));
     CK(rl_init_uniform(0, kv, 2 * cache_elems, 17 + n, 0.f, 2.f));
-    CK(rl_init_uniform(0, qkv, (size_t)n * QKV, 19 + n, 0.f, 2.f));
-    ref_attention<<<dim3(n, NH), 256>>>(qkv, kv, kv + cache_elems, reff, n, NULL, p0, max_ctx);
+    CK(rl_init_uniform(0, qkv, (size_t)T * QKV, 19 + n, 0.f, 2.f));
+    ref_attention<<<dim3(T, NH), 256>>>(qkv, kv, kv + cache_elems, reff, n, NULL, p0, max_ctx, sc);
     CK(cudaGetLastError());
-    const double pairs = (double)n * p0 + (double)n * (n + 1) / 2; // visible (query, key) pairs
-    const double flops = 4.0 * NH * D * pairs;
-    for (int bq : bqs) {
-        CK(cudaMemset(out, 0xff, (size_t)n * NH * D * 2)); // poison: NaN bf16
-        CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
-        to_float<<<256, 256>>>(out, outf, (size_t)n * NH * D);
+    CK(cudaFree(sc));
+    CUtensorMap tq, tk, tv;
+    rl_err err;
+    if (have_sm90 && (cuda_tma_map_bf16(tma_enc, &tq, qkv, T, QKV, QKV, RL_FA_SM90_ROWS, "q", &err) ||
+                      cuda_tma_map_bf16(tma_enc, &tk, kv, (int64_t)nseq * KVH * max_ctx, D, D, RL_FA_SM90_ROWS, "k", &err) ||
+                      cuda_tma_map_bf16(tma_enc, &tv, kv + cache_elems, (int64_t)nseq * KVH * max_ctx, D, D,
+                                        RL_FA_SM90_ROWS, "v", &err))) {
+        fprintf(stderr, "bench_attention: %s\n", err.msg);
+        exit(1);
+    }
+    const double pairs = (double)n * p0 + (double)n * (n + 1) / 2; // visible (query, key) pairs per sequence
+    const double flops = 4.0 * NH * D * pairs * nseq;
+    for (int k : {K_SM90, K_SM80}) {
+        if (k == K_SM90 && !have_sm90) continue;
+        auto launch = [&]() {
+            if (k == K_SM90)
+                CK(rl_attn_prefill_sm90(0, 0, &tq, &tk, &tv, out, nseq, n, p0, 0, NH, KVH, D, max_ctx));
+            else
+                CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, nseq, n, p0, 0, NH, KVH, D, max_ctx));
+        };
+        CK(cudaMemset(out, 0xff, (size_t)T * NH * D * 2)); // poison: NaN bf16
+        launch();
+        to_float<<<256, 256>>>(out, outf, (size_t)T * NH * D);
         CK(cudaGetLastError());
-        const double e = rel_err(outf, reff, (size_t)n * NH * D);
+        const double e = rel_err(outf, reff, (size_t)T * NH * D);
         if (!(e < 2e-2)) failures++;
-        const double us = time_us(
-            [&](int) {
-                CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
-            },
-            20);
+        const double us = time_us([&](int) { launch(); }, 20);
         const double tf = flops / us / 1e6;
-        printf("prefill L=%4d p0=%4d bq=%3d | %8.1f us %7.1f TFLOP/s %5.1f%% of GEMM roof | rel.err %.1e\n", n, p0, bq,
-               us, tf, 100 * tf / roofs.gemm_tflops, e);
+        printf("prefill L=%4d p0=%4d seqs=%d %-5s | %8.1f us %7.1f TFLOP/s %5.1f%% of GEMM roof | rel.err %.1e\n", n,
+               p0, nseq, k == K_SM90 ? "sm90" : "sm80", us, tf, 100 * tf / roofs.gemm_tflops, e);
     }
     CK(cudaFree(kv));
     CK(cudaFree(qkv));
@@ -206,7 +233,7 @@ static void prefill_case(const bench_roofs &roofs, int n, int p0, const std::vec
     CK(cudaFree(reff));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     bench_roofs roofs;
     if (bench_measure_roofs(&roofs)) return 1;
@@ -214,28 +241,27 @@ int main(void)
     printf("roofs: HBM read %.0f GB/s, bf16 GEMM %.0f TFLOP/s\n", roofs.read_gbps, roofs.gemm_tflops);
     printf("heads %d q / %d kv, head_dim %d; reference: fp32 softmax on the GPU; pass: rel. L2 < 1e-2 (decode), "
            "2e-2 (prefill: P rounded to bf16)\n\n", NH, KVH, D);
-    const char *po = getenv("RL_BENCH_ATTN_PREFILL_ONLY");
-    const bool decode = !(po && atoi(po) == 1);
-    const int Bs[] = {1, 16, 64, 128, 512};
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    if (prop.major == 9) CK(rl_sm90a_probe(&have_sm90));
+    rl_err err;
+    if (have_sm90 && cuda_tma_encoder(&tma_enc, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+    const bool decode = !(argc > 1 && !strcmp(argv[1], "--prefill-only"));
     if (decode) {
-        for (int B : Bs) decode_case(roofs, B, 191, roofs.sm_count);
-        decode_case(roofs, 1, 4095, roofs.sm_count);
-        decode_case(roofs, 16, 4095, roofs.sm_count);
+        for (int B : {1, 16, 64, 128, 512}) decode_case(roofs, B, 191, roofs.sm_count);
+        // The lab's context sweep: context C keys at B = 1 and 16, B = 64 up to 16384.
+        for (int C : {1024, 4096, 16384, 32768})
+            for (int B : {1, 16, 64})
+                if (B < 64 || C <= 16384) decode_case(roofs, B, C, roofs.sm_count);
         printf("split-KV count forced (heuristic above):\n");
         for (int sp : {1, 2, 4, 8})
             for (int B : {1, 16}) decode_case(roofs, B, 191, roofs.sm_count, sp);
     }
     printf("\n");
-    // bq 64 = the first kernel; 200..204 = attn_prefill_v2.cu variants 0..4 (204 is the engine's
-    // default; 200, 202 and 203 lost to 201 and 204 in run 12a: no longer timed; the pipelined
-    // variants 205/206 lost in run 12b and were removed); 1000 + a
-    // first-kernel shape = that shape in the flat, all-heads-longest-first order.
-    // RL_BENCH_ATTN_PREFILL_ONLY=1 skips the decode cases (shorter device runs).
-    const std::vector<int> bqs = {64, 201, 204, 1064, 1128, 1129, 1130};
-    const int Ls[] = {64, 512, 1024, 2048, 4096};
-    for (int L : Ls) prefill_case(roofs, L, 0, bqs);
-    prefill_case(roofs, 1000, 3096, bqs);
-    prefill_case(roofs, 100, 37, bqs); // ragged: n and p0 not multiples of any tile
+    for (int L : {64, 512, 1024, 2048, 4096}) prefill_case(roofs, L, 0);
+    prefill_case(roofs, 1000, 3096); // the second pass of a chunked prompt
+    prefill_case(roofs, 100, 37);    // ragged: n and p0 not multiples of any tile
+    prefill_case(roofs, 300, 0, 3);  // three whole prompts in one pass
     printf("\n%s\n", failures ? "FAIL: some kernel disagrees with the reference" : "ok: every case matches the reference");
     return failures ? 1 : 0;
 }

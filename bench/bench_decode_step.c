@@ -1,7 +1,8 @@
 /* bench_decode_step.c: whole steps of the CUDA engine on Llama-3.1-8B (random bf16 weights).
  *  decode: batch 1..512, prompt 128 then 63 steps (context 128 -> 191), each step timed alone
  *          (graph replay + sync): median, p10, p90 against the roofline prediction on the
- *          measured roofs (src/predict, context 160); PDL on/off at batch 1 and 64;
+ *          measured roofs (src/predict, context 160); A/B of the engine knobs (rl_cuda_tuning:
+ *          PDL off, the portable sm_80 path, our kernels or cuBLASLt forced) at batch 1, 16, 64;
  *  prefill: batch 1, L = 64..4096, whole forward with last-position logits, median of 5;
  *  memory: GPU memory in use at batch 512 x context 192 against weights + KV + 2 GB;
  *  per-kernel: one profiled step (batch 1, 64, 512) and one profiled prefill (L=4096): every
@@ -29,15 +30,55 @@ static void die(const char *what, const rl_err *err)
     exit(1);
 }
 
-static rl_engine *make_engine(int64_t batch, int64_t context, int64_t prefill)
+static rl_engine *make_engine_tuned(int64_t batch, int64_t context, int64_t prefill, rl_cuda_tuning tune)
 {
     rl_engine_opts o = {.backend = RL_BACKEND_CUDA, .seed = 1, .max_batch = batch, .max_context = context,
-                        .max_prefill = prefill, .quiet = 1};
+                        .max_prefill = prefill, .quiet = 1, .cuda = tune};
     rl_engine *e = NULL;
     rl_err err;
     if (rl_engine_create(&model, &o, &e, &err)) die("engine", &err);
     return e;
 }
+
+static rl_engine *make_engine(int64_t batch, int64_t context, int64_t prefill)
+{
+    const rl_cuda_tuning production = {0};
+    return make_engine_tuned(batch, context, prefill, production);
+}
+
+typedef struct {
+    const char *name;
+    rl_cuda_tuning tune;
+} knob_setting;
+
+/* Which kernel the engine picked for every projection shape it has seen, with both timings. */
+static void print_choices(rl_engine *e, cJSON *arr)
+{
+    rl_linear_choice ch[256];
+    const int n = e->ops->linear_choices ? e->ops->linear_choices(e->state, ch, 256) : 0;
+    printf("\nprojection kernels chosen (tokens: op -> kernel, its ms vs the other's):\n");
+    for (int i = 0; i < n; i++) {
+        printf("  T=%-5d %-13s %6dx%-6d -> %-12s %.4f vs %.4f\n", ch[i].tokens, ch[i].op, ch[i].n, ch[i].k, ch[i].kernel,
+               ch[i].ms, ch[i].alt_ms);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "op", ch[i].op);
+        cJSON_AddNumberToObject(o, "tokens", ch[i].tokens);
+        cJSON_AddStringToObject(o, "kernel", ch[i].kernel);
+        cJSON_AddNumberToObject(o, "ms", ch[i].ms);
+        cJSON_AddNumberToObject(o, "alt_ms", ch[i].alt_ms);
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+/* The A/B lines: the first is the production engine of the same size (the baseline). */
+static const knob_setting knob_settings[] = {
+    {"production", {0}},
+    {"no PDL", {.no_pdl = 1}},
+    {"portable sm_80 path", {.portable = 1}},
+    {"our kernels forced (untimed)", {.linear = RL_LINEAR_OWN}},
+    {"cuBLASLt forced", {.linear = RL_LINEAR_CUBLASLT}},
+    {"split-KV 2", {.attn_splits = 2}},
+};
 
 static void tokens(int32_t *t, int64_t n, uint32_t seed)
 {
@@ -225,32 +266,17 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(jm, "kv_gb", kvb / 1e9);
     cJSON_AddNumberToObject(jm, "workspace_gb", wsb / 1e9);
 
+    print_choices(e, cJSON_AddArrayToObject(root, "decode_choices"));
     profile_decode(e, 1, root);
     if (!quick) profile_decode(e, 64, root);
     profile_decode(e, 512, root);
     rl_engine_destroy(e);
 
-    /* ---- A/B of the engine's switches at small batch ---- */
-    /* each line: environment settings read at engine creation */
-    const char *settings[] = {"RL_CUDA_PDL=1", "RL_CUDA_GEMV_L2PF=1", "RL_CUDA_GEMV_KSPLIT=0", "RL_CUDA_PDL=0", "RL_CUDA_FUSE_NORM=1", "RL_CUDA_TUNE=0",
-                              "RL_CUDA_TUNE=0 RL_CUDA_FUSE_NORM=1", "RL_CUDA_SPLITS=2", "RL_CUDA_SPLITS=4"};
+    /* ---- A/B of the engine's knobs at small batch (one engine per setting, sized for batch 64) ---- */
     const int64_t ab[] = {1, 16, 64};
-    /* the first line is the defaults (PDL is on by default): the baseline of this engine size */
-    for (int v = 0; v < (int)(sizeof settings / sizeof settings[0]) && !quick; v++) {
-        char buf[128], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", settings[v]);
-        for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-            char *eq = strchr(kv, '=');
-            *eq = 0;
-            setenv(kv, eq + 1, 1);
-        }
-        e = make_engine(64, 192, 128);
-        snprintf(buf, sizeof buf, "%s", settings[v]);
-        for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-            *strchr(kv, '=') = 0;
-            unsetenv(kv);
-        }
-        printf("%-36s", settings[v]);
+    for (int v = 0; v < (int)(sizeof knob_settings / sizeof knob_settings[0]) && !quick; v++) {
+        e = make_engine_tuned(64, 192, 128, knob_settings[v].tune);
+        printf("%-32s", knob_settings[v].name);
         for (int i = 0; i < 3; i++) {
             decode_run(e, ab[i], 3, t);
             decode_run(e, ab[i], steps, t);
@@ -293,19 +319,22 @@ int main(int argc, char **argv)
         cJSON_AddNumberToObject(o, "flops", f);
         cJSON_AddItemToArray(points, o);
     }
-    if (!quick) { /* flash-attention block shape A/B at L = 4096 (engine default: 64) */
-        for (int v = 0; v < 3; v++) {
-            const char *bq = v == 0 ? "128" : v == 1 ? "129" : "130";
-            setenv("RL_CUDA_FLASH_BQ", bq, 1);
+    print_choices(e, cJSON_AddArrayToObject(root, "prefill_choices"));
+    if (!quick) { /* the portable sm_80 path (mma.sync attention and GEMV) at L = 64 and 4096, same call */
+        const rl_cuda_tuning portable = {.portable = 1};
+        rl_engine *ep = make_engine_tuned(1, 4096, 4096, portable);
+        for (int v = 0; v < 2; v++) {
+            const int64_t L = v ? 4096 : 64;
+            if (rl_engine_prefill(ep, 1, L, tok, NULL, 0, &err)) die("prefill", &err);
             double tp[3];
             for (int r = 0; r < 3; r++) {
                 const double t0 = rl_now_ms();
-                if (rl_engine_prefill(e, 1, 4096, tok, NULL, 0, &err)) die("prefill", &err);
+                if (rl_engine_prefill(ep, 1, L, tok, NULL, 0, &err)) die("prefill", &err);
                 tp[r] = rl_now_ms() - t0;
             }
-            unsetenv("RL_CUDA_FLASH_BQ");
-            printf("RL_CUDA_FLASH_BQ=%s: prefill 4096 %.3f ms (median of 3)\n", bq, bench_median(tp, 3));
+            printf("portable sm_80 path: prefill %lld %.3f ms (median of 3)\n", (long long)L, bench_median(tp, 3));
         }
+        rl_engine_destroy(ep);
     }
     {
         rl_kernel_log log = {0};

@@ -1,19 +1,20 @@
-/* test_cuda_consistency.c: the CUDA engine agrees with itself across its paths, on the `tiny`
- * preset with random weights (generated on the GPU from a seed):
- *  - incremental decode (KV cache, GEMV, split-KV attention) == full prefill (cuBLASLt, flash
- *    attention) at every position;
+/* test_cuda_consistency.c: the CUDA engine agrees with itself across its paths, with random
+ * weights (generated on the GPU from a seed), on two geometries: the `tiny` preset (head_dim 32)
+ * and a small head_dim-128 model (the shape of Llama's heads: on Hopper it runs the wgmma/TMA
+ * attention and every projection through gemm_stream):
+ *  - incremental decode (KV cache, projection kernels, split-KV attention) == full prefill
+ *    (cuBLASLt or gemm_stream, flash attention) at every position;
  *  - batched decode: each of 4 sequences == the same sequence run alone at batch 1;
- *  - chunked prefill (RL_CUDA_CHUNK_TOKENS=64: prompts split across passes, one prompt split by
+ *  - chunked prefill (chunk_tokens = 64: prompts split across passes, one prompt split by
  *    position) == one-pass prefill, all positions;
  *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
- * Decode runs three times: with the engine's timed GEMV/cuBLASLt picks, with RL_CUDA_TUNE=0 (GEMV
- * wherever it applies), and with the RMSNorm fused into those GEMVs (RL_CUDA_FUSE_NORM=1), then
- * GEMV forced with the weights streamed through 4 and 8 cp.async stages (RL_CUDA_GEMV_STAGES), and
- * with the accumulating GEMVs split along K over 2 blocks (RL_CUDA_GEMV_KSPLIT).
+ * Decode and batching run with the engine's timed kernel picks, with our kernels forced wherever
+ * they apply, with cuBLASLt forced, and on the portable sm_80 code path (on a Hopper GPU: the
+ * mma.sync GEMV and attention that A100 and L40S run).
  * Tolerance: max |diff| <= TOL * max|logit| with TOL = 2e-2, and equal argmax wherever the top-2
- * margin exceeds 2 * TOL * max|logit|. The two paths round different intermediates to bf16
- * (e.g. the GEMV applies SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash
- * attention rounds P to bf16), so they differ by a few bf16 ulps (~0.2% each), never by 2%.
+ * margin exceeds 2 * TOL * max|logit|. The paths round different intermediates to bf16 (e.g. our
+ * kernels apply SiLU to fp32 accumulators, the cuBLASLt path to bf16 outputs; flash attention
+ * rounds P to bf16), so they differ by a few bf16 ulps (~0.2% each), never by 2%.
  * Exits 77 (skipped) without a CUDA GPU. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define TOL 2e-2
 
 static rl_model_config m;
+static rl_cuda_tuning tuning; /* the knobs of the engines the current case creates */
 
 static double compare(const float *got, const float *want, int64_t rows, int64_t V, int64_t *bad_row)
 {
@@ -35,7 +37,7 @@ static double compare(const float *got, const float *want, int64_t rows, int64_t
 static rl_engine *engine(int64_t batch, int64_t context, uint64_t seed)
 {
     rl_engine_opts o = {.backend = RL_BACKEND_CUDA, .seed = seed, .max_batch = batch, .max_context = context,
-                        .quiet = 1};
+                        .quiet = 1, .cuda = tuning};
     rl_engine *e = NULL;
     rl_err err;
     CHECK(rl_engine_create(&m, &o, &e, &err) == 0, "%s", err.msg);
@@ -118,9 +120,9 @@ static void test_chunked_prefill(void)
     float *ref = calloc((size_t)(B * L1 * V), sizeof *ref), *got = calloc((size_t)(B * L1 * V), sizeof *got);
     int64_t bad;
     rl_engine *e = engine(B, L1, 5);
-    setenv("RL_CUDA_CHUNK_TOKENS", "64", 1);
+    tuning.chunk_tokens = 64;
     rl_engine *c = engine(B, L1, 5);
-    unsetenv("RL_CUDA_CHUNK_TOKENS");
+    tuning.chunk_tokens = 0;
     if (!e || !c) goto out;
     /* 3 prompts of 40: one prompt per 64-token pass */
     CHECK(rl_engine_prefill(e, B, L, tok, ref, 1, &err) == 0, "%s", err.msg);
@@ -143,6 +145,34 @@ out:
     free(ref), free(got);
 }
 
+static void run_geometry(const char *name)
+{
+    const struct {
+        const char *label;
+        rl_cuda_tuning t;
+    } paths[] = {
+        {"timed picks", {0}},
+        {"our kernels forced", {.linear = RL_LINEAR_OWN}},
+        {"cuBLASLt forced", {.linear = RL_LINEAR_CUBLASLT}},
+        {"portable sm_80 path", {.portable = 1}},
+        {"portable sm_80 path, GEMV forced", {.portable = 1, .linear = RL_LINEAR_OWN}},
+    };
+    printf("-- %s: hidden %lld, heads %lld / %lld, head_dim %lld\n", name, (long long)m.hidden, (long long)m.heads,
+           (long long)m.kv_heads, (long long)m.head_dim);
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char label[96];
+        snprintf(label, sizeof label, "%s, %s", name, paths[i].label);
+        tuning = paths[i].t;
+        test_decode_vs_prefill(label);
+        test_batch_vs_single(label);
+    }
+    tuning = (rl_cuda_tuning){0};
+    test_chunked_prefill();
+    tuning.portable = 1;
+    test_chunked_prefill();
+    tuning = (rl_cuda_tuning){0};
+}
+
 int main(void)
 {
     if (!rl_cuda_available()) {
@@ -151,27 +181,9 @@ int main(void)
     }
     rl_err err;
     CHECK(rl_model_preset("tiny", &m, &err) == 0, "%s", err.msg);
-    test_decode_vs_prefill("timed picks");
-    test_batch_vs_single("timed picks");
-    setenv("RL_CUDA_TUNE", "0", 1);
-    test_decode_vs_prefill("GEMV forced");
-    test_batch_vs_single("GEMV forced");
-    setenv("RL_CUDA_FUSE_NORM", "1", 1);
-    test_decode_vs_prefill("GEMV forced, RMSNorm fused");
-    test_batch_vs_single("GEMV forced, RMSNorm fused");
-    unsetenv("RL_CUDA_FUSE_NORM");
-    setenv("RL_CUDA_GEMV_STAGES", "4", 1); /* the cp.async GEMV (batch <= 16) */
-    test_decode_vs_prefill("GEMV forced, 4 cp.async stages");
-    test_batch_vs_single("GEMV forced, 4 cp.async stages");
-    setenv("RL_CUDA_GEMV_STAGES", "8", 1);
-    test_decode_vs_prefill("GEMV forced, 8 cp.async stages");
-    test_batch_vs_single("GEMV forced, 8 cp.async stages");
-    unsetenv("RL_CUDA_GEMV_STAGES");
-    setenv("RL_CUDA_GEMV_KSPLIT", "2", 1); /* accumulating GEMVs split along K over 2 blocks */
-    test_decode_vs_prefill("GEMV forced, K split over 2 blocks");
-    test_batch_vs_single("GEMV forced, K split over 2 blocks");
-    unsetenv("RL_CUDA_GEMV_KSPLIT");
-    unsetenv("RL_CUDA_TUNE");
-    test_chunked_prefill();
+    run_geometry("tiny");
+    /* head_dim 128 (Llama's), GQA 2, K = 512: every Hopper kernel applies */
+    m.hidden = 512, m.intermediate = 1024, m.heads = 4, m.kv_heads = 2, m.head_dim = 128, m.layers = 2, m.vocab = 2048;
+    run_geometry("head_dim 128");
     return CHECK_DONE();
 }

@@ -13,6 +13,23 @@
 
 typedef enum { RL_BACKEND_CPU, RL_BACKEND_CUDA } rl_backend;
 
+/* How the CUDA engine runs its projections (rl_cuda_tuning.linear). */
+typedef enum {
+    RL_LINEAR_TIMED = 0, /* per shape, the faster of our code path's kernel and cuBLASLt, timed once */
+    RL_LINEAR_OWN,       /* our kernel wherever it applies: gemm_stream on Hopper, the mma.sync GEMV on sm_80 */
+    RL_LINEAR_CUBLASLT   /* cuBLASLt everywhere */
+} rl_linear_kernel;
+
+/* The CUDA engine's knobs, for tests and A/B benchmarks: all zero is the production engine.
+ * Read once at engine creation; documented in docs/perf-notes.md ("Engine knobs"). */
+typedef struct {
+    int no_pdl;             /* 1: plain launches (no programmatic dependent launch) */
+    int portable;           /* 1: the sm_80 code path (mma.sync kernels, no PDL) even on a Hopper GPU */
+    rl_linear_kernel linear;
+    int chunk_tokens;       /* prefill tokens per pass (0: 4096); small values exercise chunked prefill */
+    int attn_splits;        /* decode split-KV count (0: the heuristic) */
+} rl_cuda_tuning;
+
 typedef struct {
     rl_backend backend;
     const char *weights_dir; /* HF config.json + model.safetensors[.index.json]; NULL = random weights */
@@ -21,6 +38,7 @@ typedef struct {
     int64_t max_context;     /* KV cache tokens per sequence (prompt + generated) */
     int64_t max_prefill;     /* longest prefill (tokens per sequence) workspace is sized for; 0 = max_context */
     int threads;             /* cpu: worker threads (0 = all cores) */
+    rl_cuda_tuning cuda;     /* cuda: knobs for tests and benchmarks (zero: production) */
     int quiet;
 } rl_engine_opts;
 
@@ -36,6 +54,14 @@ typedef struct {
     rl_kernel_record *recs;
     int n, cap;
 } rl_kernel_log;
+
+/* Which kernel runs one projection shape, decided once per shape (recorded in results.json). */
+typedef struct {
+    char op[24];       /* rl_op_names[] of the projection */
+    int tokens, n, k;  /* Y[tokens, n] = X[tokens, k] W[n, k]^T (n: output features; gate/up: each half) */
+    char kernel[24];   /* "gemm_stream", "gemv_tc" or "cublaslt" */
+    double ms, alt_ms; /* timed ms of the chosen kernel and of the best other one (-1: not timed) */
+} rl_linear_choice;
 
 typedef struct rl_engine rl_engine;
 
@@ -59,6 +85,8 @@ typedef struct {
     void (*memory)(void *state, int64_t *weights_bytes, int64_t *kv_bytes, int64_t *workspace_bytes);
     /* Device name as the driver reports it ("NVIDIA H100 80GB HBM3"; cpu: the CPU model). */
     const char *(*device_name)(void *state);
+    /* The projection kernels chosen so far (up to max into out); returns how many. NULL: none. */
+    int (*linear_choices)(void *state, rl_linear_choice *out, int max);
 } rl_backend_ops;
 
 struct rl_engine {

@@ -37,40 +37,47 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
     bf16 *kc = s->kcache + l * s->kv_layer_elems, *vc = s->vcache + l * s->kv_layer_elems;
 
     // attention block: x += o_proj(attention(rope(qkv(rmsnorm(x)))))
-    if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16, w->attn_norm,
-                    RL_OP_ATTN_NORM, err))
+    if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, &w->tm_qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16,
+                    w->attn_norm, RL_OP_ATTN_NORM, err))
         return -1;
     if (decode) {
         // RoPE and the KV-cache append happen inside the attention kernel (one launch fewer).
-        const int splits = s->split_override > 0 && T <= 4 * s->sm_count ? s->split_override
-                                                                          : rl_attn_decode_splits(T, KVH, C, s->sm_count);
+        const int forced = s->o.cuda.attn_splits;
+        const int splits = forced > 0 && T <= 4 * s->sm_count ? forced : rl_attn_decode_splits(T, KVH, C, s->sm_count);
         LAUNCH("attn_decode_splitkv", OP(ROPE) | OP(KV_WRITE) | OP(ATTENTION), l,
                rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->rope, s->attn, s->partial, s->tickets,
                               T, NH, KVH, D, C, splits));
     } else {
         LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
                rl_rope_kv(s->st, P, s->qkv, T, n, NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
-        LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
-               rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
+        if (s->sm90 && rl_attn_prefill_sm90_supported(D, NH, KVH)) {
+            CUtensorMap tq;
+            if (cuda_tma_map_bf16(s->tma_encode, &tq, s->qkv, T, s->qkv_dim, s->qkv_dim, RL_FA_SM90_ROWS, "the queries",
+                                  err))
+                return -1;
+            LAUNCH("attn_prefill_sm90", OP(ATTENTION), l,
+                   rl_attn_prefill_sm90(s->st, P, &tq, &w->tm_k, &w->tm_v, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
+        } else
+            LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
+                   rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
     }
-    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, H, NH * D, s->x, GEMV_ADD_F32, NULL, RL_OP_O_PROJ, err))
+    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, &w->tm_o, H, NH * D, s->x, GEMV_ADD_F32, NULL, RL_OP_O_PROJ,
+                    err))
         return -1;
 
     // MLP block: x += down(silu(gate(rmsnorm(x))) * up(rmsnorm(x)))
-    if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, I, H, s->h, GEMV_SILU_BF16, w->ffn_norm,
-                    RL_OP_FFN_NORM, err))
+    if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, &w->tm_gate_up, I, H, s->h, GEMV_SILU_BF16,
+                    w->ffn_norm, RL_OP_FFN_NORM, err))
         return -1;
-    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, H, I, s->x, GEMV_ADD_F32, NULL, RL_OP_DOWN, err)) return -1;
+    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, &w->tm_down, H, I, s->x, GEMV_ADD_F32, NULL, RL_OP_DOWN, err))
+        return -1;
     return 0;
 }
 
 static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slot0, int decode, const int *tokens,
                           rl_err *err)
 {
-    LAUNCH("embed_gather", OP(EMBED), -1,
-           rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden, s->fuse_norm ? s->rs : NULL,
-                    (float)s->m.norm_eps));
-    s->rs_valid = s->fuse_norm;
+    LAUNCH("embed_gather", OP(EMBED), -1, rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden));
     for (int l = 0; l < (int)s->m.layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer %d", l);
@@ -83,17 +90,17 @@ static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slo
 }
 
 // Final norm of `rows` rows of x (row i is in_first + i * in_step) and the vocabulary
-// projection into s->logits [rows, vocab] fp32. Contiguous rows (decode) may fuse the norm.
+// projection into s->logits [rows, vocab] fp32.
 static int forward_head(cuda_state *s, int rows, int in_first, int in_step, rl_err *err)
 {
     const int H = (int)s->m.hidden;
     if (in_first == 0 && in_step == 1)
-        return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, (int)s->m.vocab, H, s->logits,
-                           GEMV_STORE_F32, s->final_norm, RL_OP_FINAL_NORM, err);
+        return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, &s->tm_lm_head, (int)s->m.vocab, H,
+                           s->logits, GEMV_STORE_F32, s->final_norm, RL_OP_FINAL_NORM, err);
     LAUNCH("rmsnorm", OP(FINAL_NORM), -1,
            rl_rmsnorm(s->st, pdl_on(s), s->x, s->final_norm, s->xn, rows, H, (float)s->m.norm_eps, in_first, in_step));
-    return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, (int)s->m.vocab, H, s->logits, GEMV_STORE_F32,
-                       NULL, RL_OP_LM_HEAD, err);
+    return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, &s->tm_lm_head, (int)s->m.vocab, H, s->logits,
+                       GEMV_STORE_F32, NULL, RL_OP_LM_HEAD, err);
 }
 
 // ---- decode ---------------------------------------------------------------------------------
@@ -280,12 +287,6 @@ static int check_geometry(const rl_model_config *m, rl_err *err)
     return 0;
 }
 
-static int env_flag(const char *name, int dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? atoi(v) != 0 : dflt;
-}
-
 static int create_impl(cuda_state *s, rl_err *err)
 {
     cudaDeviceProp prop;
@@ -293,27 +294,23 @@ static int create_impl(cuda_state *s, rl_err *err)
     CU_CHECK(cudaGetDeviceProperties(&prop, 0), "cuda engine: reading device properties");
     snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
     s->sm_count = prop.multiProcessorCount;
-    s->pdl = env_flag("RL_CUDA_PDL", 1);
-    s->tune = env_flag("RL_CUDA_TUNE", 1);
-    s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 0); // measured no faster at batch 1 (see docs/perf-notes.md)
-    // RL_CUDA_GEMV_STAGES: 0 register GEMV only; 4 or 8 that many cp.async stages wherever they
-    // apply (with RL_CUDA_TUNE=0, for the tests); anything else / unset: timed with the others.
-    const char *gs = getenv("RL_CUDA_GEMV_STAGES");
-    s->gemv_stages = gs && *gs ? atoi(gs) : 1;
-    const char *gk = getenv("RL_CUDA_GEMV_KSPLIT");
-    s->gemv_ksplit = gk && *gk ? atoi(gk) : 1; // 0: timed; 1 (default): never split; N > 1: forced (untimed)
-    s->gemv_l2pf = env_flag("RL_CUDA_GEMV_L2PF", 0); // measured slower at batch 1 (run 10)
-    const char *sp = getenv("RL_CUDA_SPLITS");
-    s->split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
+    // The Hopper path needs a Hopper GPU and sm_90a code in this binary (a build of compute_80
+    // PTX only runs the portable path everywhere).
+    int sm90a_code = 0;
+    if (prop.major == 9 && !s->o.cuda.portable)
+        CU_CHECK(rl_sm90a_probe(&sm90a_code), "cuda engine: probing for sm_90a code");
+    s->sm90 = sm90a_code;
+    s->pdl = s->sm90 && !s->o.cuda.no_pdl;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");
     CU_CHECK(cudaEventCreateWithFlags(&s->step_copied, cudaEventDisableTiming), "cuda engine: creating events");
     CU_CHECK(cudaEventCreate(&s->ev0), "cuda engine: creating events");
     CU_CHECK(cudaEventCreate(&s->ev1), "cuda engine: creating events");
-    if (cuda_plan_memory(&s->m, &s->o, s->sm_count, &s->plan, err)) return -1;
+    if (cuda_plan_memory(s, err)) return -1;
     if (cuda_allocate(s, err)) return -1;
     CU_CHECK(cudaMallocHost((void **)&s->host_step, sizeof(int) * (size_t)(1 + s->o.max_batch)),
              "cuda engine: pinned staging");
     if (rl_lt_create(&s->lt, (size_t)s->plan.lt_workspace_bytes, s->lt_ws, err)) return -1;
+    if (s->sm90 && (cuda_tma_encoder(&s->tma_encode, err) || cuda_weight_maps(s, err))) return -1;
     if (cuda_rope_table(s, err)) return -1;
     if (s->o.weights_dir ? cuda_load_weights(s, s->o.weights_dir, err) : cuda_random_weights(s, err)) return -1;
     CU_CHECK(cudaStreamSynchronize(s->st), "cuda engine: initialising weights");
@@ -361,6 +358,6 @@ static void cuda_memory(void *state, int64_t *weights_bytes, int64_t *kv_bytes, 
 static const char *cuda_device_name(void *state) { return ((cuda_state *)state)->device_name; }
 
 extern "C" const rl_backend_ops rl_cuda_backend = {
-    "cuda",       cuda_create,      cuda_destroy, cuda_prefill,     cuda_decode,
-    cuda_sync,    cuda_set_profile, cuda_memory,  cuda_device_name,
+    "cuda",    cuda_create,      cuda_destroy, cuda_prefill,     cuda_decode,
+    cuda_sync, cuda_set_profile, cuda_memory,  cuda_device_name, cuda_linear_choices,
 };

@@ -2,44 +2,34 @@
 // Every launcher returns the launch status; the caller names the kernel in the error.
 // Activations are row-major [tokens, features]; weights row-major [out_features, in_features].
 #pragma once
+#include <cuda.h> // CUtensorMap
+
 #include "common.cuh"
 
-// ---- gemv.cu: decode projections for small batch on tensor cores (weights streamed once) ----
+// ---- gemv.cu: decode projections for small batch on tensor cores, mma.sync (the sm_80 path) ----
 enum { GEMV_STORE_BF16, GEMV_STORE_F32, GEMV_ADD_F32, GEMV_SILU_BF16 };
 #define RL_GEMV_MAX_BATCH 64
 int rl_gemv_supported(int N, int K, int B);
-// Fused RMSNorm of the GEMV input: x fp32 [B, K] (the residual stream), gamma [K], and
-// rs[b] = rsqrt(mean(x[b]^2) + eps) as the producer of x left it.
-typedef struct {
-    const float *x;
-    const bf16 *gamma;
-    const float *rs;
-} gemv_norm;
-// What an accumulating GEMV leaves for the next fused norm: part [B][N/16] scratch, rs [B], a
-// ticket counter (zero before the first launch, left at zero), eps.
-typedef struct {
-    float *part;
-    float *rs;
-    int *ticket;
-    float eps;
-} gemv_ss;
 // Y[b, n] (=, +=) sum_k W[n, k] X[b, k] for b < B, n < N. ldy: Y's row stride in elements.
 // GEMV_SILU_BF16: W holds 2 blocks of rows (gate rows 0..N-1, up rows up_off..up_off+N-1) and
 // Y[b, n] = silu(gate) * up, so the gate/up output never goes to memory.
-// norm (not with GEMV_ADD_F32): X is ignored, the input is bf16(norm->x * rs * gamma).
-// ss (GEMV_ADD_F32 only, may be NULL): computes ss->rs of the updated Y for the next norm.
 cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf16 *X, void *Y, int N, int K, int B,
-                    int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
-// The same with the weights streamed through shared memory by cp.async, `stages` chunks in
-// flight per lane (0 = the register path above; 4 or 8 for B <= 16 without a fused norm).
-// pdl: 0 plain launch, 1 programmatic dependent launch, 2 the same and each warp prefetches its
-// weights into L2 while the previous kernel finishes (register path).
-// ksplit > 1 (GEMV_ADD_F32 without ss only): K is also split over ksplit blocks per row tile,
-// which add their partial sums into Y with atomics (summation order not fixed).
-int rl_gemv_stages_supported(int stages, int B, int fused_norm);
-int rl_gemv_ksplit_supported(int ksplit, int mode, int K, int has_ss);
-cudaError_t rl_gemv_st(cudaStream_t st, int pdl, int stages, int ksplit, int mode, const bf16 *W, const bf16 *X,
-                       void *Y, int N, int K, int B, int ldy, int up_off, const gemv_norm *norm, const gemv_ss *ss);
+                    int ldy, int up_off);
+
+// ---- gemm_stream.cu: the Hopper projection kernel for few tokens (decode, short prefill) ----
+// Y[t, n] (mode as rl_gemv) for t < T: the weights stream once through a TMA ring, wgmma
+// multiplies, the persistent grid is split stream-K. tw: W's map ([N or 2 * up_off rows][K],
+// boxes of 64 rows); tx: X's map ([T][K], boxes of rl_gs_tok_tile(T) rows). ws: at least
+// rl_gs_workspace_floats(sm_count) floats; tickets: RL_GS_MAX_TILES ints, zero (left zero).
+#define RL_GS_MAX_TILES 8192
+int rl_gs_supported(int N, int K, int T, int mode);
+int rl_gs_tok_tile(int T);
+size_t rl_gs_workspace_floats(int sm_count);
+cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
+                           int K, int T, int ldy, int up_off, float *ws, int *tickets, int sm_count);
+
+// ---- sm90_probe.cu: 1 when the binary runs sm_90a code on this GPU (synchronous) ----
+cudaError_t rl_sm90a_probe(int *present);
 
 // ---- rmsnorm.cu ----
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
@@ -47,9 +37,7 @@ cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, 
                        int in_first, int in_step);
 
 // ---- embed.cu ----
-// rs_out (may be NULL): rs_out[t] = rsqrt(mean(x[t]^2) + eps), for a fused norm downstream.
-cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H,
-                     float *rs_out, float eps);
+cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H);
 
 // ---- rope_kv.cu ----
 // Token t (t < T) belongs to sequence t / n_per_seq (cache slot slot0 + that) at position
@@ -69,23 +57,20 @@ cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld
                            const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
                            int H, int KVH, int D, int max_ctx, int splits);
 
-// ---- attn_prefill.cu: causal flash attention on tensor cores (mma.sync bf16) ----
+// ---- attn_prefill.cu: causal flash attention on tensor cores, mma.sync (the sm_80 path) ----
 // nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).
+// Longest-first over all heads, 64-key tiles double buffered with cp.async, 4 warps x 16 rows.
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                             bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx);
-// The same with the block shape forced (bq = 64: 4 warps x 16 rows; 128: 8 warps x 16 rows;
-// 129: 4 warps x 32 rows; 200 + v: attn_prefill_v2.cu variant v), for the benchmark.
-cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv, int qkv_ld, const bf16 *kc,
-                               const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
-                               int max_ctx);
-// attn_prefill_v2.cu: longest-first order over all heads, Q staged through the K/V slots.
-// variant 0: 64-key tiles, 2 stages (64 KB, 3 blocks/SM); 1: 64 keys, 3 stages; 2: 32 keys,
-// 2 stages (4 blocks/SM); 3: 32 keys, 3 stages; 4: as 0 with registers budgeted for 2 blocks/SM
-// (the engine's default). A pipelined form (next tile's S before this tile's softmax) measured 5%
-// slower in run 12b and was removed.
-cudaError_t rl_attn_prefill_v2(cudaStream_t st, int pdl, int variant, const bf16 *qkv, int qkv_ld, const bf16 *kc,
-                               const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
-                               int max_ctx);
+
+// ---- attn_prefill_sm90.cu: the same on Hopper (wgmma, TMA, producer/consumer warpgroups) ----
+// tq: map of qkv ([nseq * n][qkv_ld], boxes of RL_FA_SM90_ROWS rows); tk, tv: maps of the layer's
+// K and V cache ([max_batch * KVH * max_ctx][D], boxes of RL_FA_SM90_ROWS rows).
+#define RL_FA_SM90_ROWS 128
+int rl_attn_prefill_sm90_supported(int D, int H, int KVH);
+cudaError_t rl_attn_prefill_sm90(cudaStream_t st, int pdl, const CUtensorMap *tq, const CUtensorMap *tk,
+                                 const CUtensorMap *tv, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH,
+                                 int D, int max_ctx);
 
 // ---- silu_mul.cu ----  h[t, i] = silu(gu[t, i]) * gu[t, I + i]
 cudaError_t rl_silu_mul(cudaStream_t st, int pdl, const bf16 *gu, bf16 *h, int T, int I);

@@ -26,8 +26,47 @@ static int64_t layer_weight_elems(const rl_model_config *m, int64_t *qkv_dim)
            2 * m->intermediate * m->hidden + m->hidden * m->intermediate;
 }
 
-int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_count, cuda_plan *p, rl_err *err)
+// The workspace, as one table: every buffer's size and the pointer it is carved into. The plan
+// sums it, the allocation carves it; nothing else knows the layout.
+typedef struct {
+    void **ptr;
+    int64_t bytes;
+} ws_entry;
+#define WS_MAX 24
+
+static int workspace_table(cuda_state *s, const cuda_plan *p, ws_entry *t)
 {
+    const rl_model_config *m = &s->m;
+    const int64_t T = p->chunk_tokens, H = m->hidden, I = m->intermediate, V = m->vocab;
+    const int64_t qkv_dim = (m->heads + 2 * m->kv_heads) * m->head_dim, A = m->heads * m->head_dim;
+    int n = 0;
+#define WS(field, nbytes) t[n].ptr = (void **)&s->field, t[n].bytes = (nbytes), n++
+    WS(x, T * H * 4);
+    WS(xn, T * H * 2);
+    WS(qkv, T * qkv_dim * 2);
+    WS(attn, T * A * 2);
+    WS(gu, T * 2 * I * 2);
+    WS(h, T * I * 2);
+    WS(logits, p->logits_rows * V * 4);
+    WS(next, s->o.max_batch * 4);
+    WS(tokens, T * 4);
+    WS(step, (1 + s->o.max_batch) * 4);
+    WS(partial, p->partial_floats * 4);
+    WS(tickets, s->o.max_batch * m->kv_heads * 4);
+    WS(gs_ws, p->gs_floats * 4);
+    WS(gs_tickets, (int64_t)RL_GS_MAX_TILES * 4);
+    WS(rope, s->o.max_context * m->head_dim / 2 * 8);
+    WS(scratch, p->scratch_bytes);
+    WS(lt_ws, p->lt_workspace_bytes);
+#undef WS
+    return n;
+}
+
+int cuda_plan_memory(cuda_state *s, rl_err *err)
+{
+    const rl_model_config *m = &s->m;
+    const rl_engine_opts *o = &s->o;
+    cuda_plan *p = &s->plan;
     memset(p, 0, sizeof *p);
     const double kv_d = 2.0 * m->layers * (double)o->max_batch * m->kv_heads * (double)o->max_context * m->head_dim * 2;
     if (kv_d > 1e17 || o->max_batch > INT32_MAX / 2 || o->max_context > INT32_MAX / 2)
@@ -43,31 +82,26 @@ int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_c
     p->kv_bytes = (int64_t)kv_d;
 
     const int64_t prefill = o->max_prefill > 0 ? o->max_prefill : o->max_context;
-    int64_t cap = PREFILL_CHUNK_TOKENS;
-    const char *env = getenv("RL_CUDA_CHUNK_TOKENS"); // tests force small chunks to cover chunked prefill
-    if (env && atoll(env) > 0) cap = atoll(env);
+    const int64_t cap = o->cuda.chunk_tokens > 0 ? o->cuda.chunk_tokens : PREFILL_CHUNK_TOKENS;
     int64_t chunk = o->max_batch * prefill < cap ? o->max_batch * prefill : cap;
     if (chunk < o->max_batch) chunk = o->max_batch; // a decode step holds the whole batch
     p->chunk_tokens = chunk;
     p->logits_rows = o->max_batch;
     int64_t part = 0;
-    const char *sp = getenv("RL_CUDA_SPLITS"); // benchmarks: force the split-KV count
-    const int split_override = sp && atoi(sp) > 0 ? atoi(sp) : 0;
-    for (int64_t b = 1; b <= o->max_batch && b <= 4 * sm_count; b++) {
-        int splits = rl_attn_decode_splits((int)b, (int)m->kv_heads, (int)o->max_context, sm_count);
-        if (split_override > splits) splits = split_override;
+    for (int64_t b = 1; b <= o->max_batch && b <= 4 * s->sm_count; b++) {
+        int splits = rl_attn_decode_splits((int)b, (int)m->kv_heads, (int)o->max_context, s->sm_count);
+        if (o->cuda.attn_splits > splits) splits = o->cuda.attn_splits;
         const int64_t f = (int64_t)rl_attn_decode_partial_floats((int)b, (int)m->heads, (int)m->head_dim, splits);
         if (f > part) part = f;
     }
     p->partial_floats = part;
+    p->gs_floats = s->sm90 ? (int64_t)rl_gs_workspace_floats(s->sm_count) : 0;
     const int64_t gu_bytes = chunk * 2 * I * 2;
     p->scratch_bytes = chunk * H * 4 > gu_bytes ? chunk * H * 4 : 0;
     p->lt_workspace_bytes = LT_WORKSPACE_BYTES;
-    p->workspace_bytes = up(chunk * H * 4) + up(chunk * H * 2) + up(chunk * qkv_dim * 2) +
-                         up(chunk * m->heads * m->head_dim * 2) + up(gu_bytes) + up(chunk * I * 2) +
-                         up(p->logits_rows * V * 4) + up(o->max_batch * 4) + up(chunk * 4) + up((1 + o->max_batch) * 4) +
-                         up(part * 4) + up(chunk * ((H + 15) / 16) * 4) + up(chunk * 4) + up(4) + up(o->max_batch * m->kv_heads * 4) + up(o->max_context * m->head_dim / 2 * 8) + up(p->scratch_bytes) +
-                         up(p->lt_workspace_bytes);
+    ws_entry t[WS_MAX];
+    const int n = workspace_table(s, p, t);
+    for (int i = 0; i < n; i++) p->workspace_bytes += up(t[i].bytes);
     return 0;
 }
 
@@ -124,27 +158,32 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     s->kcache = (bf16 *)s->kv_mem;
     s->vcache = s->kcache + m->layers * s->kv_layer_elems;
 
-    const int64_t T = p->chunk_tokens;
+    ws_entry t[WS_MAX];
+    const int n = workspace_table(s, p, t);
     at = (char *)s->ws_mem;
-    s->x = (float *)carve(&at, T * H * 4);
-    s->xn = (bf16 *)carve(&at, T * H * 2);
-    s->qkv = (bf16 *)carve(&at, T * qkv_dim * 2);
-    s->attn = (bf16 *)carve(&at, T * m->heads * m->head_dim * 2);
-    s->gu = (bf16 *)carve(&at, T * 2 * I * 2);
-    s->h = (bf16 *)carve(&at, T * I * 2);
-    s->logits = (float *)carve(&at, p->logits_rows * V * 4);
-    s->next = (int *)carve(&at, s->o.max_batch * 4);
-    s->tokens = (int *)carve(&at, T * 4);
-    s->step = (int *)carve(&at, (1 + s->o.max_batch) * 4);
-    s->partial = (float *)carve(&at, p->partial_floats * 4);
-    s->tickets = (int *)carve(&at, s->o.max_batch * m->kv_heads * 4);
-    s->ss = (float *)carve(&at, T * ((H + 15) / 16) * 4);
-    s->rs = (float *)carve(&at, T * 4);
-    s->ss_ticket = (int *)carve(&at, 4);
-    s->rope = (float2 *)carve(&at, C * m->head_dim / 2 * 8);
-    s->scratch = p->scratch_bytes ? carve(&at, p->scratch_bytes) : (void *)s->gu;
-    s->lt_ws = carve(&at, p->lt_workspace_bytes);
+    for (int i = 0; i < n; i++) *t[i].ptr = carve(&at, t[i].bytes);
+    if (!p->scratch_bytes) s->scratch = s->gu; // the gate/up buffer is big enough to time into
     return 0;
+}
+
+int cuda_weight_maps(cuda_state *s, rl_err *err)
+{
+    const rl_model_config *m = &s->m;
+    const int64_t H = m->hidden, I = m->intermediate, V = m->vocab, A = m->heads * m->head_dim, D = m->head_dim;
+    const int64_t kv_rows = s->o.max_batch * m->kv_heads * s->o.max_context;
+    for (int64_t l = 0; l < m->layers; l++) {
+        cuda_layer *w = &s->layers[l];
+        if (cuda_tma_map_bf16(s->tma_encode, &w->tm_qkv, w->qkv, s->qkv_dim, H, H, 64, "the qkv weights", err) ||
+            cuda_tma_map_bf16(s->tma_encode, &w->tm_o, w->o, H, A, A, 64, "the o_proj weights", err) ||
+            cuda_tma_map_bf16(s->tma_encode, &w->tm_gate_up, w->gate_up, 2 * I, H, H, 64, "the gate/up weights", err) ||
+            cuda_tma_map_bf16(s->tma_encode, &w->tm_down, w->down, H, I, I, 64, "the down weights", err) ||
+            cuda_tma_map_bf16(s->tma_encode, &w->tm_k, s->kcache + l * s->kv_layer_elems, kv_rows, D, D,
+                              RL_FA_SM90_ROWS, "the K cache", err) ||
+            cuda_tma_map_bf16(s->tma_encode, &w->tm_v, s->vcache + l * s->kv_layer_elems, kv_rows, D, D,
+                              RL_FA_SM90_ROWS, "the V cache", err))
+            return -1;
+    }
+    return cuda_tma_map_bf16(s->tma_encode, &s->tm_lm_head, s->lm_head, V, H, H, 64, "the lm_head weights", err);
 }
 
 // Random weights: linear std 1/sqrt(fan_in), so every projection keeps unit-scale activations

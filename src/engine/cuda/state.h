@@ -7,9 +7,12 @@ extern "C" {
 #include "blas.h"
 #include "common.cuh"
 #include "kernels.h"
+#include "tma.h"
 
 typedef struct {
     bf16 *attn_norm, *qkv, *o, *ffn_norm, *gate_up, *down;
+    CUtensorMap tm_qkv, tm_o, tm_gate_up, tm_down; // TMA maps of the projection weights (Hopper path)
+    CUtensorMap tm_k, tm_v;                        // and of the layer's K and V cache
 } cuda_layer;
 
 // Sizes of everything the engine allocates, decided before any allocation.
@@ -20,15 +23,19 @@ typedef struct {
     int64_t partial_floats;
     int64_t scratch_bytes; // tuning scratch beyond the gate/up buffer (0 when that is big enough)
     int64_t lt_workspace_bytes;
+    int64_t gs_floats;     // gemm_stream partial tiles
 } cuda_plan;
 
-// How one projection shape runs: our GEMV or cuBLASLt, picked by timing both once.
+// The projection kernels (rl_linear_choice.kernel names them).
+typedef enum { LIN_STREAM, LIN_GEMV, LIN_LT } cuda_lin;
+
+// How one projection shape runs, decided by timing the kernels that apply once.
 typedef struct {
     int T, N, K, mode;
-    int use_gemv;
-    int stages; // GEMV weight path: 0 registers, 4 or 8 cp.async stages (forced only)
-    int ksplit; // GEMV blocks per row tile along K (accumulating shapes; the fastest timed)
-    double gemv_ms, lt_ms;
+    rl_op_id op;
+    cuda_lin kernel;
+    double ms, alt_ms;
+    CUtensorMap tx; // LIN_STREAM: the activations' TMA map (box rows for this T)
 } cuda_choice;
 
 #define CUDA_MAX_CHOICES 256
@@ -46,18 +53,15 @@ typedef struct {
     char device_name[256];
     int sm_count;
     cudaStream_t st;
-    int pdl;     // programmatic dependent launch between our kernels (RL_CUDA_PDL=0 turns it off)
+    int sm90;    // the Hopper code path: wgmma/TMA kernels and PDL (else the portable sm_80 path)
+    int pdl;     // programmatic dependent launch between our kernels
     int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
-    int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
-    int gemv_ksplit; // RL_CUDA_GEMV_KSPLIT: 0 timed, 1 never (default: no step gain, run 9), N > 1 forced
-    int gemv_l2pf;   // RL_CUDA_GEMV_L2PF=1: GEMV prefetches its weights to L2 before the PDL wait (default off)
-    int gemv_stages; // RL_CUDA_GEMV_STAGES: 0 register GEMV only, 4/8 forced (untimed), else timed
-    int split_override; // RL_CUDA_SPLITS: split-KV count for decode attention (0: heuristic)
-    int fuse_norm; // RMSNorm inside the GEMV when its producer left sums of squares (RL_CUDA_FUSE_NORM=0: off)
     int qkv_dim; // (heads + 2 * kv_heads) * head_dim
+    cuda_tma_encode_fn tma_encode;
 
     void *weights_mem, *kv_mem, *ws_mem;
     bf16 *embed, *final_norm, *lm_head;
+    CUtensorMap tm_lm_head;
     cuda_layer *layers;
     bf16 *kcache, *vcache; // [layers][max_batch][kv_heads][max_context][head_dim]
     int64_t kv_layer_elems;
@@ -72,12 +76,10 @@ typedef struct {
     int *next;       // [max_batch]
     int *tokens;     // [chunk]
     int *step;       // [1 + max_batch]: decode position, then tokens
-    float *ss;       // [chunk][hidden/16] partial sums of squares of x (fused RMSNorm)
-    float *rs;       // [chunk] rsqrt(mean(x^2) + eps) of the current x
-    int *ss_ticket;  // the accumulating GEMV's last-block counter
-    int rs_valid;    // s->rs describes the current x (the last producer of x left it)
     float *partial;  // split-KV partials
     int *tickets;    // [max_batch * kv_heads] split-KV merge counters (kept at zero)
+    float *gs_ws;    // gemm_stream partial tiles
+    int *gs_tickets; // [RL_GS_MAX_TILES] gemm_stream tile counters (kept at zero)
     float2 *rope;    // [max_context][head_dim / 2] (cos, sin)
     void *scratch;   // tuning output for accumulating projections
     void *lt_ws;
@@ -95,18 +97,21 @@ typedef struct {
 } cuda_state;
 
 // memory.cu
-int cuda_plan_memory(const rl_model_config *m, const rl_engine_opts *o, int sm_count, cuda_plan *p, rl_err *err);
+int cuda_plan_memory(cuda_state *s, rl_err *err); // s->plan from the model, options and device
+// TMA maps of every projection weight and KV cache layer (after carving; Hopper path only).
+int cuda_weight_maps(cuda_state *s, rl_err *err);
 int cuda_allocate(cuda_state *s, rl_err *err);
 int cuda_random_weights(cuda_state *s, rl_err *err);
 int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err);
 int cuda_rope_table(cuda_state *s, rl_err *err);
 
-// linear.cu: Y = X W^T in one of the GEMV modes, by GEMV or cuBLASLt (+ silu_mul).
-// norm_w: the RMSNorm weight in front of the projection (NULL: X is the input as it is). With
-// a GEMV and rs from the producer of x (s->rs_valid) the norm is fused into
-// the GEMV; otherwise the rmsnorm kernel first writes s->xn (norm_op names it in profiles).
-int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, const bf16 *W, int N, int K, void *Y,
-                int mode, const bf16 *norm_w, rl_op_id norm_op, rl_err *err);
+// linear.cu: Y = X W^T in one of the GEMV modes, by gemm_stream (Hopper), the GEMV (sm_80 path)
+// or cuBLASLt (+ silu_mul). norm_w: the RMSNorm weight in front of the projection (NULL: X is the
+// input as it is); the rmsnorm kernel first writes s->xn (norm_op names it in profiles). w_map:
+// W's TMA map (Hopper path; NULL elsewhere).
+int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, const bf16 *W, const CUtensorMap *w_map,
+                int N, int K, void *Y, int mode, const bf16 *norm_w, rl_op_id norm_op, rl_err *err);
+int cuda_linear_choices(void *state, rl_linear_choice *out, int max);
 
 // Per-kernel timing (profile mode): events around one launch, record pushed to s->prof.
 int cuda_prof_begin(cuda_state *s, rl_err *err);

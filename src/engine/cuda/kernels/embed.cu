@@ -2,11 +2,8 @@
 // FLOPs 0; bytes T*H*(2 read + 4 write) + T*4.
 #include "../kernels.h"
 
-__global__ void embed_kernel(const int *__restrict__ tokens, const bf16 *__restrict__ table, float *__restrict__ x, int H,
-                             float *__restrict__ rs_out, float eps)
+__global__ void embed_kernel(const int *__restrict__ tokens, const bf16 *__restrict__ table, float *__restrict__ x, int H)
 {
-    __shared__ float part[4];
-    float ss = 0.f;
     pdl_trigger();
     pdl_wait();
     const int t = blockIdx.x;
@@ -17,18 +14,11 @@ __global__ void embed_kernel(const int *__restrict__ tokens, const bf16 *__restr
         const float2 a = bf2_to_f2(v.x), b = bf2_to_f2(v.y), c = bf2_to_f2(v.z), d = bf2_to_f2(v.w);
         *reinterpret_cast<float4 *>(out + i) = make_float4(a.x, a.y, b.x, b.y);
         *reinterpret_cast<float4 *>(out + i + 4) = make_float4(c.x, c.y, d.x, d.y);
-        ss += a.x * a.x + a.y * a.y + b.x * b.x + b.y * b.y + c.x * c.x + c.y * c.y + d.x * d.x + d.y * d.y;
     }
-    if (!rs_out) return;
-    ss = warp_sum(ss);
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    if (threadIdx.x == 0) rs_out[t] = rsqrtf((part[0] + part[1] + part[2] + part[3]) / (float)H + eps);
 }
 
-cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H,
-                     float *rs_out, float eps)
+cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H)
 {
     if (H % 8 || T <= 0) return cudaErrorInvalidValue;
-    return rl_launch(embed_kernel, dim3(T), dim3(128), 0, st, pdl, tokens, table, x, H, rs_out, eps); // 4 warps: part[4]
+    return rl_launch(embed_kernel, dim3(T), dim3(128), 0, st, pdl, tokens, table, x, H);
 }
