@@ -18,15 +18,34 @@ cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf1
 
 // ---- gemm_stream.cu: the Hopper projection kernel for few tokens (decode, short prefill) ----
 // Y[t, n] (mode as rl_gemv) for t < T: the weights stream once through a TMA ring, wgmma
-// multiplies, the persistent grid is split stream-K. tw: W's map ([N or 2 * up_off rows][K],
-// boxes of 64 rows); tx: X's map ([T][K], boxes of rl_gs_tok_tile(T) rows). ws: at least
-// rl_gs_workspace_floats(sm_count) floats; tickets: RL_GS_MAX_TILES ints, zero (left zero).
+// multiplies, the persistent grid is split stream-K. One launch runs up to RL_GS_MAX_PHASES
+// projections in order (grid barrier between them; the weights of the next one stream during the
+// barrier). tw: W's map ([N or 2 * up_off rows][K], boxes of 64 rows); tx: X's map ([T][K],
+// boxes of rl_gs_tok_tile(T) rows).
 #define RL_GS_MAX_TILES 8192
+#define RL_GS_MAX_PHASES 4
+typedef struct {
+    const CUtensorMap *tw, *tx;
+    void *y;
+    int mode, N, K, ldy, up_off;
+} rl_gs_phase;
+// Device scratch shared by every launch on a stream: ws >= rl_gs_workspace_floats(sm_count)
+// floats; tickets: RL_GS_MAX_TILES ints and bar: one unsigned, zero before the first launch (the
+// kernel leaves them zero); trace: NULL, or 4 timestamps per CTA (benchmarks).
+typedef struct {
+    float *ws;
+    int *tickets;
+    unsigned *bar;
+    unsigned long long *trace;
+    int sm_count;
+} rl_gs_work;
 int rl_gs_supported(int N, int K, int T, int mode);
 int rl_gs_tok_tile(int T);
 size_t rl_gs_workspace_floats(int sm_count);
 cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
-                           int K, int T, int ldy, int up_off, float *ws, int *tickets, int sm_count);
+                           int K, int T, int ldy, int up_off, const rl_gs_work *w);
+cudaError_t rl_gemm_stream_phases(cudaStream_t st, int pdl, const rl_gs_phase *phases, int n_phases, int T,
+                                  const rl_gs_work *w);
 
 // ---- sm90_probe.cu: 1 when the binary runs sm_90a code on this GPU (synchronous) ----
 cudaError_t rl_sm90a_probe(int *present);

@@ -37,8 +37,7 @@ static cudaError_t launch_own(cuda_state *s, const cuda_choice *c, int pdl, cons
                               const CUtensorMap *w_map, void *Y)
 {
     if (c->kernel == LIN_STREAM)
-        return rl_gemm_stream(s->st, pdl, c->mode, w_map, &c->tx, Y, c->N, c->K, c->T, c->N, c->N, s->gs_ws,
-                              s->gs_tickets, s->sm_count);
+        return rl_gemm_stream(s->st, pdl, c->mode, w_map, &c->tx, Y, c->N, c->K, c->T, c->N, c->N, &s->gs);
     return rl_gemv(s->st, pdl, c->mode, W, X, Y, c->N, c->K, c->T, c->N, c->N);
 }
 

@@ -2,27 +2,32 @@
 // prefills): Y[t, n] (=, +=) sum_k X[t, k] W[n, k], weights streamed from HBM exactly once.
 // FLOPs 2*T*N*K; bytes N*K*2 (weights) + T*K*2 per 64*MT weight rows (activations, from L2) + Y.
 //
-// Why this shape: a decode step is ~130 weight-streaming kernels back to back, and what keeps
-// them from the read roof is the gap at every boundary, not the streaming itself. So:
+// Why this shape: a decode step is a chain of weight-streaming projections, and what keeps it
+// from the read roof is the gap at every boundary, not the streaming itself. So:
 // - one producer warp streams W through a ring of shared-memory stages with TMA (no registers
-//   hold the data in flight), and issues the first ring-full of weight loads BEFORE
-//   griddepcontrol.wait: weights never depend on the previous kernel;
-// - every kernel triggers its dependents at entry and takes ~100 KB of shared memory, so the next
-//   kernel's CTAs sit beside this kernel's on every SM and fill their own rings while this one
-//   drains: the HBM stream does not stop between projections;
-// - the grid is persistent (one CTA per SM) and split stream-K: CTA c takes the iterations
-//   [c*total/G, (c+1)*total/G) of the (tile, k) space, so every SM moves the same bytes; tiles cut
-//   between CTAs are summed in a fixed order by the last one to finish (ticket);
+//   hold the data in flight); weights never depend on earlier work, so the producer runs ahead of
+//   the activations: before griddepcontrol.wait at kernel entry, and across the phases of one
+//   launch;
+// - one launch may run several projections in sequence (phases), separated by a grid-wide
+//   barrier (the grid is persistent and small enough to be co-resident). At the end of a phase
+//   the ring is empty, so the producer fills it with the next phase's weights while the barrier
+//   completes: the HBM stream does not stop between projections. Only the activations (TMA
+//   loads of X) wait for the barrier;
+// - every phase is split stream-K: CTA c takes the iterations [c*total/G, (c+1)*total/G) of the
+//   phase's (tile, k) space, so every SM moves the same bytes; tiles cut between CTAs are summed in
+//   a fixed order by the last one to finish (ticket), so results do not depend on timing;
 // - one warpgroup multiplies on the tensor cores with wgmma m64nNk16: weights are the 64-row A
-//   operand, the tokens (padded to N = 8..128 by TMA's zero fill) the B operand, so a batch of
+//   operand, the tokens (padded to N = 8..64 by TMA's zero fill) the B operand, so a batch of
 //   one costs no more smem traffic than a batch of eight.
+#include <string.h>
+
 #include "../kernels.h"
 #include "sm90.cuh"
 
 #define GS_THREADS 160 // warps 0-3: the consumer warpgroup; warp 4: the producer
 
 // Per token-tile width NTOK: weight sub-tiles of 64 rows per stage (MT), stages in the ring (ST).
-// Shared memory stays near 100 KB so that two of these kernels fit on one SM.
+// Shared memory stays near 100 KB so that two launches' CTAs fit on one SM (PDL overlap).
 template <int NTOK> struct gs_cfg {
     static constexpr int MT = 2;
     static constexpr int ST = NTOK <= 16 ? 6 : NTOK <= 32 ? 5 : 4;
@@ -32,57 +37,90 @@ template <int NTOK> struct gs_cfg {
     static constexpr int SMEM_BYTES = ST * STAGE_BYTES + 1024; // + alignment slack
 };
 
-struct gs_params {
+struct gs_phase_dev {
+    CUtensorMap tw, tx;
     void *y;
-    float *ws;    // [grid][2][MT * NTOK / 2][128] partial tiles (fp32)
-    int *tickets; // [tiles], zero between launches
-    int N, K, T, ldy, up_off;
-    int tiles_t, k_iters, total, grid;
+    int mode, N, K, ldy, up_off;
+    int tiles_t, k_iters, total;
+};
+
+struct gs_params {
+    gs_phase_dev ph[RL_GS_MAX_PHASES];
+    int n_phases, T, grid;
+    float *ws;          // [grid][2][MT * NTOK / 2][128] partial tiles (fp32)
+    int *tickets;       // [tiles], zero between uses
+    unsigned *bar;      // phase barrier counter, zero between launches
+    unsigned long long *trace; // optional: per CTA, globaltimer at entry, X ready, first stage, exit
 };
 
 #if RL_SM90A
-// First iteration of CTA c's range, and the CTA that owns iteration i.
-__device__ __forceinline__ int gs_start(int c, const gs_params &p) { return (int)((long long)c * p.total / p.grid); }
-__device__ __forceinline__ int gs_owner(int i, const gs_params &p)
+// First iteration of CTA c's range of a phase, and the CTA that owns iteration i.
+__device__ __forceinline__ int gs_start(int c, const gs_phase_dev &ph, int grid)
 {
-    return (int)(((long long)(i + 1) * p.grid - 1) / p.total);
+    return (int)((long long)c * ph.total / grid);
+}
+__device__ __forceinline__ int gs_owner(int i, const gs_phase_dev &ph, int grid)
+{
+    return (int)(((long long)(i + 1) * grid - 1) / ph.total);
 }
 
-template <int NTOK, int MODE>
-__device__ __forceinline__ void gs_store(const gs_params &p, float (&acc)[gs_cfg<NTOK>::MT][NTOK / 2], int tile)
+__device__ __forceinline__ unsigned ld_acquire(const unsigned *p)
+{
+    unsigned v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
+// Non-blocking: has the phase of this parity completed?
+__device__ __forceinline__ bool mbar_test(uint64_t *bar, uint32_t parity)
+{
+    uint32_t done;
+    asm volatile("{\n.reg .pred p;\nmbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(smem_u32(bar)), "r"(parity)
+                 : "memory");
+    return done;
+}
+
+template <int NTOK>
+__device__ __forceinline__ void gs_store(const gs_params &p, const gs_phase_dev &ph,
+                                         float (&acc)[gs_cfg<NTOK>::MT][NTOK / 2], int tile)
 {
     constexpr int MT = gs_cfg<NTOK>::MT;
-    constexpr int ROWS = MODE == GEMV_SILU_BF16 ? 64 * MT / 2 : 64 * MT; // output rows of a tile
-    const int tw = tile / p.tiles_t, tt = tile % p.tiles_t;
+    const bool silu = ph.mode == GEMV_SILU_BF16;
+    const int rows = silu ? 64 * MT / 2 : 64 * MT; // output rows of a tile
+    const int tw = tile / ph.tiles_t, tt = tile % ph.tiles_t;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int r0 = warp * 16 + (lane >> 2), c0 = (lane & 3) * 2;
 #pragma unroll
-    for (int mt = 0; mt < (MODE == GEMV_SILU_BF16 ? MT / 2 : MT); mt++)
+    for (int mt = 0; mt < MT; mt++) {
+        if (silu && mt >= MT / 2) break;
 #pragma unroll
         for (int i = 0; i < NTOK / 2; i++) {
-            const int n = tw * ROWS + mt * 64 + r0 + ((i >> 1) & 1) * 8;
+            const int n = tw * rows + mt * 64 + r0 + ((i >> 1) & 1) * 8;
             const int t = tt * NTOK + (i >> 2) * 8 + c0 + (i & 1);
-            if (n >= p.N || t >= p.T) continue;
-            const size_t o = (size_t)t * p.ldy + n;
+            if (n >= ph.N || t >= p.T) continue;
+            const size_t o = (size_t)t * ph.ldy + n;
             const float v = acc[mt][i];
-            if (MODE == GEMV_STORE_BF16) {
-                reinterpret_cast<bf16 *>(p.y)[o] = __float2bfloat16_rn(v);
-            } else if (MODE == GEMV_STORE_F32) {
-                reinterpret_cast<float *>(p.y)[o] = v;
-            } else if (MODE == GEMV_ADD_F32) {
-                float *y = reinterpret_cast<float *>(p.y) + o;
+            switch (ph.mode) {
+            case GEMV_STORE_BF16: reinterpret_cast<bf16 *>(ph.y)[o] = __float2bfloat16_rn(v); break;
+            case GEMV_STORE_F32: reinterpret_cast<float *>(ph.y)[o] = v; break;
+            case GEMV_ADD_F32: {
+                float *y = reinterpret_cast<float *>(ph.y) + o;
                 *y = __ldcg(y) + v;
-            } else {
+                break;
+            }
+            default: {
                 const float u = acc[mt + MT / 2][i];
-                reinterpret_cast<bf16 *>(p.y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
+                reinterpret_cast<bf16 *>(ph.y)[o] = __float2bfloat16_rn(v / (1.f + __expf(-v)) * u);
+            }
             }
         }
+    }
 }
 #endif
 
-template <int NTOK, int MODE>
-__global__ void __launch_bounds__(GS_THREADS, 2)
-    gemm_stream_kernel(const __grid_constant__ CUtensorMap tw, const __grid_constant__ CUtensorMap tx, const gs_params p)
+template <int NTOK>
+__global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid_constant__ gs_params p)
 {
 #if RL_SM90A
     using C = gs_cfg<NTOK>;
@@ -95,125 +133,176 @@ __global__ void __launch_bounds__(GS_THREADS, 2)
     pdl_trigger();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int cta = blockIdx.x;
-    const int it0 = gs_start(cta, p), it1 = gs_start(cta + 1, p);
+    unsigned long long *trace = p.trace ? p.trace + (size_t)cta * 4 : nullptr;
     if (threadIdx.x == 0) {
         for (int s = 0; s < ST; s++) mbar_init(&full[s], 1), mbar_init(&empty[s], 4);
         mbar_init_fence();
+        if (trace) trace[0] = globaltimer_ns();
     }
     __syncthreads();
 
     if (warp == 4) { // ---- producer: one thread issues every TMA load ----
         if (lane != 0) return;
-        tma_prefetch_desc(&tw);
-        tma_prefetch_desc(&tx);
         const uint64_t evict_first = l2_policy_evict_first();
-        auto issue_w = [&](int it, int s) {
-            const int tile = it / p.k_iters, k0 = (it % p.k_iters) * 64;
-            const int tw_idx = tile / p.tiles_t;
+        // This CTA's stages in order: phase by phase, its range of each phase's iterations.
+        int n_stages = 0, first[RL_GS_MAX_PHASES + 1];
+        for (int q = 0; q < p.n_phases; q++) {
+            first[q] = n_stages;
+            n_stages += gs_start(cta + 1, p.ph[q], p.grid) - gs_start(cta, p.ph[q], p.grid);
+            tma_prefetch_desc(&p.ph[q].tw);
+            tma_prefetch_desc(&p.ph[q].tx);
+        }
+        first[p.n_phases] = n_stages;
+        int wq = 0, wph = 0; // next stage whose weights to load (and its phase)
+        int xq = 0, xph = 0; // next stage whose activations to load
+        unsigned passed = 0; // phases whose barrier this thread has seen (phase 0: the PDL wait)
+        auto it_of = [&](int g, int q) { return gs_start(cta, p.ph[q], p.grid) + g - first[q]; };
+        auto issue_w = [&](int g, int q) {
+            const gs_phase_dev &ph = p.ph[q];
+            const int it = it_of(g, q), s = g % ST;
+            const int tile = it / ph.k_iters, k0 = (it % ph.k_iters) * 64, tw_idx = tile / ph.tiles_t;
             unsigned char *st = ring + s * C::STAGE_BYTES;
             mbar_arrive_expect_tx(&full[s], C::STAGE_BYTES);
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
-                int row;
-                if (MODE == GEMV_SILU_BF16) // sub-tiles [0, MT/2): gate rows; [MT/2, MT): the matching up rows
-                    row = tw_idx * (64 * MT / 2) + (mt % (MT / 2)) * 64 + (mt >= MT / 2 ? p.up_off : 0);
-                else
-                    row = tw_idx * 64 * MT + mt * 64;
-                tma_load_2d_hint(st + mt * 8192, &tw, k0, row, &full[s], evict_first);
+                // SiLU: sub-tiles [0, MT/2) are gate rows, [MT/2, MT) the matching up rows.
+                const int row = ph.mode == GEMV_SILU_BF16
+                                    ? tw_idx * (64 * MT / 2) + (mt % (MT / 2)) * 64 + (mt >= MT / 2 ? ph.up_off : 0)
+                                    : tw_idx * 64 * MT + mt * 64;
+                tma_load_2d_hint(st + mt * 8192, &ph.tw, k0, row, &full[s], evict_first);
             }
         };
-        auto issue_x = [&](int it, int s) {
-            const int tile = it / p.k_iters, k0 = (it % p.k_iters) * 64;
-            tma_load_2d(ring + s * C::STAGE_BYTES + C::W_BYTES, &tx, k0, (tile % p.tiles_t) * NTOK, &full[s]);
-        };
-        const int pre = it1 - it0 < ST ? it1 - it0 : ST;
-        for (int i = 0; i < pre; i++) issue_w(it0 + i, i);
-        pdl_wait(); // the activations are the previous kernel's output
-        for (int i = 0; i < pre; i++) issue_x(it0 + i, i);
-        for (int it = it0 + pre; it < it1; it++) {
-            const int j = it - it0, s = j % ST, use = j / ST;
-            mbar_wait(&empty[s], (use - 1) & 1);
-            issue_w(it, s);
-            issue_x(it, s);
+        while (xq < n_stages) {
+            bool moved = false;
+            // Weights as far ahead as the ring allows (a slot is free once its last use was consumed).
+            while (wq < n_stages && wq < xq + ST) {
+                const int s = wq % ST;
+                if (wq >= ST && !mbar_test(&empty[s], (wq / ST - 1) & 1)) break;
+                while (wq >= first[wph + 1]) wph++;
+                issue_w(wq, wph);
+                wq++, moved = true;
+            }
+            // Activations in order, each once its phase's input is complete.
+            if (xq < wq) {
+                while (xq >= first[xph + 1]) xph++;
+                if (passed < (unsigned)xph + 1) {
+                    if (passed == 0) {
+                        pdl_wait(); // phase 0 reads the previous kernel's output
+                        passed = 1;
+                        if (trace) trace[1] = globaltimer_ns();
+                    } else if (ld_acquire(p.bar) >= (unsigned)xph * p.grid) {
+                        passed = xph + 1;
+                    }
+                }
+                if (passed >= (unsigned)xph + 1) {
+                    const gs_phase_dev &ph = p.ph[xph];
+                    const int it = it_of(xq, xph), tile = it / ph.k_iters;
+                    tma_load_2d(ring + (xq % ST) * C::STAGE_BYTES + C::W_BYTES, &ph.tx, (it % ph.k_iters) * 64,
+                                (tile % ph.tiles_t) * NTOK, &full[xq % ST]);
+                    xq++, moved = true;
+                }
+            }
+            if (!moved) __nanosleep(64);
         }
         return;
     }
 
     // ---- consumer warpgroup ----
     float acc[MT][NTOK / 2];
-    int prev = -1;
-    for (int it = it0; it < it1;) {
-        const int tile = it / p.k_iters;
-        const int seg_end = min(it1, (tile + 1) * p.k_iters);
-        for (int i = it; i < seg_end; i++) {
-            const int j = i - it0, s = j % ST;
-            mbar_wait(&full[s], (j / ST) & 1);
-            const unsigned char *st = ring + s * C::STAGE_BYTES;
-            wgmma_fence();
+    int prev = -1, g = 0; // g: this CTA's stage counter across phases
+    for (int q = 0; q < p.n_phases; q++) {
+        const gs_phase_dev &ph = p.ph[q];
+        const int it0 = gs_start(cta, ph, p.grid), it1 = gs_start(cta + 1, ph, p.grid);
+        bool ordered = false; // this phase's stores are ordered after the previous phases' (acquire done)
+        for (int it = it0; it < it1;) {
+            const int tile = it / ph.k_iters;
+            const int seg_end = min(it1, (tile + 1) * ph.k_iters);
+            for (int i = it; i < seg_end; i++, g++) {
+                const int s = g % ST;
+                mbar_wait(&full[s], (g / ST) & 1);
+                if (trace && g == 0 && threadIdx.x == 0) trace[2] = globaltimer_ns();
+                const unsigned char *st = ring + s * C::STAGE_BYTES;
+                wgmma_fence();
 #pragma unroll
-            for (int k = 0; k < 4; k++) {
-                const uint64_t db = wgmma_desc(st + C::W_BYTES + k * 32, 16, 1024);
+                for (int k = 0; k < 4; k++) {
+                    const uint64_t db = wgmma_desc(st + C::W_BYTES + k * 32, 16, 1024);
 #pragma unroll
-                for (int mt = 0; mt < MT; mt++)
-                    wgmma_op<NTOK>::template ss<0>(acc[mt], wgmma_desc(st + mt * 8192 + k * 32, 16, 1024), db,
-                                                   i > it || k > 0);
+                    for (int mt = 0; mt < MT; mt++)
+                        wgmma_op<NTOK>::template ss<0>(acc[mt], wgmma_desc(st + mt * 8192 + k * 32, 16, 1024), db,
+                                                       i > it || k > 0);
+                }
+                wgmma_commit();
+                if (prev >= 0) {
+                    wgmma_wait<1>(); // the previous stage's products are done: give its slot back
+                    if (lane == 0) mbar_arrive(&empty[prev]);
+                }
+                prev = s;
             }
-            wgmma_commit();
-            if (prev >= 0) {
-                wgmma_wait<1>(); // the previous stage's products are done: give its slot back
-                if (lane == 0) mbar_arrive(&empty[prev]);
-            }
-            prev = s;
-        }
-        wgmma_wait<0>();
+            wgmma_wait<0>();
 #pragma unroll
-        for (int mt = 0; mt < MT; mt++) reg_fence(acc[mt]);
-        if (lane == 0) mbar_arrive(&empty[prev]);
-        prev = -1;
-        pdl_wait(); // long satisfied (the producer waited before loading X); orders our stores after the predecessor
+            for (int mt = 0; mt < MT; mt++) reg_fence(acc[mt]);
+            if (lane == 0) mbar_arrive(&empty[prev]);
+            prev = -1;
+            if (!ordered) { // long satisfied; orders our stores after the predecessors' (kernel or phase)
+                if (q == 0) pdl_wait();
+                else if (threadIdx.x == 0)
+                    while (ld_acquire(p.bar) < (unsigned)q * p.grid) __nanosleep(32);
+                named_sync(1, 128);
+                ordered = true;
+            }
 
-        const int c_first = gs_owner(tile * p.k_iters, p), c_last = gs_owner((tile + 1) * p.k_iters - 1, p);
-        if (c_first != c_last) {
-            // Part of a tile: park the partial sums, and the last contributor adds them all up in
-            // CTA order (the same sum whoever finishes last).
-            constexpr int SLOT = MT * (NTOK / 2) * 128;
-            const int which = tile == gs_start(cta, p) / p.k_iters ? 0 : 1;
-            float *mine = p.ws + ((size_t)cta * 2 + which) * SLOT + threadIdx.x;
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                for (int i = 0; i < NTOK / 2; i++) __stcg(mine + (mt * (NTOK / 2) + i) * 128, acc[mt][i]);
-            __threadfence();
-            named_sync(1, 128);
-            if (threadIdx.x == 0) {
-                const int done = atomicAdd(p.tickets + tile, 1);
-                last_flag = done == c_last - c_first;
-                if (last_flag) p.tickets[tile] = 0; // ready for the next launch
-            }
-            named_sync(1, 128);
-            const int is_last = last_flag;
-            named_sync(1, 128); // last_flag is read by all before the next tile may rewrite it
-            if (!is_last) {
-                it = seg_end;
-                continue;
-            }
-            __threadfence();
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                for (int i = 0; i < NTOK / 2; i++) acc[mt][i] = 0.f;
-            for (int c = c_first; c <= c_last; c++) {
-                const int wc = tile == gs_start(c, p) / p.k_iters ? 0 : 1;
-                const float *src = p.ws + ((size_t)c * 2 + wc) * SLOT + threadIdx.x;
+            const int c_first = gs_owner(tile * ph.k_iters, ph, p.grid);
+            const int c_last = gs_owner((tile + 1) * ph.k_iters - 1, ph, p.grid);
+            if (c_first != c_last) {
+                // Part of a tile: park the partial sums, and the last contributor adds them all up in
+                // CTA order (the same sum whoever finishes last).
+                constexpr int SLOT = MT * (NTOK / 2) * 128;
+                const int which = tile == it0 / ph.k_iters ? 0 : 1;
+                float *mine = p.ws + ((size_t)cta * 2 + which) * SLOT + threadIdx.x;
 #pragma unroll
                 for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-                    for (int i = 0; i < NTOK / 2; i++) acc[mt][i] += __ldcg(src + (mt * (NTOK / 2) + i) * 128);
+                    for (int i = 0; i < NTOK / 2; i++) __stcg(mine + (mt * (NTOK / 2) + i) * 128, acc[mt][i]);
+                __threadfence();
+                named_sync(1, 128);
+                if (threadIdx.x == 0) {
+                    const int done = atomicAdd(p.tickets + tile, 1);
+                    last_flag = done == c_last - c_first;
+                    if (last_flag) p.tickets[tile] = 0; // ready for the next use
+                }
+                named_sync(1, 128);
+                const int is_last = last_flag;
+                named_sync(1, 128); // last_flag is read by all before the next tile may rewrite it
+                if (!is_last) {
+                    it = seg_end;
+                    continue;
+                }
+                __threadfence();
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                    for (int i = 0; i < NTOK / 2; i++) acc[mt][i] = 0.f;
+                for (int c = c_first; c <= c_last; c++) {
+                    const int wc = tile == gs_start(c, ph, p.grid) / ph.k_iters ? 0 : 1;
+                    const float *src = p.ws + ((size_t)c * 2 + wc) * SLOT + threadIdx.x;
+#pragma unroll
+                    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                        for (int i = 0; i < NTOK / 2; i++) acc[mt][i] += __ldcg(src + (mt * (NTOK / 2) + i) * 128);
+                }
             }
+            gs_store<NTOK>(p, ph, acc, tile);
+            it = seg_end;
         }
-        gs_store<NTOK, MODE>(p, acc, tile);
-        it = seg_end;
+        // Phase done: count this CTA in the grid barrier (the last one of the last phase resets it).
+        __threadfence();
+        named_sync(1, 128);
+        if (threadIdx.x == 0) {
+            const unsigned n = atomicAdd(p.bar, 1u);
+            if (n == (unsigned)p.n_phases * p.grid - 1) *p.bar = 0;
+        }
     }
+    if (trace && threadIdx.x == 0) trace[3] = globaltimer_ns();
 #endif
 }
 
@@ -225,52 +314,56 @@ size_t rl_gs_workspace_floats(int sm_count) { return (size_t)sm_count * 2 * gs_c
 
 int rl_gs_supported(int N, int K, int T, int mode)
 {
+    (void)mode;
     if (N <= 0 || K <= 0 || K % 8 || T <= 0) return 0;
-    const int rows_per_tile = mode == GEMV_SILU_BF16 ? 64 : 128;
-    const long long tiles = (long long)((N + rows_per_tile - 1) / rows_per_tile) * ((T + rl_gs_tok_tile(T) - 1) / rl_gs_tok_tile(T));
+    const long long tiles = (long long)((N + 63) / 64) * ((T + rl_gs_tok_tile(T) - 1) / rl_gs_tok_tile(T));
     return tiles <= RL_GS_MAX_TILES;
 }
 
-template <int NTOK, int MODE>
-static cudaError_t gs_launch(cudaStream_t st, int pdl, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N, int K,
-                             int T, int ldy, int up_off, float *ws, int *tickets, int sm_count)
+template <int NTOK>
+static cudaError_t gs_launch(cudaStream_t st, int pdl, const rl_gs_phase *phases, int n_phases, int T, const rl_gs_work *w)
 {
     using C = gs_cfg<NTOK>;
-    const int rows_per_tile = MODE == GEMV_SILU_BF16 ? 64 * C::MT / 2 : 64 * C::MT;
     gs_params p;
-    p.y = Y, p.ws = ws, p.tickets = tickets;
-    p.N = N, p.K = K, p.T = T, p.ldy = ldy, p.up_off = up_off;
-    p.tiles_t = (T + NTOK - 1) / NTOK;
-    p.k_iters = (K + 63) / 64;
-    p.total = (N + rows_per_tile - 1) / rows_per_tile * p.tiles_t * p.k_iters;
-    p.grid = p.total < sm_count ? p.total : sm_count;
-    auto kern = gemm_stream_kernel<NTOK, MODE>;
+    memset(&p, 0, sizeof p);
+    p.n_phases = n_phases, p.T = T;
+    p.ws = w->ws, p.tickets = w->tickets, p.bar = w->bar, p.trace = w->trace;
+    int grid = w->sm_count;
+    for (int q = 0; q < n_phases; q++) {
+        const rl_gs_phase &in = phases[q];
+        gs_phase_dev &ph = p.ph[q];
+        ph.tw = *in.tw, ph.tx = *in.tx, ph.y = in.y;
+        ph.mode = in.mode, ph.N = in.N, ph.K = in.K, ph.ldy = in.ldy, ph.up_off = in.up_off;
+        const int rows_per_tile = in.mode == GEMV_SILU_BF16 ? 64 * C::MT / 2 : 64 * C::MT;
+        ph.tiles_t = (T + NTOK - 1) / NTOK;
+        ph.k_iters = (in.K + 63) / 64;
+        ph.total = (in.N + rows_per_tile - 1) / rows_per_tile * ph.tiles_t * ph.k_iters;
+        if (ph.total < grid) grid = ph.total; // every CTA gets work in every phase
+    }
+    p.grid = grid;
+    auto kern = gemm_stream_kernel<NTOK>;
     cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM_BYTES);
     if (e != cudaSuccess) return e;
-    return rl_launch(kern, dim3(p.grid), dim3(GS_THREADS), (size_t)C::SMEM_BYTES, st, pdl, *tw, *tx, p);
+    return rl_launch(kern, dim3(grid), dim3(GS_THREADS), (size_t)C::SMEM_BYTES, st, pdl, p);
 }
 
-template <int NTOK>
-static cudaError_t gs_mode(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
-                           int K, int T, int ldy, int up_off, float *ws, int *tickets, int sm_count)
+cudaError_t rl_gemm_stream_phases(cudaStream_t st, int pdl, const rl_gs_phase *phases, int n_phases, int T,
+                                  const rl_gs_work *w)
 {
-    switch (mode) {
-    case GEMV_STORE_BF16: return gs_launch<NTOK, GEMV_STORE_BF16>(st, pdl, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    case GEMV_STORE_F32: return gs_launch<NTOK, GEMV_STORE_F32>(st, pdl, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    case GEMV_ADD_F32: return gs_launch<NTOK, GEMV_ADD_F32>(st, pdl, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    case GEMV_SILU_BF16: return gs_launch<NTOK, GEMV_SILU_BF16>(st, pdl, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
+    if (n_phases < 1 || n_phases > RL_GS_MAX_PHASES || w->sm_count <= 0) return cudaErrorInvalidValue;
+    for (int q = 0; q < n_phases; q++)
+        if (!rl_gs_supported(phases[q].N, phases[q].K, T, phases[q].mode)) return cudaErrorInvalidValue;
+    switch (rl_gs_tok_tile(T)) {
+    case 8: return gs_launch<8>(st, pdl, phases, n_phases, T, w);
+    case 16: return gs_launch<16>(st, pdl, phases, n_phases, T, w);
+    case 32: return gs_launch<32>(st, pdl, phases, n_phases, T, w);
+    default: return gs_launch<64>(st, pdl, phases, n_phases, T, w);
     }
-    return cudaErrorInvalidValue;
 }
 
 cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
-                           int K, int T, int ldy, int up_off, float *ws, int *tickets, int sm_count)
+                           int K, int T, int ldy, int up_off, const rl_gs_work *w)
 {
-    if (!rl_gs_supported(N, K, T, mode) || sm_count <= 0) return cudaErrorInvalidValue;
-    switch (rl_gs_tok_tile(T)) {
-    case 8: return gs_mode<8>(st, pdl, mode, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    case 16: return gs_mode<16>(st, pdl, mode, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    case 32: return gs_mode<32>(st, pdl, mode, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    default: return gs_mode<64>(st, pdl, mode, tw, tx, Y, N, K, T, ldy, up_off, ws, tickets, sm_count);
-    }
+    const rl_gs_phase ph = {tw, tx, Y, mode, N, K, ldy, up_off};
+    return rl_gemm_stream_phases(st, pdl, &ph, 1, T, w);
 }
