@@ -329,35 +329,50 @@ int main(void)
         }
         printf("  (floor %.1f us)\n", (6144.0 * 4096 + 4096.0 * 4096 + 28672.0 * 4096 + 4096.0 * 14336) * 2 / roofs.read_gbps / 1e3);
     }
-    if (c.sm90) { // where a chain of single-phase launches loses time: per-CTA timestamps of 8 qkv launches
+    if (c.sm90) { // where the time goes: per-CTA timestamps of 6 single-phase qkv launches, then 2 4-phase layers
         const int n_launch = 8;
         unsigned long long *tr;
-        CK(cudaMalloc(&tr, (size_t)n_launch * c.sm_count * 4 * 8));
-        CK(cudaMemset(tr, 0, (size_t)n_launch * c.sm_count * 4 * 8));
-        CUtensorMap tx;
-        if (cuda_tma_map_bf16(c.enc, &tx, X, 1, 4096, 4096, 8, "activations", &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+        const size_t per = (size_t)c.sm_count * 8;
+        CK(cudaMalloc(&tr, n_launch * per * 8));
+        CK(cudaMemset(tr, 0, n_launch * per * 8));
+        CUtensorMap tx[4];
+        for (int si = 0; si < 4; si++)
+            if (cuda_tma_map_bf16(c.enc, &tx[si], X, 1, shapes[si].K, shapes[si].K, 8, "activations", &err))
+                return fprintf(stderr, "%s\n", err.msg), 1;
         for (int l = 0; l < n_launch; l++) {
             rl_gs_work w = c.gs;
-            w.trace = tr + (size_t)l * c.sm_count * 4;
-            CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx, Y, 6144, 4096, 1, 6144, 6144, &w));
+            w.trace = tr + l * per;
+            if (l < 6) {
+                CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx[0], Y, 6144, 4096, 1, 6144,
+                                  6144, &w));
+            } else {
+                rl_gs_phase ph[4];
+                for (int si = 0; si < 4; si++)
+                    ph[si] = {&ops[si][l].tw, &tx[si], si == 1 || si == 3 ? Y2 : Y, shapes[si].mode, shapes[si].N, shapes[si].K,
+                              shapes[si].N, shapes[si].N};
+                CK(rl_gemm_stream_phases(0, 1, ph, 4, 1, &w));
+            }
         }
         CK(cudaDeviceSynchronize());
-        std::vector<unsigned long long> h((size_t)n_launch * c.sm_count * 4);
+        std::vector<unsigned long long> h(n_launch * per);
         CK(cudaMemcpy(h.data(), tr, h.size() * 8, cudaMemcpyDeviceToHost));
         const unsigned long long t0 = h[0];
-        printf("\ntrace: 8 qkv launches (B=1, PDL), us from the first CTA's start: min/max over CTAs of "
-               "entry | X ready (PDL wait done) | first stage consumed | exit\n");
+        printf("\ntrace (B=1, PDL): launches 0-5 qkv alone, 6-7 a 4-phase layer; us from the first CTA's start, "
+               "min/max over CTAs:\n  entry | X ready | first stage | end of phase 0 | 1 | 2 | 3 | exit\n");
         for (int l = 0; l < n_launch; l++) {
-            double mn[4], mx[4];
-            for (int k = 0; k < 4; k++) mn[k] = 1e30, mx[k] = -1e30;
-            for (int ct = 0; ct < c.sm_count; ct++)
-                for (int k = 0; k < 4; k++) {
-                    const double v = ((double)h[((size_t)l * c.sm_count + ct) * 4 + k] - (double)t0) / 1e3;
-                    if (h[((size_t)l * c.sm_count + ct) * 4 + k] == 0) continue;
-                    mn[k] = v < mn[k] ? v : mn[k], mx[k] = v > mx[k] ? v : mx[k];
+            printf("  launch %d:", l);
+            for (int k = 0; k < 8; k++) {
+                double mn = 1e30, mx = -1e30;
+                for (int ct = 0; ct < c.sm_count; ct++) {
+                    const unsigned long long v = h[l * per + (size_t)ct * 8 + k];
+                    if (!v) continue;
+                    const double u = ((double)v - (double)t0) / 1e3;
+                    mn = u < mn ? u : mn, mx = u > mx ? u : mx;
                 }
-            printf("  launch %d: %7.2f/%7.2f | %7.2f/%7.2f | %7.2f/%7.2f | %7.2f/%7.2f\n", l, mn[0], mx[0], mn[1], mx[1],
-                   mn[2], mx[2], mn[3], mx[3]);
+                if (mn < 1e29) printf(" %.1f/%.1f", mn, mx);
+                else printf(" -");
+            }
+            printf("\n");
         }
         CK(cudaFree(tr));
     }

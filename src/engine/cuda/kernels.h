@@ -31,7 +31,7 @@ typedef struct {
 } rl_gs_phase;
 // Device scratch shared by every launch on a stream: ws >= rl_gs_workspace_floats(sm_count)
 // floats; tickets: RL_GS_MAX_TILES ints and bar: one unsigned, zero before the first launch (the
-// kernel leaves them zero); trace: NULL, or 4 timestamps per CTA (benchmarks).
+// kernel leaves them zero); trace: NULL, or 8 timestamps per CTA (benchmarks; see gemm_stream.cu).
 typedef struct {
     float *ws;
     int *tickets;

@@ -50,7 +50,8 @@ struct gs_params {
     float *ws;          // [grid][2][MT * NTOK / 2][128] partial tiles (fp32)
     int *tickets;       // [tiles], zero between uses
     unsigned *bar;      // phase barrier counter, zero between launches
-    unsigned long long *trace; // optional: per CTA, globaltimer at entry, X ready, first stage, exit
+    unsigned long long *trace; // optional: per CTA 8 globaltimer stamps: entry, X ready, first stage consumed,
+                               // end of phases 0..3 (before the barrier), exit
 };
 
 #if RL_SM90A
@@ -133,7 +134,7 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
     pdl_trigger();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int cta = blockIdx.x;
-    unsigned long long *trace = p.trace ? p.trace + (size_t)cta * 4 : nullptr;
+    unsigned long long *trace = p.trace ? p.trace + (size_t)cta * 8 : nullptr;
     if (threadIdx.x == 0) {
         for (int s = 0; s < ST; s++) mbar_init(&full[s], 1), mbar_init(&empty[s], 4);
         mbar_init_fence();
@@ -202,7 +203,10 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
                     xq++, moved = true;
                 }
             }
-            if (!moved) __nanosleep(64);
+            if (moved) continue;
+            if (xq == wq) // everything issued is waiting for its slot to be consumed: sleep on the slot
+                mbar_wait(&empty[wq % ST], (wq / ST - 1) & 1);
+            // else: spin on the phase barrier (and keep checking for a free slot)
         }
         return;
     }
@@ -295,6 +299,7 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
             it = seg_end;
         }
         // Phase done: count this CTA in the grid barrier (the last one of the last phase resets it).
+        if (trace && threadIdx.x == 0) trace[3 + q] = globaltimer_ns();
         __threadfence();
         named_sync(1, 128);
         if (threadIdx.x == 0) {
@@ -302,7 +307,7 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
             if (n == (unsigned)p.n_phases * p.grid - 1) *p.bar = 0;
         }
     }
-    if (trace && threadIdx.x == 0) trace[3] = globaltimer_ns();
+    if (trace && threadIdx.x == 0) trace[7] = globaltimer_ns();
 #endif
 }
 
