@@ -145,67 +145,77 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
     if (warp == 4) { // ---- producer: one thread issues every TMA load ----
         if (lane != 0) return;
         const uint64_t evict_first = l2_policy_evict_first();
-        // This CTA's stages in order: phase by phase, its range of each phase's iterations.
-        int n_stages = 0, first[RL_GS_MAX_PHASES + 1];
+        int n_stages = 0;
         for (int q = 0; q < p.n_phases; q++) {
-            first[q] = n_stages;
             n_stages += gs_start(cta + 1, p.ph[q], p.grid) - gs_start(cta, p.ph[q], p.grid);
             tma_prefetch_desc(&p.ph[q].tw);
             tma_prefetch_desc(&p.ph[q].tx);
         }
-        first[p.n_phases] = n_stages;
-        int wq = 0, wph = 0; // next stage whose weights to load (and its phase)
-        int xq = 0, xph = 0; // next stage whose activations to load
-        unsigned passed = 0; // phases whose barrier this thread has seen (phase 0: the PDL wait)
-        auto it_of = [&](int g, int q) { return gs_start(cta, p.ph[q], p.grid) + g - first[q]; };
-        auto issue_w = [&](int g, int q) {
-            const gs_phase_dev &ph = p.ph[q];
-            const int it = it_of(g, q), s = g % ST;
-            const int tile = it / ph.k_iters, k0 = (it % ph.k_iters) * 64, tw_idx = tile / ph.tiles_t;
-            unsigned char *st = ring + s * C::STAGE_BYTES;
-            mbar_arrive_expect_tx(&full[s], C::STAGE_BYTES);
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++) {
-                // SiLU: sub-tiles [0, MT/2) are gate rows, [MT/2, MT) the matching up rows.
-                const int row = ph.mode == GEMV_SILU_BF16
-                                    ? tw_idx * (64 * MT / 2) + (mt % (MT / 2)) * 64 + (mt >= MT / 2 ? ph.up_off : 0)
-                                    : tw_idx * 64 * MT + mt * 64;
-                tma_load_2d_hint(st + mt * 8192, &ph.tw, k0, row, &full[s], evict_first);
-            }
+        // Two cursors walk this CTA's stages in order (phase by phase, its range of each phase's
+        // iterations): one loads weights as far ahead as the ring allows, the other the activations
+        // once each phase's input is complete. Incremental, so no division per stage.
+        struct cursor {
+            int g, q, it, end, tile, k;
         };
-        while (xq < n_stages) {
+        auto enter = [&](cursor &c, int q) {
+            c.q = q;
+            if (q >= p.n_phases) return;
+            c.it = gs_start(cta, p.ph[q], p.grid), c.end = gs_start(cta + 1, p.ph[q], p.grid);
+            c.tile = c.it / p.ph[q].k_iters, c.k = c.it % p.ph[q].k_iters;
+        };
+        auto advance = [&](cursor &c) {
+            c.g++, c.it++;
+            if (++c.k == p.ph[c.q].k_iters) c.k = 0, c.tile++;
+            if (c.it == c.end) enter(c, c.q + 1);
+        };
+        cursor w = {0, 0, 0, 0, 0, 0}, x = {0, 0, 0, 0, 0, 0};
+        enter(w, 0);
+        enter(x, 0);
+        unsigned passed = 0; // phases whose input this thread has seen complete (phase 0: the PDL wait)
+        while (x.g < n_stages) {
             bool moved = false;
             // Weights as far ahead as the ring allows (a slot is free once its last use was consumed).
-            while (wq < n_stages && wq < xq + ST) {
-                const int s = wq % ST;
-                if (wq >= ST && !mbar_test(&empty[s], (wq / ST - 1) & 1)) break;
-                while (wq >= first[wph + 1]) wph++;
-                issue_w(wq, wph);
-                wq++, moved = true;
+            while (w.g < n_stages && w.g < x.g + ST) {
+                const int s = w.g % ST;
+                if (w.g >= ST && !mbar_test(&empty[s], (w.g / ST - 1) & 1)) break;
+                const gs_phase_dev &ph = p.ph[w.q];
+                const int tw_idx = ph.tiles_t == 1 ? w.tile : w.tile / ph.tiles_t;
+                unsigned char *st = ring + s * C::STAGE_BYTES;
+                mbar_arrive_expect_tx(&full[s], C::STAGE_BYTES);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    // SiLU: sub-tiles [0, MT/2) are gate rows, [MT/2, MT) the matching up rows.
+                    const int row = ph.mode == GEMV_SILU_BF16
+                                        ? tw_idx * (64 * MT / 2) + (mt % (MT / 2)) * 64 + (mt >= MT / 2 ? ph.up_off : 0)
+                                        : tw_idx * 64 * MT + mt * 64;
+                    tma_load_2d_hint(st + mt * 8192, &ph.tw, w.k * 64, row, &full[s], evict_first);
+                }
+                advance(w);
+                moved = true;
             }
             // Activations in order, each once its phase's input is complete.
-            if (xq < wq) {
-                while (xq >= first[xph + 1]) xph++;
-                if (passed < (unsigned)xph + 1) {
+            if (x.g < w.g) {
+                if (passed < (unsigned)x.q + 1) {
                     if (passed == 0) {
                         pdl_wait(); // phase 0 reads the previous kernel's output
                         passed = 1;
                         if (trace) trace[1] = globaltimer_ns();
-                    } else if (ld_acquire(p.bar) >= (unsigned)xph * p.grid) {
-                        passed = xph + 1;
+                    } else if (ld_acquire(p.bar) >= (unsigned)x.q * p.grid) {
+                        passed = x.q + 1;
                     }
                 }
-                if (passed >= (unsigned)xph + 1) {
-                    const gs_phase_dev &ph = p.ph[xph];
-                    const int it = it_of(xq, xph), tile = it / ph.k_iters;
-                    tma_load_2d(ring + (xq % ST) * C::STAGE_BYTES + C::W_BYTES, &ph.tx, (it % ph.k_iters) * 64,
-                                (tile % ph.tiles_t) * NTOK, &full[xq % ST]);
-                    xq++, moved = true;
+                if (passed >= (unsigned)x.q + 1) {
+                    const gs_phase_dev &ph = p.ph[x.q];
+                    const int tt = ph.tiles_t == 1 ? 0 : x.tile % ph.tiles_t;
+                    tma_load_2d(ring + (x.g % ST) * C::STAGE_BYTES + C::W_BYTES, &ph.tx, x.k * 64, tt * NTOK,
+                                &full[x.g % ST]);
+                    advance(x);
+                    moved = true;
                 }
             }
             if (moved) continue;
-            if (xq == wq) // everything issued is waiting for its slot to be consumed: sleep on the slot
-                mbar_wait(&empty[wq % ST], (wq / ST - 1) & 1);
+            if (x.g == w.g) // everything issued is waiting for its slot to be consumed: sleep on the slot
+                mbar_wait(&empty[w.g % ST], (w.g / ST - 1) & 1);
             // else: spin on the phase barrier (and keep checking for a free slot)
         }
         return;
