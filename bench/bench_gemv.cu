@@ -19,6 +19,7 @@
 #include "engine/cuda/blas.h"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/tma.h"
+#include "gemm_stream_v1.h"
 #include "roofs.h"
 
 #define CK(call)                                                                                                 \
@@ -41,8 +42,8 @@ static const shape shapes[] = {
     {"lm_head", 128256, 4096, GEMV_STORE_F32},
 };
 static const int batches[] = {1, 4, 8, 16, 32, 64, 128};
-enum { IMPL_STREAM, IMPL_LT, IMPL_GEMV, N_IMPL };
-static const char *impl_names[N_IMPL] = {"stream", "lt", "gemv"};
+enum { IMPL_STREAM, IMPL_LT, IMPL_GEMV, IMPL_STREAM_V1, IMPL_STREAM_KS2, N_IMPL };
+static const char *impl_names[N_IMPL] = {"stream", "lt", "gemv", "stream_v1", "stream_ks2"};
 
 struct ctx {
     rl_lt *lt;
@@ -69,7 +70,8 @@ static int out_bytes(int mode) { return mode == GEMV_STORE_F32 ? 4 : mode == GEM
 
 static int impl_applies(const ctx &c, int impl, const shape &s, int B)
 {
-    if (impl == IMPL_STREAM) return c.sm90 && rl_gs_supported(s.N, s.K, B, s.mode);
+    if (impl == IMPL_STREAM || impl == IMPL_STREAM_V1 || impl == IMPL_STREAM_KS2)
+        return c.sm90 && rl_gs_supported(s.N, s.K, B, s.mode);
     if (impl == IMPL_GEMV) return rl_gemv_supported(s.N, s.K, B);
     return 1;
 }
@@ -78,12 +80,18 @@ static void run(const ctx &c, int impl, const shape &s, int B, const operand &w,
                 void *Y, int pdl = 0)
 {
     rl_err err;
-    if (impl == IMPL_STREAM) {
-        CK(rl_gemm_stream(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, &c.gs));
+    if (impl == IMPL_STREAM || impl == IMPL_STREAM_KS2) {
+        rl_gs_work gw = c.gs;
+        gw.stage_k_tiles = impl == IMPL_STREAM_KS2 ? 2 : 1;
+        CK(rl_gemm_stream(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, &gw));
         return;
     }
     if (impl == IMPL_GEMV) {
         CK(rl_gemv(0, pdl, s.mode, w.W, X, Y, s.N, s.K, B, s.N, s.N));
+        return;
+    }
+    if (impl == IMPL_STREAM_V1) {
+        CK(rl_gemm_stream_v1(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, c.gs.ws, c.gs.tickets, c.sm_count));
         return;
     }
     int rc;
@@ -305,15 +313,17 @@ int main(void)
             }
             const double us = bench_median(t.data(), 5);
             printf("  %s %.1f us %.1f%%", impl_names[impl], us, 100 * bytes / us / 1e3 / roofs.read_gbps);
-            if (impl == IMPL_STREAM) { // the same 4 projections as the phases of one launch per layer
+            if (impl == IMPL_STREAM || impl == IMPL_STREAM_KS2) { // the 4 projections as the phases of one launch
                 std::vector<rl_gs_phase> ph(4);
+                rl_gs_work gw = c.gs;
+                gw.stage_k_tiles = impl == IMPL_STREAM_KS2 ? 2 : 1;
                 for (int r = 0; r < 6; r++) {
                     if (r) CK(cudaEventRecord(e0));
                     for (int l = 0; l < 8; l++) {
                         for (int si = 0; si < 4; si++)
                             ph[si] = {&ops[si][l].tw, &tx[si], si == 1 || si == 3 ? Y2 : Y, shapes[si].mode, shapes[si].N,
                                       shapes[si].K, shapes[si].N, shapes[si].N};
-                        CK(rl_gemm_stream_phases(0, 1, ph.data(), 4, B, &c.gs));
+                        CK(rl_gemm_stream_phases(0, 1, ph.data(), 4, B, &gw));
                     }
                     if (r) {
                         CK(cudaEventRecord(e1));
@@ -324,7 +334,7 @@ int main(void)
                     }
                 }
                 const double us4 = bench_median(t.data(), 5);
-                printf("  stream-4phase %.1f us %.1f%%", us4, 100 * bytes / us4 / 1e3 / roofs.read_gbps);
+                printf("  %s-4phase %.1f us %.1f%%", impl_names[impl], us4, 100 * bytes / us4 / 1e3 / roofs.read_gbps);
             }
         }
         printf("  (floor %.1f us)\n", (6144.0 * 4096 + 4096.0 * 4096 + 28672.0 * 4096 + 4096.0 * 14336) * 2 / roofs.read_gbps / 1e3);

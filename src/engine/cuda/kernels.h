@@ -38,6 +38,7 @@ typedef struct {
     unsigned *bar;
     unsigned long long *trace;
     int sm_count;
+    int stage_k_tiles; // 64-wide k tiles per ring stage: 1 or 2 (0: the default, 1)
 } rl_gs_work;
 int rl_gs_supported(int N, int K, int T, int mode);
 int rl_gs_tok_tile(int T);

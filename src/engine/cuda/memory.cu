@@ -164,7 +164,7 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     at = (char *)s->ws_mem;
     for (int i = 0; i < n; i++) *t[i].ptr = carve(&at, t[i].bytes);
     if (!p->scratch_bytes) s->scratch = s->gu; // the gate/up buffer is big enough to time into
-    s->gs = rl_gs_work{s->gs_ws, s->gs_tickets, s->gs_bar, NULL, s->sm_count};
+    s->gs = rl_gs_work{s->gs_ws, s->gs_tickets, s->gs_bar, NULL, s->sm_count, 0};
     return 0;
 }
 

@@ -28,12 +28,12 @@
 
 // Per token-tile width NTOK: weight sub-tiles of 64 rows per stage (MT), stages in the ring (ST).
 // Shared memory stays near 100 KB so that two launches' CTAs fit on one SM (PDL overlap).
-template <int NTOK> struct gs_cfg {
+template <int NTOK, int KS> struct gs_cfg {
     static constexpr int MT = 2;
-    static constexpr int ST = NTOK <= 16 ? 6 : NTOK <= 32 ? 5 : 4;
-    static constexpr int W_BYTES = MT * 64 * 128; // MT boxes of 64 rows x 64 bf16
-    static constexpr int X_BYTES = NTOK * 128;    // one box of NTOK rows x 64 bf16
+    static constexpr int W_BYTES = KS * MT * 64 * 128; // KS k-tiles of MT boxes of 64 rows x 64 bf16
+    static constexpr int X_BYTES = KS * NTOK * 128;    // KS boxes of NTOK rows x 64 bf16
     static constexpr int STAGE_BYTES = W_BYTES + X_BYTES;
+    static constexpr int ST = (104 * 1024) / STAGE_BYTES; // ~100 KB of ring
     static constexpr int SMEM_BYTES = ST * STAGE_BYTES + 1024; // + alignment slack
 };
 
@@ -84,9 +84,9 @@ __device__ __forceinline__ bool mbar_test(uint64_t *bar, uint32_t parity)
 
 template <int NTOK>
 __device__ __forceinline__ void gs_store(const gs_params &p, const gs_phase_dev &ph,
-                                         float (&acc)[gs_cfg<NTOK>::MT][NTOK / 2], int tile)
+                                         float (&acc)[gs_cfg<NTOK, 1>::MT][NTOK / 2], int tile)
 {
-    constexpr int MT = gs_cfg<NTOK>::MT;
+    constexpr int MT = gs_cfg<NTOK, 1>::MT;
     const bool silu = ph.mode == GEMV_SILU_BF16;
     const int rows = silu ? 64 * MT / 2 : 64 * MT; // output rows of a tile
     const int tw = tile / ph.tiles_t, tt = tile % ph.tiles_t;
@@ -120,11 +120,11 @@ __device__ __forceinline__ void gs_store(const gs_params &p, const gs_phase_dev 
 }
 #endif
 
-template <int NTOK>
+template <int NTOK, int KS>
 __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid_constant__ gs_params p)
 {
 #if RL_SM90A
-    using C = gs_cfg<NTOK>;
+    using C = gs_cfg<NTOK, KS>;
     constexpr int MT = C::MT, ST = C::ST;
     __shared__ __align__(8) uint64_t full[ST], empty[ST];
     __shared__ int last_flag;
@@ -188,7 +188,10 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
                     const int row = ph.mode == GEMV_SILU_BF16
                                         ? tw_idx * (64 * MT / 2) + (mt % (MT / 2)) * 64 + (mt >= MT / 2 ? ph.up_off : 0)
                                         : tw_idx * 64 * MT + mt * 64;
-                    tma_load_2d_hint(st + mt * 8192, &ph.tw, w.k * 64, row, &full[s], evict_first);
+#pragma unroll
+                    for (int kk = 0; kk < KS; kk++)
+                        tma_load_2d_hint(st + (kk * MT + mt) * 8192, &ph.tw, (w.k * KS + kk) * 64, row, &full[s],
+                                         evict_first);
                 }
                 advance(w);
                 moved = true;
@@ -207,8 +210,10 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
                 if (passed >= (unsigned)x.q + 1) {
                     const gs_phase_dev &ph = p.ph[x.q];
                     const int tt = ph.tiles_t == 1 ? 0 : x.tile % ph.tiles_t;
-                    tma_load_2d(ring + (x.g % ST) * C::STAGE_BYTES + C::W_BYTES, &ph.tx, x.k * 64, tt * NTOK,
-                                &full[x.g % ST]);
+#pragma unroll
+                    for (int kk = 0; kk < KS; kk++)
+                        tma_load_2d(ring + (x.g % ST) * C::STAGE_BYTES + C::W_BYTES + kk * NTOK * 128, &ph.tx,
+                                    (x.k * KS + kk) * 64, tt * NTOK, &full[x.g % ST]);
                     advance(x);
                     moved = true;
                 }
@@ -238,13 +243,15 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
                 const unsigned char *st = ring + s * C::STAGE_BYTES;
                 wgmma_fence();
 #pragma unroll
-                for (int k = 0; k < 4; k++) {
-                    const uint64_t db = wgmma_desc(st + C::W_BYTES + k * 32, 16, 1024);
+                for (int kk = 0; kk < KS; kk++)
 #pragma unroll
-                    for (int mt = 0; mt < MT; mt++)
-                        wgmma_op<NTOK>::template ss<0>(acc[mt], wgmma_desc(st + mt * 8192 + k * 32, 16, 1024), db,
-                                                       i > it || k > 0);
-                }
+                    for (int k = 0; k < 4; k++) {
+                        const uint64_t db = wgmma_desc(st + C::W_BYTES + kk * NTOK * 128 + k * 32, 16, 1024);
+#pragma unroll
+                        for (int mt = 0; mt < MT; mt++)
+                            wgmma_op<NTOK>::template ss<0>(acc[mt], wgmma_desc(st + (kk * MT + mt) * 8192 + k * 32, 16, 1024),
+                                                           db, i > it || kk > 0 || k > 0);
+                    }
                 wgmma_commit();
                 if (prev >= 0) {
                     wgmma_wait<1>(); // the previous stage's products are done: give its slot back
@@ -325,7 +332,7 @@ __global__ void __launch_bounds__(GS_THREADS, 2) gemm_stream_kernel(const __grid
 // CTAs per SM allow (its weight tile then comes from L2 for the second token tile).
 int rl_gs_tok_tile(int T) { return T <= 8 ? 8 : T <= 16 ? 16 : T <= 32 ? 32 : 64; }
 
-size_t rl_gs_workspace_floats(int sm_count) { return (size_t)sm_count * 2 * gs_cfg<64>::MT * (64 / 2) * 128; }
+size_t rl_gs_workspace_floats(int sm_count) { return (size_t)sm_count * 2 * gs_cfg<64, 1>::MT * (64 / 2) * 128; }
 
 int rl_gs_supported(int N, int K, int T, int mode)
 {
@@ -335,10 +342,10 @@ int rl_gs_supported(int N, int K, int T, int mode)
     return tiles <= RL_GS_MAX_TILES;
 }
 
-template <int NTOK>
+template <int NTOK, int KS>
 static cudaError_t gs_launch(cudaStream_t st, int pdl, const rl_gs_phase *phases, int n_phases, int T, const rl_gs_work *w)
 {
-    using C = gs_cfg<NTOK>;
+    using C = gs_cfg<NTOK, KS>;
     gs_params p;
     memset(&p, 0, sizeof p);
     p.n_phases = n_phases, p.T = T;
@@ -351,12 +358,12 @@ static cudaError_t gs_launch(cudaStream_t st, int pdl, const rl_gs_phase *phases
         ph.mode = in.mode, ph.N = in.N, ph.K = in.K, ph.ldy = in.ldy, ph.up_off = in.up_off;
         const int rows_per_tile = in.mode == GEMV_SILU_BF16 ? 64 * C::MT / 2 : 64 * C::MT;
         ph.tiles_t = (T + NTOK - 1) / NTOK;
-        ph.k_iters = (in.K + 63) / 64;
+        ph.k_iters = (in.K + 64 * KS - 1) / (64 * KS);
         ph.total = (in.N + rows_per_tile - 1) / rows_per_tile * ph.tiles_t * ph.k_iters;
         if (ph.total < grid) grid = ph.total; // every CTA gets work in every phase
     }
     p.grid = grid;
-    auto kern = gemm_stream_kernel<NTOK>;
+    auto kern = gemm_stream_kernel<NTOK, KS>;
     cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM_BYTES);
     if (e != cudaSuccess) return e;
     return rl_launch(kern, dim3(grid), dim3(GS_THREADS), (size_t)C::SMEM_BYTES, st, pdl, p);
@@ -368,11 +375,16 @@ cudaError_t rl_gemm_stream_phases(cudaStream_t st, int pdl, const rl_gs_phase *p
     if (n_phases < 1 || n_phases > RL_GS_MAX_PHASES || w->sm_count <= 0) return cudaErrorInvalidValue;
     for (int q = 0; q < n_phases; q++)
         if (!rl_gs_supported(phases[q].N, phases[q].K, T, phases[q].mode)) return cudaErrorInvalidValue;
-    switch (rl_gs_tok_tile(T)) {
-    case 8: return gs_launch<8>(st, pdl, phases, n_phases, T, w);
-    case 16: return gs_launch<16>(st, pdl, phases, n_phases, T, w);
-    case 32: return gs_launch<32>(st, pdl, phases, n_phases, T, w);
-    default: return gs_launch<64>(st, pdl, phases, n_phases, T, w);
+    const int ks = w->stage_k_tiles == 2 ? 2 : 1;
+    switch (rl_gs_tok_tile(T) * 10 + ks) {
+    case 81: return gs_launch<8, 1>(st, pdl, phases, n_phases, T, w);
+    case 82: return gs_launch<8, 2>(st, pdl, phases, n_phases, T, w);
+    case 161: return gs_launch<16, 1>(st, pdl, phases, n_phases, T, w);
+    case 162: return gs_launch<16, 2>(st, pdl, phases, n_phases, T, w);
+    case 321: return gs_launch<32, 1>(st, pdl, phases, n_phases, T, w);
+    case 322: return gs_launch<32, 2>(st, pdl, phases, n_phases, T, w);
+    case 642: return gs_launch<64, 2>(st, pdl, phases, n_phases, T, w);
+    default: return gs_launch<64, 1>(st, pdl, phases, n_phases, T, w);
     }
 }
 
