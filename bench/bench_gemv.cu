@@ -42,8 +42,8 @@ static const shape shapes[] = {
     {"lm_head", 128256, 4096, GEMV_STORE_F32},
 };
 static const int batches[] = {1, 4, 8, 16, 32, 64, 128};
-enum { IMPL_STREAM, IMPL_LT, IMPL_GEMV, IMPL_STREAM_V1, IMPL_STREAM_KS2, N_IMPL };
-static const char *impl_names[N_IMPL] = {"stream", "lt", "gemv", "stream_v1", "stream_ks2"};
+enum { IMPL_STREAM, IMPL_LT, IMPL_GEMV, IMPL_STREAM_V1, N_IMPL };
+static const char *impl_names[N_IMPL] = {"stream", "lt", "gemv", "stream_v1"};
 
 struct ctx {
     rl_lt *lt;
@@ -70,8 +70,7 @@ static int out_bytes(int mode) { return mode == GEMV_STORE_F32 ? 4 : mode == GEM
 
 static int impl_applies(const ctx &c, int impl, const shape &s, int B)
 {
-    if (impl == IMPL_STREAM || impl == IMPL_STREAM_V1 || impl == IMPL_STREAM_KS2)
-        return c.sm90 && rl_gs_supported(s.N, s.K, B, s.mode);
+    if (impl == IMPL_STREAM || impl == IMPL_STREAM_V1) return c.sm90 && rl_gs_supported(s.N, s.K, B, s.mode);
     if (impl == IMPL_GEMV) return rl_gemv_supported(s.N, s.K, B);
     return 1;
 }
@@ -80,9 +79,10 @@ static void run(const ctx &c, int impl, const shape &s, int B, const operand &w,
                 void *Y, int pdl = 0)
 {
     rl_err err;
-    if (impl == IMPL_STREAM || impl == IMPL_STREAM_KS2) {
+    if (impl == IMPL_STREAM) { // neighbouring launches need different work counters
         rl_gs_work gw = c.gs;
-        gw.stage_k_tiles = impl == IMPL_STREAM_KS2 ? 2 : 1;
+        static int launches;
+        gw.slot = launches++ % RL_GS_COUNTER_SLOTS;
         CK(rl_gemm_stream(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, &gw));
         return;
     }
@@ -218,9 +218,9 @@ int main(void)
     if (c.sm90 && cuda_tma_encoder(&c.enc, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     c.gs.sm_count = c.sm_count;
     CK(cudaMalloc(&c.gs.ws, rl_gs_workspace_floats(c.sm_count) * 4));
-    CK(cudaMalloc(&c.gs.tickets, RL_GS_MAX_TILES * 4 + 4));
-    CK(cudaMemset(c.gs.tickets, 0, RL_GS_MAX_TILES * 4 + 4));
-    c.gs.bar = (unsigned *)(c.gs.tickets + RL_GS_MAX_TILES);
+    CK(cudaMalloc(&c.gs.tickets, (RL_GS_MAX_TILES + RL_GS_COUNTER_SLOTS) * 4));
+    CK(cudaMemset(c.gs.tickets, 0, (RL_GS_MAX_TILES + RL_GS_COUNTER_SLOTS) * 4));
+    c.gs.counters = (unsigned *)(c.gs.tickets + RL_GS_MAX_TILES);
     const int maxB = 128;
     bf16 *X;
     void *Y, *Y2;
@@ -313,68 +313,34 @@ int main(void)
             }
             const double us = bench_median(t.data(), 5);
             printf("  %s %.1f us %.1f%%", impl_names[impl], us, 100 * bytes / us / 1e3 / roofs.read_gbps);
-            if (impl == IMPL_STREAM || impl == IMPL_STREAM_KS2) { // the 4 projections as the phases of one launch
-                std::vector<rl_gs_phase> ph(4);
-                rl_gs_work gw = c.gs;
-                gw.stage_k_tiles = impl == IMPL_STREAM_KS2 ? 2 : 1;
-                for (int r = 0; r < 6; r++) {
-                    if (r) CK(cudaEventRecord(e0));
-                    for (int l = 0; l < 8; l++) {
-                        for (int si = 0; si < 4; si++)
-                            ph[si] = {&ops[si][l].tw, &tx[si], si == 1 || si == 3 ? Y2 : Y, shapes[si].mode, shapes[si].N,
-                                      shapes[si].K, shapes[si].N, shapes[si].N};
-                        CK(rl_gemm_stream_phases(0, 1, ph.data(), 4, B, &gw));
-                    }
-                    if (r) {
-                        CK(cudaEventRecord(e1));
-                        CK(cudaEventSynchronize(e1));
-                        float ms;
-                        CK(cudaEventElapsedTime(&ms, e0, e1));
-                        t[r - 1] = ms * 1e3 / 8;
-                    }
-                }
-                const double us4 = bench_median(t.data(), 5);
-                printf("  %s-4phase %.1f us %.1f%%", impl_names[impl], us4, 100 * bytes / us4 / 1e3 / roofs.read_gbps);
-            }
         }
         printf("  (floor %.1f us)\n", (6144.0 * 4096 + 4096.0 * 4096 + 28672.0 * 4096 + 4096.0 * 14336) * 2 / roofs.read_gbps / 1e3);
     }
-    if (c.sm90) { // where the time goes: per-CTA timestamps of 6 single-phase qkv launches, then 2 4-phase layers
+    if (c.sm90) { // where the time goes: per-CTA timestamps of 8 chained qkv launches at B = 1
         const int n_launch = 8;
         unsigned long long *tr;
-        const size_t per = (size_t)c.sm_count * 8;
+        const size_t per = (size_t)c.sm_count * 4;
         CK(cudaMalloc(&tr, n_launch * per * 8));
         CK(cudaMemset(tr, 0, n_launch * per * 8));
-        CUtensorMap tx[4];
-        for (int si = 0; si < 4; si++)
-            if (cuda_tma_map_bf16(c.enc, &tx[si], X, 1, shapes[si].K, shapes[si].K, 8, "activations", &err))
-                return fprintf(stderr, "%s\n", err.msg), 1;
+        CUtensorMap tx;
+        if (cuda_tma_map_bf16(c.enc, &tx, X, 1, 4096, 4096, 8, "activations", &err)) return fprintf(stderr, "%s\n", err.msg), 1;
         for (int l = 0; l < n_launch; l++) {
             rl_gs_work w = c.gs;
-            w.trace = tr + l * per;
-            if (l < 6) {
-                CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx[0], Y, 6144, 4096, 1, 6144,
-                                  6144, &w));
-            } else {
-                rl_gs_phase ph[4];
-                for (int si = 0; si < 4; si++)
-                    ph[si] = {&ops[si][l].tw, &tx[si], si == 1 || si == 3 ? Y2 : Y, shapes[si].mode, shapes[si].N, shapes[si].K,
-                              shapes[si].N, shapes[si].N};
-                CK(rl_gemm_stream_phases(0, 1, ph, 4, 1, &w));
-            }
+            w.trace = tr + l * per, w.slot = l;
+            CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx, Y, 6144, 4096, 1, 6144, 6144, &w));
         }
         CK(cudaDeviceSynchronize());
         std::vector<unsigned long long> h(n_launch * per);
         CK(cudaMemcpy(h.data(), tr, h.size() * 8, cudaMemcpyDeviceToHost));
         const unsigned long long t0 = h[0];
-        printf("\ntrace (B=1, PDL): launches 0-5 qkv alone, 6-7 a 4-phase layer; us from the first CTA's start, "
-               "min/max over CTAs:\n  entry | X ready | first stage | end of phase 0 | 1 | 2 | 3 | exit\n");
+        printf("\ntrace: 8 qkv launches (B=1, PDL), us from the first CTA's start, min/max over CTAs:\n"
+               "  entry | activations requested (PDL wait done) | first stage consumed | exit\n");
         for (int l = 0; l < n_launch; l++) {
             printf("  launch %d:", l);
-            for (int k = 0; k < 8; k++) {
+            for (int k = 0; k < 4; k++) {
                 double mn = 1e30, mx = -1e30;
                 for (int ct = 0; ct < c.sm_count; ct++) {
-                    const unsigned long long v = h[l * per + (size_t)ct * 8 + k];
+                    const unsigned long long v = h[l * per + (size_t)ct * 4 + k];
                     if (!v) continue;
                     const double u = ((double)v - (double)t0) / 1e3;
                     mn = u < mn ? u : mn, mx = u > mx ? u : mx;

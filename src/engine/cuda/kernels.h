@@ -18,35 +18,28 @@ cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf1
 
 // ---- gemm_stream.cu: the Hopper projection kernel for few tokens (decode, short prefill) ----
 // Y[t, n] (mode as rl_gemv) for t < T: the weights stream once through a TMA ring, wgmma
-// multiplies, the persistent grid is split stream-K. One launch runs up to RL_GS_MAX_PHASES
-// projections in order (grid barrier between them; the weights of the next one stream during the
-// barrier). tw: W's map ([N or 2 * up_off rows][K], boxes of 64 rows); tx: X's map ([T][K],
-// boxes of rl_gs_tok_tile(T) rows).
+// multiplies, a persistent grid takes units of work from a counter. tw: W's map ([N or
+// 2 * up_off rows][K], boxes of 64 rows); tx: X's map ([T][K], boxes of rl_gs_tok_tile(T) rows).
 #define RL_GS_MAX_TILES 8192
-#define RL_GS_MAX_PHASES 4
-typedef struct {
-    const CUtensorMap *tw, *tx;
-    void *y;
-    int mode, N, K, ldy, up_off;
-} rl_gs_phase;
-// Device scratch shared by every launch on a stream: ws >= rl_gs_workspace_floats(sm_count)
-// floats; tickets: RL_GS_MAX_TILES ints and bar: one unsigned, zero before the first launch (the
-// kernel leaves them zero); trace: NULL, or 8 timestamps per CTA (benchmarks; see gemm_stream.cu).
+#define RL_GS_COUNTER_SLOTS 1024
+// Device scratch of the launches on one stream: ws >= rl_gs_workspace_floats(sm_count) floats;
+// tickets: RL_GS_MAX_TILES ints; counters: RL_GS_COUNTER_SLOTS unsigned; both zero before the first
+// launch (the kernel leaves them zero). slot: the counter this launch uses; two launches that may
+// overlap (neighbours on a stream, with PDL) must use different slots. trace: NULL, or 4
+// timestamps per CTA (entry, activations requested, first stage consumed, exit; benchmarks).
 typedef struct {
     float *ws;
     int *tickets;
-    unsigned *bar;
+    unsigned *counters;
     unsigned long long *trace;
     int sm_count;
-    int stage_k_tiles; // 64-wide k tiles per ring stage: 1 or 2 (0: the default, 1)
+    int slot;
 } rl_gs_work;
 int rl_gs_supported(int N, int K, int T, int mode);
 int rl_gs_tok_tile(int T);
 size_t rl_gs_workspace_floats(int sm_count);
 cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
                            int K, int T, int ldy, int up_off, const rl_gs_work *w);
-cudaError_t rl_gemm_stream_phases(cudaStream_t st, int pdl, const rl_gs_phase *phases, int n_phases, int T,
-                                  const rl_gs_work *w);
 
 // ---- sm90_probe.cu: 1 when the binary runs sm_90a code on this GPU (synchronous) ----
 cudaError_t rl_sm90a_probe(int *present);
