@@ -79,11 +79,8 @@ static void run(const ctx &c, int impl, const shape &s, int B, const operand &w,
                 void *Y, int pdl = 0)
 {
     rl_err err;
-    if (impl == IMPL_STREAM) { // neighbouring launches need different work counters
-        rl_gs_work gw = c.gs;
-        static int launches;
-        gw.slot = launches++ % RL_GS_COUNTER_SLOTS;
-        CK(rl_gemm_stream(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, &gw));
+    if (impl == IMPL_STREAM) {
+        CK(rl_gemm_stream(0, pdl, s.mode, &w.tw, &tx, Y, s.N, s.K, B, s.N, s.N, &c.gs));
         return;
     }
     if (impl == IMPL_GEMV) {
@@ -218,9 +215,8 @@ int main(void)
     if (c.sm90 && cuda_tma_encoder(&c.enc, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     c.gs.sm_count = c.sm_count;
     CK(cudaMalloc(&c.gs.ws, rl_gs_workspace_floats(c.sm_count) * 4));
-    CK(cudaMalloc(&c.gs.tickets, (RL_GS_MAX_TILES + RL_GS_COUNTER_SLOTS) * 4));
-    CK(cudaMemset(c.gs.tickets, 0, (RL_GS_MAX_TILES + RL_GS_COUNTER_SLOTS) * 4));
-    c.gs.counters = (unsigned *)(c.gs.tickets + RL_GS_MAX_TILES);
+    CK(cudaMalloc(&c.gs.tickets, RL_GS_MAX_TILES * 4));
+    CK(cudaMemset(c.gs.tickets, 0, RL_GS_MAX_TILES * 4));
     const int maxB = 128;
     bf16 *X;
     void *Y, *Y2;
@@ -319,14 +315,14 @@ int main(void)
     if (c.sm90) { // where the time goes: per-CTA timestamps of 8 chained qkv launches at B = 1
         const int n_launch = 8;
         unsigned long long *tr;
-        const size_t per = (size_t)c.sm_count * 4;
+        const size_t per = (size_t)c.sm_count * 8;
         CK(cudaMalloc(&tr, n_launch * per * 8));
         CK(cudaMemset(tr, 0, n_launch * per * 8));
         CUtensorMap tx;
         if (cuda_tma_map_bf16(c.enc, &tx, X, 1, 4096, 4096, 8, "activations", &err)) return fprintf(stderr, "%s\n", err.msg), 1;
         for (int l = 0; l < n_launch; l++) {
             rl_gs_work w = c.gs;
-            w.trace = tr + l * per, w.slot = l;
+            w.trace = tr + l * per;
             CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx, Y, 6144, 4096, 1, 6144, 6144, &w));
         }
         CK(cudaDeviceSynchronize());
@@ -340,7 +336,7 @@ int main(void)
             for (int k = 0; k < 4; k++) {
                 double mn = 1e30, mx = -1e30;
                 for (int ct = 0; ct < c.sm_count; ct++) {
-                    const unsigned long long v = h[l * per + (size_t)ct * 4 + k];
+                    const unsigned long long v = h[l * per + (size_t)ct * 8 + k];
                     if (!v) continue;
                     const double u = ((double)v - (double)t0) / 1e3;
                     mn = u < mn ? u : mn, mx = u > mx ? u : mx;
@@ -348,7 +344,12 @@ int main(void)
                 if (mn < 1e29) printf(" %.1f/%.1f", mn, mx);
                 else printf(" -");
             }
-            printf("\n");
+            int per_sm[1024] = {0}, most = 0;
+            for (int ct = 0; ct < c.sm_count; ct++) {
+                const unsigned sm = (unsigned)h[l * per + (size_t)ct * 8 + 4] % 1024;
+                if (++per_sm[sm] > most) most = per_sm[sm];
+            }
+            printf(" | most CTAs on one SM: %d\n", most);
         }
         CK(cudaFree(tr));
     }

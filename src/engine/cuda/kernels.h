@@ -18,22 +18,18 @@ cudaError_t rl_gemv(cudaStream_t st, int pdl, int mode, const bf16 *W, const bf1
 
 // ---- gemm_stream.cu: the Hopper projection kernel for few tokens (decode, short prefill) ----
 // Y[t, n] (mode as rl_gemv) for t < T: the weights stream once through a TMA ring, wgmma
-// multiplies, a persistent grid takes units of work from a counter. tw: W's map ([N or
-// 2 * up_off rows][K], boxes of 64 rows); tx: X's map ([T][K], boxes of rl_gs_tok_tile(T) rows).
+// multiplies, the persistent grid is split stream-K. tw: W's map ([N or 2 * up_off rows][K],
+// boxes of 64 rows); tx: X's map ([T][K], boxes of rl_gs_tok_tile(T) rows).
 #define RL_GS_MAX_TILES 8192
-#define RL_GS_COUNTER_SLOTS 1024
 // Device scratch of the launches on one stream: ws >= rl_gs_workspace_floats(sm_count) floats;
-// tickets: RL_GS_MAX_TILES ints; counters: RL_GS_COUNTER_SLOTS unsigned; both zero before the first
-// launch (the kernel leaves them zero). slot: the counter this launch uses; two launches that may
-// overlap (neighbours on a stream, with PDL) must use different slots. trace: NULL, or 4
-// timestamps per CTA (entry, activations requested, first stage consumed, exit; benchmarks).
+// tickets: RL_GS_MAX_TILES ints, zero before the first launch (the kernel leaves them zero);
+// trace: NULL, or 8 slots per CTA (globaltimer at entry, activations requested, first stage
+// consumed, exit; the SM id; benchmarks only).
 typedef struct {
     float *ws;
     int *tickets;
-    unsigned *counters;
     unsigned long long *trace;
     int sm_count;
-    int slot;
 } rl_gs_work;
 int rl_gs_supported(int N, int K, int T, int mode);
 int rl_gs_tok_tile(int T);

@@ -33,22 +33,11 @@ int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer
 static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_lt; }
 
 // One launch of our own kernels for choice c (cuBLASLt goes through rl_lt_matmul).
-// gemm_stream's work counter of this launch: one per (layer, projection), so neighbouring
-// launches never share one (lm_head and the timing runs have their own).
-static int gs_slot(rl_op_id op, int layer)
-{
-    const int proj = op == RL_OP_QKV ? 0 : op == RL_OP_O_PROJ ? 1 : op == RL_OP_GATE_UP ? 2 : 3;
-    return layer < 0 ? RL_GS_COUNTER_SLOTS - 1 : (layer * 4 + proj) % (RL_GS_COUNTER_SLOTS - 3);
-}
-
 static cudaError_t launch_own(cuda_state *s, const cuda_choice *c, int pdl, const bf16 *X, const bf16 *W,
-                              const CUtensorMap *w_map, void *Y, int slot)
+                              const CUtensorMap *w_map, void *Y)
 {
-    if (c->kernel == LIN_STREAM) {
-        rl_gs_work w = s->gs;
-        w.slot = slot;
-        return rl_gemm_stream(s->st, pdl, c->mode, w_map, &c->tx, Y, c->N, c->K, c->T, c->N, c->N, &w);
-    }
+    if (c->kernel == LIN_STREAM)
+        return rl_gemm_stream(s->st, pdl, c->mode, w_map, &c->tx, Y, c->N, c->K, c->T, c->N, c->N, &s->gs);
     return rl_gemv(s->st, pdl, c->mode, W, X, Y, c->N, c->K, c->T, c->N, c->N);
 }
 
@@ -60,8 +49,7 @@ static int time_own(cuda_state *s, const cuda_choice *c, const bf16 *X, const bf
     const int reps = 5;
     for (int r = 0; r <= reps; r++) {
         if (r == 1) CU_CHECK(cudaEventRecord(s->ev0, s->st), "tuning: cudaEventRecord");
-        // Back-to-back timing launches alternate between two counters of their own.
-        cudaError_t e = launch_own(s, c, s->pdl, X, W, w_map, Y, RL_GS_COUNTER_SLOTS - 2 - (r & 1));
+        cudaError_t e = launch_own(s, c, s->pdl, X, W, w_map, Y);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: tuning %s (%dx%dx%d) failed to launch: %s", lin_names[c->kernel], c->T,
                            c->N, c->K, cudaGetErrorString(e));
@@ -167,7 +155,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
     if (mode == GEMV_SILU_BF16 && c->kernel != LIN_LT) mask |= RL_OPMASK(RL_OP_SILU_MUL);
     if (c->kernel != LIN_LT) {
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = launch_own(s, c, pdl_on(s), in, W, w_map, Y, gs_slot(op, layer));
+        cudaError_t e = launch_own(s, c, pdl_on(s), in, W, w_map, Y);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel %s (%s, layer %d) failed to launch: %s", lin_names[c->kernel],
                            rl_op_names[op], layer, cudaGetErrorString(e));

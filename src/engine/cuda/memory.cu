@@ -55,7 +55,6 @@ static int workspace_table(cuda_state *s, const cuda_plan *p, ws_entry *t)
     WS(tickets, s->o.max_batch * m->kv_heads * 4);
     WS(gs_ws, p->gs_floats * 4);
     WS(gs_tickets, (int64_t)RL_GS_MAX_TILES * 4);
-    WS(gs_counters, (int64_t)RL_GS_COUNTER_SLOTS * 4);
     WS(rope, s->o.max_context * m->head_dim / 2 * 8);
     WS(scratch, p->scratch_bytes);
     WS(lt_ws, p->lt_workspace_bytes);
@@ -164,7 +163,7 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     at = (char *)s->ws_mem;
     for (int i = 0; i < n; i++) *t[i].ptr = carve(&at, t[i].bytes);
     if (!p->scratch_bytes) s->scratch = s->gu; // the gate/up buffer is big enough to time into
-    s->gs = rl_gs_work{s->gs_ws, s->gs_tickets, s->gs_counters, NULL, s->sm_count, 0};
+    s->gs = rl_gs_work{s->gs_ws, s->gs_tickets, NULL, s->sm_count};
     return 0;
 }
 

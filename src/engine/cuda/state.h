@@ -80,8 +80,7 @@ typedef struct {
     int *tickets;    // [max_batch * kv_heads] split-KV merge counters (kept at zero)
     float *gs_ws;    // gemm_stream partial tiles
     int *gs_tickets; // [RL_GS_MAX_TILES] gemm_stream tile counters (kept at zero)
-    unsigned *gs_counters; // [RL_GS_COUNTER_SLOTS] gemm_stream work counters (kept at zero)
-    rl_gs_work gs;         // the three above, for the launcher
+    rl_gs_work gs;   // the two above, for the launcher
     float2 *rope;    // [max_context][head_dim / 2] (cos, sin)
     void *scratch;   // tuning output for accumulating projections
     void *lt_ws;
