@@ -293,7 +293,8 @@ static int create_impl(cuda_state *s, rl_err *err)
     CU_CHECK(cudaGetDeviceProperties(&prop, 0), "cuda engine: reading device properties");
     snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
     s->sm_count = prop.multiProcessorCount;
-    s->pdl = env_flag("RL_CUDA_PDL", 1);
+    if (rl_cuda_code_path(0, &s->path, err)) return -1;
+    s->pdl = s->path.pdl && env_flag("RL_CUDA_PDL", 1);
     s->tune = env_flag("RL_CUDA_TUNE", 1);
     s->fuse_norm = env_flag("RL_CUDA_FUSE_NORM", 0); // measured no faster at batch 1 (see docs/perf-notes.md)
     // RL_CUDA_GEMV_STAGES: 0 register GEMV only; 4 or 8 that many cp.async stages wherever they
@@ -334,8 +335,8 @@ static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void *
         return -1;
     }
     if (!o->quiet)
-        fprintf(stderr, "cuda engine: %s, weights %.2f GB, KV cache %.2f GB (%lld x %lld), workspace %.2f GB\n",
-                s->device_name, s->plan.weights_bytes / 1e9, s->plan.kv_bytes / 1e9, (long long)o->max_batch,
+        fprintf(stderr, "cuda engine: %s (code path %s), weights %.2f GB, KV cache %.2f GB (%lld x %lld), workspace %.2f GB\n",
+                s->device_name, s->path.name, s->plan.weights_bytes / 1e9, s->plan.kv_bytes / 1e9, (long long)o->max_batch,
                 (long long)o->max_context, s->plan.workspace_bytes / 1e9);
     *state = s;
     return 0;

@@ -2,6 +2,7 @@
 // forward pass). Internal to src/engine/cuda.
 #pragma once
 extern "C" {
+#include "../code_path.h"
 #include "../engine.h"
 }
 #include "blas.h"
@@ -45,8 +46,9 @@ typedef struct {
     cuda_plan plan;
     char device_name[256];
     int sm_count;
+    rl_code_path path; // sm80 / sm90 / sm90a, decided in create: consult it before any sm_90-only launch
     cudaStream_t st;
-    int pdl;     // programmatic dependent launch between our kernels (RL_CUDA_PDL=0 turns it off)
+    int pdl;     // programmatic dependent launch: path.pdl, unless RL_CUDA_PDL=0 turns it off
     int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
     int tune;    // time GEMV vs cuBLASLt per shape (RL_CUDA_TUNE=0: GEMV up to batch 64 untimed)
     int gemv_ksplit; // RL_CUDA_GEMV_KSPLIT: 0 timed, 1 never (default: no step gain, run 9), N > 1 forced
