@@ -18,7 +18,9 @@ $(BUILD)/CMakeCache.txt:
 	@scripts/install-deps.sh --check-only || scripts/install-deps.sh
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
+# CMAKE_FLAGS on an existing build dir (e.g. -DCMAKE_CUDA_ARCHITECTURES=80): configure again with them.
 configure: $(BUILD)/CMakeCache.txt
+	$(if $(strip $(CMAKE_FLAGS)),cmake -S . -B $(BUILD) $(CMAKE_FLAGS))
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)

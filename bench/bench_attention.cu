@@ -16,6 +16,9 @@
 
 #include "roofs.h"
 #include "engine/cuda/kernels.h"
+extern "C" {
+#include "engine/code_path.h"
+}
 #include "engine/cuda/tma.h"
 
 #define CK(call)                                                                                           \
@@ -243,7 +246,12 @@ int main(int argc, char **argv)
            "2e-2 (prefill: P rounded to bf16)\n\n", NH, KVH, D);
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
-    if (prop.major == 9) CK(rl_sm90a_probe(&have_sm90));
+    {
+        rl_code_path path;
+        rl_err perr;
+        if (rl_cuda_code_path(0, &path, &perr)) return fprintf(stderr, "%s\n", perr.msg), 1;
+        have_sm90 = path.hopper_kernels;
+    }
     rl_err err;
     if (have_sm90 && cuda_tma_encoder(&tma_enc, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     const bool decode = !(argc > 1 && !strcmp(argv[1], "--prefill-only"));

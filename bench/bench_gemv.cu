@@ -18,6 +18,9 @@
 
 #include "engine/cuda/blas.h"
 #include "engine/cuda/kernels.h"
+extern "C" {
+#include "engine/code_path.h"
+}
 #include "engine/cuda/tma.h"
 #include "gemm_stream_v1.h"
 #include "roofs.h"
@@ -48,7 +51,7 @@ static const char *impl_names[N_IMPL] = {"stream", "lt", "gemv", "stream_v1"};
 struct ctx {
     rl_lt *lt;
     cuda_tma_encode_fn enc;
-    int sm90, sm_count;
+    int sm90, sm_count, pdl;
     rl_gs_work gs;
     bf16 *gu;
 };
@@ -210,7 +213,13 @@ int main(void)
     CK(cudaGetDeviceProperties(&prop, 0));
     c.sm_count = prop.multiProcessorCount;
     int sm90a = 0;
-    if (prop.major == 9) CK(rl_sm90a_probe(&sm90a));
+    {
+        rl_code_path path;
+        rl_err perr;
+        if (rl_cuda_code_path(0, &path, &perr)) return fprintf(stderr, "%s\n", perr.msg), 1;
+        sm90a = path.hopper_kernels;
+        c.pdl = path.pdl; // PDL only where the kernels were compiled with griddepcontrol
+    }
     c.sm90 = sm90a;
     if (c.sm90 && cuda_tma_encoder(&c.enc, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     c.gs.sm_count = c.sm_count;
@@ -267,7 +276,7 @@ int main(void)
                 one_arg a = {&c, impl, B, (int)ops[si].size(), 0, 1, &s, &ops[si], &tx, X, Y};
                 body_one(&a, 0);
                 const double us = time_us(e0, e1, 30, 1, body_one, &a);
-                a.pdl = impl != IMPL_LT, a.n = 24;
+                a.pdl = impl != IMPL_LT && c.pdl, a.n = 24;
                 const double ch = time_us(e0, e1, 5, 24, body_one, &a);
                 printf(" %s %.1f|%.1f %.0f%% err %.1e;", impl_names[impl], us, ch, 100 * bytes / ch / 1e3 / roofs.read_gbps,
                        e);
@@ -298,7 +307,8 @@ int main(void)
                 if (r) CK(cudaEventRecord(e0));
                 for (int l = 0; l < 8; l++)
                     for (int si = 0; si < 4; si++)
-                        run(c, impl, shapes[si], B, ops[si][l], tx[si], X, si == 1 || si == 3 ? Y2 : Y, impl != IMPL_LT);
+                        run(c, impl, shapes[si], B, ops[si][l], tx[si], X, si == 1 || si == 3 ? Y2 : Y,
+                            impl != IMPL_LT && c.pdl);
                 if (r) {
                     CK(cudaEventRecord(e1));
                     CK(cudaEventSynchronize(e1));
@@ -323,7 +333,7 @@ int main(void)
         for (int l = 0; l < n_launch; l++) {
             rl_gs_work w = c.gs;
             w.trace = tr + l * per;
-            CK(rl_gemm_stream(0, 1, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx, Y, 6144, 4096, 1, 6144, 6144, &w));
+            CK(rl_gemm_stream(0, c.pdl, GEMV_STORE_BF16, &ops[0][l % ops[0].size()].tw, &tx, Y, 6144, 4096, 1, 6144, 6144, &w));
         }
         CK(cudaDeviceSynchronize());
         std::vector<unsigned long long> h(n_launch * per);

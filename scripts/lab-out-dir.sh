@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# Prints results/<gpu> for `make lab`: h100, h200, ... from nvidia-smi, or cpu without a GPU.
-name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1 | tr 'A-Z' 'a-z')
-case "$name" in
-  *h200*) echo results/h200 ;;
-  *h100*pcie*) echo results/h100-pcie ;;
-  *h100*) echo results/h100 ;;
-  *a100*) echo results/a100 ;;
-  *l40s*) echo results/l40s ;;
-  "") echo results/cpu ;;
-  *) echo "results/$(echo "$name" | sed 's/nvidia //; s/[^a-z0-9]\+/-/g; s/-$//')" ;;
+# Prints results/<gpu> for `make lab`: the GPU-table row the driver's name matches, in lower case
+# (h200, h100, h100-pcie, a100-pcie, a100-pcie-40gb, a100-sxm, a100-sxm-40gb, l40s, l4, rtx-4090,
+# b200; `ridgeline gpus --match NAME` names the same row, tests/cli_gpu_names.sh checks both), else
+# the name itself made a path ("NVIDIA RTX A6000" -> rtx-a6000), or results/cpu without a GPU.
+# usage: lab-out-dir.sh [DEVICE_NAME]   (default: GPU 0 as nvidia-smi reports it)
+if [ $# -gt 0 ]; then
+  name=$1
+else
+  name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1)
+fi
+# Lower-case words, each between its own two spaces, so every pattern word is " word ":
+# "NVIDIA A100-PCIE-40GB" -> " nvidia  a100  pcie  40gb ".
+w=" $(printf '%s' "$name" | tr 'A-Z' 'a-z' | tr -s ' _-' '   ' | sed 's/^ //; s/ $//; s/ /  /g') "
+case "$w" in
+  "  ") echo results/cpu ;;
+  *" h200 "*) echo results/h200 ;;
+  *" h100 "*" pcie "*) echo results/h100-pcie ;;
+  *" h100 "*) echo results/h100 ;;
+  *" a100 "*" pcie "*" 40gb "*|*" a100 "*" 40gb "*" pcie "*) echo results/a100-pcie-40gb ;;
+  *" a100 "*" pcie "*) echo results/a100-pcie ;;
+  *" a100 "*" sxm"[0-9]" "*" 40gb "*) echo results/a100-sxm-40gb ;;
+  *" a100 "*" sxm"[0-9]" "*) echo results/a100-sxm ;;
+  *" l40s "*) echo results/l40s ;;
+  *" l4 "*) echo results/l4 ;;
+  *" rtx  4090 "*) echo results/rtx-4090 ;;
+  *" b200 "*) echo results/b200 ;;
+  *) slug=$(printf '%s' "$w" | sed 's/ nvidia / /; s/ geforce / /; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')
+     echo "results/${slug:-gpu}" ;;
 esac

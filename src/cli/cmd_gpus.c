@@ -1,4 +1,4 @@
-/* cmd_gpus.c: `ridgeline gpus [--json|--csv|--md] [--gpu-file FILE]`. */
+/* cmd_gpus.c: `ridgeline gpus [--json|--csv|--md] [--gpu-file FILE] [--match DEVICE_NAME]`. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,13 +8,15 @@
 #include "cli.h"
 
 static const char *usage =
-    "usage: ridgeline gpus [--json|--csv|--md] [--gpu-file FILE]\n\n"
+    "usage: ridgeline gpus [--json|--csv|--md] [--gpu-file FILE] [--match DEVICE_NAME]\n\n"
     "The GPU table: HBM bandwidth (GB/s = 1e9 B/s), dense peak TFLOP/s per dtype, and the ridge point\n"
     "(peak / bandwidth, FLOP/byte) computed for each dtype. Datasheet sources are listed per row.\n\n"
     "  --json            JSON array (name, bandwidth_gbps, peak_tflops{dtype}, ridge{dtype}, memory_gb, source)\n"
     "  --csv             CSV, one row per GPU\n"
     "  --md              markdown table\n"
-    "  --gpu-file FILE   add or override GPUs: JSON array of {name, bandwidth_gbps, peak_tflops{...}}\n";
+    "  --gpu-file FILE   add or override GPUs: JSON array of {name, bandwidth_gbps, peak_tflops{...}}\n"
+    "  --match NAME      only the row a driver-reported name matches (\"NVIDIA A100-PCIE-40GB\"),\n"
+    "                    as the lab picks it; exit 1 when none does\n";
 
 static cJSON *gpu_json(const rl_gpu *g)
 {
@@ -37,10 +39,10 @@ int cmd_gpus(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
     enum { TEXT, JSON, CSV, MD } fmt = TEXT;
-    const char *gpu_file = NULL;
+    const char *gpu_file = NULL, *match = NULL;
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"csv", no_argument, 0, 'c'},
                                          {"md", no_argument, 0, 'm'},   {"gpu-file", required_argument, 0, 'g'},
-                                         {0, 0, 0, 0}};
+                                         {"match", required_argument, 0, 'M'}, {0, 0, 0, 0}};
     int ch;
     optind = 1;
     opterr = 0;
@@ -50,6 +52,7 @@ int cmd_gpus(int argc, char **argv)
         case 'c': fmt = CSV; break;
         case 'm': fmt = MD; break;
         case 'g': gpu_file = optarg; break;
+        case 'M': match = optarg; break;
         default: return cli_error(2, "gpus: unknown or incomplete option '%s' (see ridgeline gpus --help)", argv[optind - 1]);
         }
     }
@@ -57,6 +60,22 @@ int cmd_gpus(int argc, char **argv)
     rl_gpu_table t;
     rl_err err;
     if (rl_gpu_table_load(gpu_file, &t, &err)) return cli_error(1, "%s", err.msg);
+    if (match) {
+        const rl_gpu *g = rl_gpu_match_device(&t, match);
+        if (!g) {
+            rl_gpu_table_free(&t);
+            return cli_error(1, "gpus: no table row matches the device name '%s' (add one with --gpu-file)", match);
+        }
+        if (fmt == JSON) {
+            cJSON *o = gpu_json(g);
+            cli_print_json(o);
+            cJSON_Delete(o);
+        } else {
+            printf("%s\n", g->name);
+        }
+        rl_gpu_table_free(&t);
+        return 0;
+    }
     if (fmt == JSON) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < t.n; i++) cJSON_AddItemToArray(arr, gpu_json(&t.gpus[i]));
@@ -78,13 +97,13 @@ int cmd_gpus(int argc, char **argv)
     } else {
         const char *sep = fmt == MD ? " | " : "  ";
         if (fmt == MD) printf("| ");
-        printf("%-10s%s%8s%s%7s%s%7s%s%7s%s%7s%s%7s%s%10s%s%10s%s%9s", "GPU", sep, "BW GB/s", sep, "fp32", sep, "tf32",
+        printf("%-14s%s%8s%s%7s%s%7s%s%7s%s%7s%s%7s%s%10s%s%10s%s%9s", "GPU", sep, "BW GB/s", sep, "fp32", sep, "tf32",
                sep, "bf16", sep, "fp16", sep, "fp8", sep, "ridge bf16", sep, "ridge fp8", sep, "memory GB");
         printf(fmt == MD ? " |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" : "\n");
         for (int i = 0; i < t.n; i++) {
             const rl_gpu *g = &t.gpus[i];
             if (fmt == MD) printf("| ");
-            printf("%-10s%s%8.0f", g->name, sep, g->bandwidth_gbps);
+            printf("%-14s%s%8.0f", g->name, sep, g->bandwidth_gbps);
             for (int d = 0; d < RL_DT_COUNT; d++) {
                 if (g->peak_tflops[d] > 0) printf("%s%7.1f", sep, g->peak_tflops[d]);
                 else printf("%s%7s", sep, "-");
@@ -96,7 +115,7 @@ int cmd_gpus(int argc, char **argv)
         }
         if (fmt == TEXT) {
             printf("\npeaks: dense TFLOP/s; ridge = peak / bandwidth (FLOP/byte). Sources:\n");
-            for (int i = 0; i < t.n; i++) printf("  %-10s %s\n", t.gpus[i].name, t.gpus[i].source);
+            for (int i = 0; i < t.n; i++) printf("  %-14s %s\n", t.gpus[i].name, t.gpus[i].source);
         }
     }
     rl_gpu_table_free(&t);

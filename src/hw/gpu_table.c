@@ -1,6 +1,7 @@
 /* gpu_table.c: the built-in GPU table. Dense (non-sparse) peaks from the vendors' datasheets;
  * where a datasheet quotes "with sparsity", the dense figure is half of it. */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,10 @@ static const rl_gpu builtin_gpus[] = {
      "NVIDIA A100 Tensor Core GPU datasheet (80GB PCIe): 1,935 GB/s; no fp8"},
     {"A100-SXM", "A100 SXM,A100-SXM4-80GB,NVIDIA A100-SXM4-80GB", 2039, {19.5, 156, 312, 312, 0}, 80,
      "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM): 2,039 GB/s; no fp8"},
+    {"A100-PCIe-40GB", "A100 PCIe 40GB,A100-PCIE-40GB,NVIDIA A100-PCIE-40GB", 1555, {19.5, 156, 312, 312, 0}, 40,
+     "NVIDIA A100 Tensor Core GPU datasheet (40GB PCIe): 1,555 GB/s; no fp8"},
+    {"A100-SXM-40GB", "A100 SXM 40GB,A100-SXM4-40GB,NVIDIA A100-SXM4-40GB", 1555, {19.5, 156, 312, 312, 0}, 40,
+     "NVIDIA A100 Tensor Core GPU datasheet (40GB SXM): 1,555 GB/s; no fp8"},
     {"L40S", "NVIDIA L40S", 864, {91.6, 183, 362, 362, 733}, 48,
      "NVIDIA L40S datasheet: 864 GB/s GDDR6; sparsity peaks halved"},
     {"L4", "NVIDIA L4", 300, {30.3, 60, 121, 121, 242.5}, 24,
@@ -157,36 +162,53 @@ const rl_gpu *rl_gpu_find(const rl_gpu_table *t, const char *name, rl_err *err)
     return NULL;
 }
 
-/* Driver names look like "NVIDIA H100 80GB HBM3" or "NVIDIA H100 PCIe": pick the longest table
- * name that appears as a token run in the device name, preferring PCIe rows when "PCIe" is present. */
+/* Splits a name into upper-case words at ' ', '-' and '_': "NVIDIA A100-PCIE-40GB" -> NVIDIA,
+ * A100, PCIE, 40GB. Returns the number of words (at most max; longer words are cut). */
+#define NAME_WORDS 12
+#define WORD_CHARS 16
+static int name_words(const char *s, char w[][WORD_CHARS], int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        while (*s == ' ' || *s == '-' || *s == '_') s++;
+        if (!*s) break;
+        int k = 0;
+        for (; *s && *s != ' ' && *s != '-' && *s != '_'; s++)
+            if (k + 1 < WORD_CHARS) w[n][k++] = (char)toupper((unsigned char)*s);
+        w[n++][k] = 0;
+    }
+    return n;
+}
+
+/* A table word matches a device word when they are equal; "SXM" also matches the driver's
+ * "SXM4" / "SXM5" (the form factor with its generation). */
+static int word_match(const char *row, const char *dev)
+{
+    if (!strcmp(row, dev)) return 1;
+    return !strcmp(row, "SXM") && !strncmp(dev, "SXM", 3) && isdigit((unsigned char)dev[3]) && !dev[4];
+}
+
+/* Driver names look like "NVIDIA H100 80GB HBM3", "NVIDIA A100-PCIE-40GB", "NVIDIA A100 80GB PCIe"
+ * or "NVIDIA GeForce RTX 4090": a row matches when every word of its name is a word of the device
+ * name, in any order (so "L4" does not match "NVIDIA L40S"); the row with the most words wins
+ * ("A100-PCIe-40GB" over "A100-PCIe", "H100-PCIe" over "H100"), the first one on a tie. */
 const rl_gpu *rl_gpu_match_device(const rl_gpu_table *t, const char *device_name)
 {
-    char dev[256];
-    size_t j = 0;
-    for (const char *p = device_name; *p && j + 1 < sizeof dev; p++)
-        if (*p != '-' && *p != '_' && *p != ' ') dev[j++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    dev[j] = 0;
-    int pcie = strstr(dev, "PCIE") != NULL;
+    char dev[NAME_WORDS][WORD_CHARS], row[NAME_WORDS][WORD_CHARS];
+    const int nd = name_words(device_name, dev, NAME_WORDS);
     const rl_gpu *best = NULL;
-    size_t best_len = 0;
+    int best_words = 0;
     for (int i = 0; i < t->n; i++) {
-        char nm[64];
-        size_t k = 0;
-        for (const char *p = t->gpus[i].name; *p && k + 1 < sizeof nm; p++)
-            if (*p != '-' && *p != '_' && *p != ' ') nm[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        nm[k] = 0;
-        int row_pcie = strstr(nm, "PCIE") != NULL;
-        char base[64];
-        snprintf(base, sizeof base, "%s", nm);
-        char *cut = strstr(base, "PCIE");
-        if (!cut) cut = strstr(base, "SXM");
-        if (cut) *cut = 0;
-        if (!strstr(dev, base)) continue;
-        if (row_pcie != pcie && (strstr(base, "H100") || strstr(base, "A100"))) continue;
-        size_t score = strlen(base) + (size_t)(row_pcie == pcie);
-        if (score > best_len) {
+        const int nr = name_words(t->gpus[i].name, row, NAME_WORDS);
+        int all = nr > 0;
+        for (int r = 0; r < nr && all; r++) {
+            int found = 0;
+            for (int d = 0; d < nd && !found; d++) found = word_match(row[r], dev[d]);
+            all = found;
+        }
+        if (all && nr > best_words) {
             best = &t->gpus[i];
-            best_len = score;
+            best_words = nr;
         }
     }
     return best;

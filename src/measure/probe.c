@@ -38,6 +38,7 @@ void rl_probe_print(const rl_probe *p, const rl_device_info *dev, FILE *f)
     if (dev->threads) fprintf(f, ", %d threads", dev->threads);
     if (dev->memory_gb > 0) fprintf(f, ", %.1f GB", dev->memory_gb);
     if (dev->table_name[0]) fprintf(f, ", table row %s", dev->table_name);
+    if (dev->code_path[0]) fprintf(f, ", code path %s", dev->code_path);
     fprintf(f, ")\n");
     fprintf(f, "  read      %10.1f GB/s   (read-only stream: the bandwidth roof)\n", p->read_gbps);
     if (p->write_gbps > 0) fprintf(f, "  write     %10.1f GB/s   (write-only)\n", p->write_gbps);

@@ -18,6 +18,7 @@
 
 extern "C" {
 #include "../analyse/analyse.h"
+#include "../engine/code_path.h"
 #include "probe.h"
 }
 
@@ -155,7 +156,7 @@ static int time_stream(int kind, int4 *a, int4 *b, size_t n16, int4 *sink, int b
     return time_median_ms(st, 2, reps, launch, ms_out, err);
 }
 
-static int probe_bandwidth(const rl_probe_opts *o, int sms, cudaStream_t st, rl_probe *out, rl_err *err)
+static int probe_bandwidth(const rl_probe_opts *o, int blocks, cudaStream_t st, rl_probe *out, rl_err *err)
 {
     int rc = 0;
     int4 *a = NULL, *b = NULL, *sink = NULL;
@@ -163,7 +164,6 @@ static int probe_bandwidth(const rl_probe_opts *o, int sms, cudaStream_t st, rl_
     size_t want = o->quick ? (256ull << 20) : (2048ull << 20);
     int reps = o->quick ? 5 : 20;
     double ms;
-    int blocks = sms * 8; // 8 blocks of 256 threads per SM: a full SM's worth of threads
     CK(cudaMemGetInfo(&free_b, &total_b));
     // Two buffers (copy needs both); stay well inside free memory, never below 1 GiB unless quick.
     while (2 * want + (512ull << 20) > free_b && want > (1024ull << 20)) want /= 2;
@@ -369,6 +369,11 @@ extern "C" int rl_cuda_device_info(rl_device_info *dev, rl_err *err)
     dev->memory_gb = (double)p.totalGlobalMem / 1e9;
     dev->l2_mb = p.l2CacheSize / 1e6;
     CK(cudaDeviceGetPCIBusId(dev->pci_bus_id, (int)sizeof dev->pci_bus_id, 0));
+    {
+        rl_code_path cp; // the engine makes the same decision when it is created
+        if (rl_cuda_code_path(0, &cp, err)) return -1;
+        snprintf(dev->code_path, sizeof dev->code_path, "%s", cp.name);
+    }
     CK(cudaRuntimeGetVersion(&rt));
     CK(cudaDriverGetVersion(&drv));
     snprintf(dev->cuda_runtime, sizeof dev->cuda_runtime, "%d.%d (driver API %d.%d)", rt / 1000, rt % 1000 / 10,
@@ -379,15 +384,18 @@ done:
 
 extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_probe *out, rl_err *err)
 {
-    int rc = 0;
+    int rc = 0, threads_sm = 0, blocks = 0;
     cudaStream_t st = NULL;
     memset(out, 0, sizeof *out);
     snprintf(out->dtype, sizeof out->dtype, "bf16");
     out->launch_us = out->graph_node_us = -1;
     if (rl_cuda_device_info(dev, err)) return -1;
+    // Blocks of 256 threads filling every SM (2048 threads per SM on A100/Hopper, 1536 on sm_86/89).
+    CK(cudaDeviceGetAttribute(&threads_sm, cudaDevAttrMaxThreadsPerMultiProcessor, 0));
+    blocks = dev->sm_count * (threads_sm / 256 > 0 ? threads_sm / 256 : 1);
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     if (!o->quiet) fprintf(stderr, "probe: %s: HBM read/write/copy bandwidth...\n", dev->name);
-    if (probe_bandwidth(o, dev->sm_count, st, out, err)) {
+    if (probe_bandwidth(o, blocks, st, out, err)) {
         rc = -1;
         goto done;
     }
@@ -405,7 +413,7 @@ extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_pro
              "own int4 stream kernels (%d blocks x 256 threads, 4 loads in flight) over %.2f GB buffers, median of "
              "%d event-timed runs after 2 warm-ups; GEMM: cuBLASLt bf16 (fp32 accumulate, TN), random operands, "
              "median of %d after 3 warm-ups; roof = the %lld^3 square",
-             dev->sm_count * 8, out->buffer_bytes / 1e9, out->reps, out->reps, (long long)out->gemm_square_n);
+             blocks, out->buffer_bytes / 1e9, out->reps, out->reps, (long long)out->gemm_square_n);
 done:
     if (st) cudaStreamDestroy(st);
     return rc;

@@ -106,6 +106,7 @@ cJSON *rl_device_to_json(const rl_device_info *d)
     rl_json_add_string_or_null(o, "driver", d->driver);
     rl_json_add_string_or_null(o, "cuda_runtime", d->cuda_runtime);
     rl_json_add_string_or_null(o, "pci_bus_id", d->pci_bus_id);
+    rl_json_add_string_or_null(o, "code_path", d->code_path);
     if (d->sm_count > 0) cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
     if (d->threads > 0) cJSON_AddNumberToObject(o, "threads", d->threads);
     add_num(o, "memory_gb", d->memory_gb > 0 ? d->memory_gb : -1);

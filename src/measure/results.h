@@ -21,6 +21,7 @@ typedef struct {
     char driver[48];      /* NVIDIA driver version, "" if unknown */
     char cuda_runtime[24];
     char pci_bus_id[32];
+    char code_path[8];    /* the CUDA engine's code path (engine/code_path.h): "sm80", "sm90a"; "" on cpu */
     int sm_count;         /* CUDA multiprocessors; 0 on cpu */
     int threads;          /* cpu: worker threads used */
     double memory_gb;     /* device memory (GPU) or RAM (cpu), 1e9 bytes */

@@ -29,12 +29,29 @@ typedef __nv_bfloat16 bf16;
                            cudaGetErrorString(e_), __FILE__, __LINE__);                             \
     } while (0)
 
+// Device-side feature guards, one per code path of ../code_path.h (the host decides there which
+// path runs; these keep each target's code free of instructions it lacks):
+//   RL_DEVICE_PDL    griddepcontrol (sm_90 and up)
+//   RL_DEVICE_SM90A  the arch-specific Hopper features: wgmma, setmaxnreg, TMA multicast (sm_90a only)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define RL_DEVICE_PDL 1
+#endif
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define RL_DEVICE_SM90A 1
+#endif
+
 // PDL: a kernel launched with programmatic stream serialisation may start while its predecessor
 // drains. Every engine kernel calls pdl_trigger() first (let the next kernel get on the SMs) and
 // pdl_wait() before it touches anything a predecessor wrote (or reads). Both are no-ops when the
-// kernel was launched without the attribute.
+// kernel was launched without the attribute, and compile to nothing below sm_90, where the engine
+// never sets the attribute (code path sm80).
+#ifdef RL_DEVICE_PDL
 __device__ __forceinline__ void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
 __device__ __forceinline__ void pdl_trigger() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+#else
+__device__ __forceinline__ void pdl_wait() {}
+__device__ __forceinline__ void pdl_trigger() {}
+#endif
 
 // Launches kern<<<grid, block, smem, st>>>(args...) with the PDL attribute when pdl is set.
 template <typename... KArgs, typename... Args>

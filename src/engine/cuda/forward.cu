@@ -294,13 +294,11 @@ static int create_impl(cuda_state *s, rl_err *err)
     CU_CHECK(cudaGetDeviceProperties(&prop, 0), "cuda engine: reading device properties");
     snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
     s->sm_count = prop.multiProcessorCount;
-    // The Hopper path needs a Hopper GPU and sm_90a code in this binary (a build of compute_80
-    // PTX only runs the portable path everywhere).
-    int sm90a_code = 0;
-    if (prop.major == 9 && !s->o.cuda.portable)
-        CU_CHECK(rl_sm90a_probe(&sm90a_code), "cuda engine: probing for sm_90a code");
-    s->sm90 = sm90a_code;
-    s->pdl = s->sm90 && !s->o.cuda.no_pdl;
+    if (rl_cuda_code_path(0, &s->path, err)) return -1;
+    // The Hopper kernels need the sm90a path; `portable` runs the sm_80 path (what A100 and L40S
+    // run) on any GPU, without PDL like there.
+    s->sm90 = s->path.hopper_kernels && !s->o.cuda.portable;
+    s->pdl = s->path.pdl && !s->o.cuda.no_pdl && !s->o.cuda.portable;
     CU_CHECK(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking), "cuda engine: creating a stream");
     CU_CHECK(cudaEventCreateWithFlags(&s->step_copied, cudaEventDisableTiming), "cuda engine: creating events");
     CU_CHECK(cudaEventCreate(&s->ev0), "cuda engine: creating events");
@@ -331,8 +329,8 @@ static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void *
         return -1;
     }
     if (!o->quiet)
-        fprintf(stderr, "cuda engine: %s, weights %.2f GB, KV cache %.2f GB (%lld x %lld), workspace %.2f GB\n",
-                s->device_name, s->plan.weights_bytes / 1e9, s->plan.kv_bytes / 1e9, (long long)o->max_batch,
+        fprintf(stderr, "cuda engine: %s (code path %s), weights %.2f GB, KV cache %.2f GB (%lld x %lld), workspace %.2f GB\n",
+                s->device_name, s->path.name, s->plan.weights_bytes / 1e9, s->plan.kv_bytes / 1e9, (long long)o->max_batch,
                 (long long)o->max_context, s->plan.workspace_bytes / 1e9);
     *state = s;
     return 0;

@@ -37,9 +37,6 @@ size_t rl_gs_workspace_floats(int sm_count);
 cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap *tw, const CUtensorMap *tx, void *Y, int N,
                            int K, int T, int ldy, int up_off, const rl_gs_work *w);
 
-// ---- sm90_probe.cu: 1 when the binary runs sm_90a code on this GPU (synchronous) ----
-cudaError_t rl_sm90a_probe(int *present);
-
 // ---- rmsnorm.cu ----
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
 cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, bf16 *y, int rows, int H, float eps,

@@ -2,6 +2,7 @@
 // forward pass). Internal to src/engine/cuda.
 #pragma once
 extern "C" {
+#include "../code_path.h"
 #include "../engine.h"
 }
 #include "blas.h"
@@ -52,9 +53,10 @@ typedef struct {
     cuda_plan plan;
     char device_name[256];
     int sm_count;
+    rl_code_path path; // sm80 / sm90 / sm90a, decided in create: consult it before any sm_90-only launch
     cudaStream_t st;
-    int sm90;    // the Hopper code path: wgmma/TMA kernels and PDL (else the portable sm_80 path)
-    int pdl;     // programmatic dependent launch between our kernels
+    int sm90;    // the Hopper kernels (wgmma, TMA) run: path.hopper_kernels unless tuning.portable
+    int pdl;     // programmatic dependent launch between our kernels: path.pdl unless tuning says no
     int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
     int qkv_dim; // (heads + 2 * kv_heads) * head_dim
     cuda_tma_encode_fn tma_encode;

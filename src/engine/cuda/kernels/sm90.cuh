@@ -1,13 +1,13 @@
 // sm90.cuh: the Hopper (sm_90a) primitives our Hopper kernels share: mbarriers, TMA tensor loads,
 // wgmma descriptors, fences and named barriers. They exist only in sm_90a device passes
 // (RL_SM90A == 1); kernels built from them compile to an empty body elsewhere, and the host
-// never launches them on other GPUs (the engine's code path, chosen at creation).
+// never launches them unless the engine's code path (src/engine/code_path.h) is sm90a.
 #pragma once
 #include <cuda.h> // CUtensorMap (the type only: encoding goes through the runtime's driver entry point)
 
 #include "../common.cuh"
 
-#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#ifdef RL_DEVICE_SM90A // common.cuh: the arch-specific Hopper features are compiled in
 #define RL_SM90A 1
 #else
 #define RL_SM90A 0
