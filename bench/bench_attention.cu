@@ -138,7 +138,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     CK(rl_init_uniform(0, kv, kv_bytes * copies / 2, 7 + B, 0.f, 2.f));
     CK(rl_init_uniform(0, qkv, (size_t)B * QKV, 3 + B, 0.f, 2.f));
     CK(cudaMemset(out, 0xff, (size_t)B * NH * D * 2)); // poison: NaN bf16
-    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
+    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits, 0));
     ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx);
     to_float<<<256, 256>>>(out, outf, (size_t)B * NH * D);
     CK(cudaGetLastError());
@@ -147,7 +147,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     const double us = time_us(
         [&](int r) {
             bf16 *k = kv + (size_t)(r % copies) * 2 * cache_elems;
-            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
+            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits, 0));
         },
         50);
     const double bytes = (double)B * KVH * ctx * D * 2 * 2 + (double)B * NH * D * 2 * 2;
@@ -185,14 +185,14 @@ static void prefill_case(const bench_roofs &roofs, int n, int p0, const std::vec
     const double flops = 4.0 * NH * D * pairs;
     for (int bq : bqs) {
         CK(cudaMemset(out, 0xff, (size_t)n * NH * D * 2)); // poison: NaN bf16
-        CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
+        CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx, 0));
         to_float<<<256, 256>>>(out, outf, (size_t)n * NH * D);
         CK(cudaGetLastError());
         const double e = rel_err(outf, reff, (size_t)n * NH * D);
         if (!(e < 2e-2)) failures++;
         const double us = time_us(
             [&](int) {
-                CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx));
+                CK(rl_attn_prefill_bq(0, 0, bq, qkv, QKV, kv, kv + cache_elems, out, 1, n, p0, 0, NH, KVH, D, max_ctx, 0));
             },
             20);
         const double tf = flops / us / 1e6;

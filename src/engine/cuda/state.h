@@ -8,8 +8,12 @@ extern "C" {
 #include "common.cuh"
 #include "kernels.h"
 
+// One layer's weights (memory.cu carves them from the model-spec table; stacks of one op are
+// contiguous: qkv = q|k|v rows, gate_up = gate|up rows). qkv_bias [q|k|v] (qwen2) and
+// qk_norm [q_norm | k_norm] (qwen3) are NULL when the model has none.
 typedef struct {
     bf16 *attn_norm, *qkv, *o, *ffn_norm, *gate_up, *down;
+    bf16 *qkv_bias, *qk_norm;
 } cuda_layer;
 
 // Sizes of everything the engine allocates, decided before any allocation.

@@ -2,7 +2,9 @@
 // A block takes 64 queries of one head (16 per warp) and walks the key tiles up to the diagonal:
 // S = Q K^T and O += P V on tensor cores (mma.sync m16n8k16 bf16, fp32 accumulators), online
 // softmax in registers, K/V tiles double-buffered through shared memory with cp.async.
-// FLOPs 4*D per (query, visible key) pair = 2*nseq*H*D*n*(2*p0 + n + 1);
+// With a sliding window (window > 0) a query at position p sees keys p - window + 1 .. p: the key
+// tiles wholly below a block's window are not loaded, the rest are masked per row.
+// FLOPs 4*D per (query, visible key) pair = 2*nseq*H*D*n*(2*p0 + n + 1) without a window;
 // bytes: Q and O nseq*n*H*D*2 each; K and V nseq*KVH*(p0+n)*D*2 each (re-reads come from L2).
 #include "../kernels.h"
 
@@ -19,7 +21,8 @@ template <int D, int DP, int WARPS, int MT, int FA_BK>
 __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__restrict__ qkv, int qkv_ld,
                                                                   const bf16 *__restrict__ kc, const bf16 *__restrict__ vc,
                                                                   bf16 *__restrict__ out, int n, int p0, int slot0, int H,
-                                                                  int KVH, int max_ctx, float scale_log2, int flat)
+                                                                  int KVH, int max_ctx, float scale_log2, int flat,
+                                                                  int window)
 {
     pdl_trigger();
     constexpr int CPR = D / 8;   // real 16-byte chunks per row
@@ -42,6 +45,8 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
     const int q_last = min(n, q_first + BQ) - 1;
     const int n_keys = p0 + q_last + 1;
     const int n_kt = (n_keys + FA_BK - 1) / FA_BK;
+    // The first key tile any row of this block sees (its first query's window start).
+    const int kt0 = window > 0 && p0 + q_first >= window ? (p0 + q_first - window + 1) / FA_BK : 0;
     const bf16 *kbase = kc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
     const bf16 *vbase = vc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
     const bf16 *qbase = qkv + (size_t)seq * n * qkv_ld + (size_t)h * D;
@@ -62,7 +67,7 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
             cp_async16_zfill(sv + buf * FA_BK * DP + fa_off<DP>(r, c), vbase + off, ok);
         }
     };
-    load_kv(0, 0);
+    load_kv(kt0, 0);
     cp_async_commit();
     cp_async_wait<0>();
     __syncthreads();
@@ -86,8 +91,9 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
     const int qpos = p0 + q_first + row0 + (lane >> 2); // m-tile mt, row r: qpos + 16*mt (+8)
     const int warp_first_pos = p0 + q_first + row0;
 
-    for (int kt = 0; kt < n_kt; kt++) {
-        const int buf = kt & 1;
+    const int warp_last_pos = warp_first_pos + 16 * MT - 1;
+    for (int kt = kt0; kt < n_kt; kt++) {
+        const int buf = (kt - kt0) & 1;
         if (kt + 1 < n_kt) load_kv(kt + 1, buf ^ 1);
         cp_async_commit();
         cp_async_wait<1>();
@@ -127,6 +133,7 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
 
         // Scores stay unscaled until the exponent: exp2(s * scale - m * scale) is one FFMA.
         const bool diag = kt * FA_BK + FA_BK - 1 > warp_first_pos;
+        const bool below = window > 0 && kt * FA_BK <= warp_last_pos - window; // keys under some row's window
 #pragma unroll
         for (int mt = 0; mt < MT; mt++) {
             float mx[2] = {m_i[mt][0], m_i[mt][1]};
@@ -135,7 +142,8 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     const int key = kt * FA_BK + nt * 8 + (lane & 3) * 2 + (e & 1);
-                    if (diag && key > qpos + mt * 16 + (e >> 1) * 8) s[mt][nt][e] = -INFINITY;
+                    const int rpos = qpos + mt * 16 + (e >> 1) * 8;
+                    if ((diag && key > rpos) || (below && key <= rpos - window)) s[mt][nt][e] = -INFINITY;
                     mx[e >> 1] = fmaxf(mx[e >> 1], s[mt][nt][e]);
                 }
             }
@@ -144,9 +152,12 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
             for (int r = 0; r < 2; r++) {
                 mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
                 mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-                alpha[r] = exp2f((m_i[mt][r] - mx[r]) * scale_log2); // key 0 is visible to every row
+                // A row with no visible key yet (its window starts in a later tile) keeps m = -inf;
+                // ms = 0 then keeps alpha and p at zero instead of NaN.
+                const float ms = mx[r] == -INFINITY ? 0.f : mx[r];
+                alpha[r] = exp2f((m_i[mt][r] - ms) * scale_log2);
                 m_i[mt][r] = mx[r];
-                mscaled[r] = mx[r] * scale_log2;
+                mscaled[r] = ms * scale_log2;
             }
 #pragma unroll
             for (int nt = 0; nt < FA_BK / 8; nt++) {
@@ -215,7 +226,8 @@ __global__ void __launch_bounds__(WARPS * 32) attn_prefill_kernel(const bf16 *__
 // (half the score registers: no spills).
 template <int D, int WARPS, int MT, int BK>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx, int flat)
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx, int flat,
+                            int window)
 {
     constexpr int DP = (D + 15) / 16 * 16, BQ = WARPS * 16 * MT;
     const size_t smem = (size_t)(BQ + 4 * BK) * DP * sizeof(bf16);
@@ -226,37 +238,38 @@ static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
     const int nq = (n + BQ - 1) / BQ;
     return rl_launch(attn_prefill_kernel<D, DP, WARPS, MT, BK>, flat ? dim3(nq * H, 1, nseq) : dim3(nq, H, nseq),
                      dim3(WARPS * 32), smem, st, pdl, qkv, qkv_ld, kc, vc, out, n, p0, slot0, H, KVH, max_ctx,
-                     scale_log2, flat);
+                     scale_log2, flat, window);
 }
 
 template <int WARPS, int MT, int BK>
 static cudaError_t launch_bq(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
                              bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx,
-                             int flat)
+                             int flat, int window)
 {
     switch (D) {
-    case 16: return launch_d<16, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
-    case 24: return launch_d<24, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
-    case 32: return launch_d<32, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
-    case 64: return launch_d<64, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
-    case 128: return launch_d<128, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat);
+    case 16: return launch_d<16, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat, window);
+    case 24: return launch_d<24, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat, window);
+    case 32: return launch_d<32, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat, window);
+    case 64: return launch_d<64, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat, window);
+    case 128: return launch_d<128, WARPS, MT, BK>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, flat, window);
     }
     return cudaErrorInvalidValue;
 }
 
 cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv, int qkv_ld, const bf16 *kc,
                                const bf16 *vc, bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D,
-                               int max_ctx)
+                               int max_ctx, int window)
 {
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
     if (bq >= 200 && bq < 300)
-        return rl_attn_prefill_v2(st, pdl, bq - 200, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+        return rl_attn_prefill_v2(st, pdl, bq - 200, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx,
+                                  window);
     const int flat = bq >= 1000; // 1000 + shape: the same shape in the flat (all heads) order
     if (flat) bq -= 1000;
-    if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
-    if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
-    if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
-    return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat);
+    if (bq == 128) return launch_bq<8, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat, window);
+    if (bq == 129) return launch_bq<4, 2, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat, window);
+    if (bq == 130) return launch_bq<4, 2, 32>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat, window);
+    return launch_bq<4, 1, 64>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, flat, window);
 }
 
 // The engine's kernel when RL_CUDA_FLASH_BQ is unset: attn_prefill_v2 variant 4 (64-key tiles,
@@ -266,12 +279,13 @@ cudaError_t rl_attn_prefill_bq(cudaStream_t st, int pdl, int bq, const bf16 *qkv
 #define RL_FLASH_BQ_DEFAULT 204
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx,
+                            int window)
 {
     // Measured (bench_attention, H100): 4 warps x 16 rows beat 8 warps x 16 at every length among
     // the first kernel's shapes. RL_CUDA_FLASH_BQ: 64 (the first kernel), 128, 129, 130 (see launch_d), 1000 + those (flat order), 200..204
     // (attn_prefill_v2.cu variants), for A/B runs.
     const char *v = getenv("RL_CUDA_FLASH_BQ");
     const int bq = v && atoi(v) > 0 ? atoi(v) : RL_FLASH_BQ_DEFAULT;
-    return rl_attn_prefill_bq(st, pdl, bq, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx);
+    return rl_attn_prefill_bq(st, pdl, bq, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, D, max_ctx, window);
 }
