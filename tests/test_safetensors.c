@@ -334,6 +334,32 @@ static void test_checkpoints(void)
     write_st(path, t, n);
     expect_open(dir, "biases", "'model.layers.0.self_attn.q_proj.bias'", __LINE__);
 
+    /* A config with fewer layers than the checkpoint: the extra layer's tensors are refused by
+     * name instead of silently dropped; so is any tensor the model spec does not have. */
+    new_dir(dir, sizeof dir, "extra_layer", 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    snprintf(cfg, sizeof cfg, cfg_json, "false");
+    at = strstr(cfg, "\"num_hidden_layers\": 2");
+    at[sizeof "\"num_hidden_layers\": " - 1] = '1';
+    write_text(path, cfg);
+    n = model_tensors(t, "BF16", 1);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_st(path, t, n);
+    expect_open(dir, "not in the model spec", "'model.layers.1.input_layernorm.weight'", __LINE__);
+    new_dir(dir, sizeof dir, "unknown_tensor", 0);
+    n = model_tensors(t, "BF16", 1);
+    t[n++] = (tspec){"model.layers.0.mlp.extra_proj.weight", "BF16", 2, {4, 8}};
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_st(path, t, n);
+    expect_open(dir, "not in the model spec", "'model.layers.0.mlp.extra_proj.weight'", __LINE__);
+    /* ... except the rotary inv_freq buffers older checkpoints carry, and a tied model's lm_head. */
+    new_dir(dir, sizeof dir, "inv_freq", 1);
+    n = model_tensors(t, "BF16", 1);
+    t[n++] = (tspec){"model.layers.0.self_attn.rotary_emb.inv_freq", "F32", 1, {2, 0}};
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_st(path, t, n);
+    expect_open(dir, NULL, NULL, __LINE__);
+
     /* Truncated on disk: the last tensor's bytes are cut off; a 4-byte file. */
     new_dir(dir, sizeof dir, "truncated", 0);
     n = model_tensors(t, "BF16", 1);

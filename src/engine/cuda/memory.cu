@@ -150,14 +150,13 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     if (!s->layers) return rl_fail(err, "cuda engine: out of host memory");
     int rc = 0;
     walk_weights(s, m, (char *)s->weights_mem, NULL, NULL, &rc, err);
-    char *at;
 
     s->kv_layer_elems = s->o.max_batch * m->kv_heads * C * m->head_dim;
     s->kcache = (bf16 *)s->kv_mem;
     s->vcache = s->kcache + m->layers * s->kv_layer_elems;
 
     const int64_t T = p->chunk_tokens;
-    at = (char *)s->ws_mem;
+    char *at = (char *)s->ws_mem;
     s->x = (float *)carve(&at, T * H * 4);
     s->xn = (bf16 *)carve(&at, T * H * 2);
     s->qkv = (bf16 *)carve(&at, T * qkv_dim * 2);
