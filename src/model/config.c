@@ -108,16 +108,21 @@ static int parse_moe(const cJSON *root, const char *path, rl_model_config *c, rl
     if (c->experts_per_token < 1 || c->experts_per_token > c->experts)
         return rl_fail(err, "%s: field 'num_experts_per_tok' = %lld must be within 1..%s (%lld)", path,
                        (long long)c->experts_per_token, experts, (long long)c->experts);
+    if (mixtral) c->moe_intermediate = c->intermediate;
+    else if (rl_json_get_i64(root, path, "moe_intermediate_size", 1, 0, &c->moe_intermediate, err)) return -1;
+    if (c->moe_intermediate < 1 || c->moe_intermediate > (1 << 19))
+        return rl_fail(err, "%s: field '%s' out of range (1..%d)", path,
+                       mixtral ? "intermediate_size" : "moe_intermediate_size", 1 << 19);
+    /* Bounds every parameter count far below 2^63 (the largest MoE models: 2^19). */
+    if (c->experts * c->moe_intermediate > (1 << 24))
+        return rl_fail(err, "%s: fields '%s' x the experts' intermediate size (%lld x %lld) exceed 2^24", path, experts,
+                       (long long)c->experts, (long long)c->moe_intermediate);
     if (mixtral) {
-        c->moe_intermediate = c->intermediate;
         memset(c->moe_layer, 1, (size_t)c->layers);
         return 0;
     }
     int64_t step = 1;
-    if (rl_json_get_i64(root, path, "moe_intermediate_size", 1, 0, &c->moe_intermediate, err)) return -1;
     if (rl_json_get_i64(root, path, "decoder_sparse_step", 0, 1, &step, err)) return -1;
-    if (c->moe_intermediate < 1 || c->moe_intermediate > (1 << 19))
-        return rl_fail(err, "%s: field 'moe_intermediate_size' out of range (1..%d)", path, 1 << 19);
     if (step < 1 || step > c->layers)
         return rl_fail(err, "%s: field 'decoder_sparse_step' must be within 1..num_hidden_layers", path);
     uint8_t dense[RL_MAX_LAYERS] = {0};
