@@ -13,12 +13,13 @@ typedef struct {
     int64_t crossing;
 } sweep_side;
 
-/* The fp8 side: the same sweep with fp8 weights (and the same KV), when it differs from the
- * primary precision and the GPU (or the roofs file) has an fp8 matmul roof. */
+/* The fp8 side: the same sweep with fp8 weights (and the same KV), beside 16- or 32-bit weights,
+ * where the GPU (or the roofs file) has an fp8 matmul roof. */
 static int fp8_side(const rl_gpu *g, const rl_model_config *m, const predict_args *a, int decode, int64_t context,
                     sweep_side *out)
 {
-    if (a->weights == RL_FMT_FP8 || a->matmul == RL_DT_FP8 || g->peak_tflops[RL_DT_FP8] <= 0) return 0;
+    const int wide = a->weights == RL_FMT_BF16 || a->weights == RL_FMT_FP16 || a->weights == RL_FMT_FP32;
+    if (!wide || a->matmul == RL_DT_FP8 || g->peak_tflops[RL_DT_FP8] <= 0) return 0;
     out->a = *a;
     out->a.weights = RL_FMT_FP8;
     out->a.matmul = RL_DT_FP8;
