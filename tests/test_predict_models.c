@@ -166,6 +166,8 @@ static void test_families_cost(void)
     rl_cost_step(&mi, &w, &c);
     CHECK_REL(c.bytes[RL_OP_ATTENTION], 32.0 * (3 * 4096.0 * 2 * 1024 * 2 + 3 * 4096 * 2 * 2), 1e-12,
               "mistral decode KV capped at the window");
+    CHECK_REL(c.kv_cache_bytes, 3 * 4096.0 * 32 * 2 * 1024 * 2, 1e-12, "mistral holds the window's KV");
+    CHECK_REL(c.weight_resident_bytes, 2.0 * 7241732096, 1e-12, "mistral resident weights = 2 x params");
     w = rl_workload_prefill(1, 8000);
     rl_cost_step(&mi, &w, &c);
     const double pairs = 4096.0 * 4097 / 2 + (8000.0 - 4096) * 4096;
@@ -194,6 +196,7 @@ static void test_families_cost(void)
                   "mixtral down bytes");
         CHECK_REL(c.bytes[RL_OP_ROUTER], 32 * (8 * H * 2 + B * H * a + B * 8 * a), 1e-12, "router bytes");
     }
+    CHECK_REL(c.weight_resident_bytes, 2.0 * 46702792704, 1e-12, "mixtral holds every expert");
     CHECK_REL(rl_moe_expected_experts(8, 2, 1), 2, 1e-12, "one token: k experts");
     CHECK(rl_moe_expected_experts(128, 8, 4096) > 127.99, "a long prefill touches every expert");
     /* Prefill: FLOPs count the k experts of every token. */
@@ -301,6 +304,9 @@ static void test_tp(void)
     CHECK_REL(c8.flops[RL_OP_ATTN_NORM], c1.flops[RL_OP_ATTN_NORM], 1e-12, "norms replicated");
     /* Two all-reduces per layer of 1 x 8192 bf16: a ring sends 2 (N-1)/N of it. */
     CHECK(c8.collectives == 160 && c1.collectives == 0 && c1.comm_bytes == 0, "160 all-reduces at TP8, none at TP1");
+    const double VH = 128256.0 * H;
+    CHECK_REL(c8.weight_resident_bytes, 2 * (VH + (70553706496.0 - 2 * VH - N * 2 * H - H) / 8 + VH / 8 + N * 2 * H + H),
+              1e-12, "TP8 shard: embedding and norms replicated, the rest / 8");
     CHECK_REL(c8.comm_bytes, 160 * 2 * 7.0 / 8 * H * 2, 1e-12, "TP8 comm bytes");
     CHECK_REL(p8.comm_ms, 160 * 0.010 + 1e3 * c8.comm_bytes / 450e9, 1e-12, "comm_ms = latency + bytes / link");
     CHECK_REL(p8.total_ms, p8.comm_ms + (p8.total_ms - p8.comm_ms), 1e-12, "step adds the all-reduces");

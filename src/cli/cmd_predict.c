@@ -116,6 +116,8 @@ static cJSON *prediction_json(const rl_cost *c, const rl_prediction *p)
     cJSON_AddNumberToObject(o, "comm_ms", p->comm_ms);
     cJSON_AddNumberToObject(o, "compute_ms", p->compute_ms);
     cJSON_AddNumberToObject(o, "memory_ms", p->memory_ms);
+    cJSON_AddNumberToObject(o, "weight_resident_bytes", c->weight_resident_bytes);
+    cJSON_AddNumberToObject(o, "kv_cache_bytes", c->kv_cache_bytes);
     return o;
 }
 

@@ -166,7 +166,13 @@ void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
         memset(wb, 0, sizeof wb);
         const int n = rl_spec_tensors(m, l, t);
         const double touched = m->moe_layer[l] ? rl_moe_expected_experts(E, k_e, T) : 1;
-        for (int i = 0; i < n; i++) wb[t[i].op] += tensor_bytes(&t[i], m, wl) * (t[i].experts > 1 ? touched : 1);
+        for (int i = 0; i < n; i++) {
+            const double b = tensor_bytes(&t[i], m, wl);
+            wb[t[i].op] += b * (t[i].experts > 1 ? touched : 1);
+            c->weight_resident_bytes += b * (double)t[i].experts;
+        }
+        const double W = (double)rl_model_window(m, l), held = decode ? (double)wl->context + 1 : (double)wl->length;
+        c->kv_cache_bytes += B * (W > 0 && held > W ? W : held) * 2 * K * k;
 
         /* RMSNorm: square, sum, scale, weight multiply = 4 FLOPs/element; read x, write y, read weight. */
         F[RL_OP_ATTN_NORM] += 4 * T * H;
@@ -231,8 +237,11 @@ void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
     /* The global tensors' bytes. */
     memset(wb, 0, sizeof wb);
     const int n = rl_spec_tensors(m, RL_SPEC_GLOBAL, t);
-    for (int i = 0; i < n; i++)
-        if (t[i].op != RL_OP_EMBED) wb[t[i].op] += tensor_bytes(&t[i], m, wl);
+    for (int i = 0; i < n; i++) {
+        const double b = tensor_bytes(&t[i], m, wl);
+        if (t[i].op != RL_OP_EMBED) wb[t[i].op] += b;
+        if (!t[i].tied) c->weight_resident_bytes += b;
+    }
 
     Y[RL_OP_EMBED] = T * 4 + rl_matrix_bytes(T, H, wl) + T * H * a; /* ids, gathered rows, output */
 

@@ -56,6 +56,9 @@ typedef struct {
     unsigned ops;        /* RL_OPMASK bits of the ops this model's step has (rl_spec_step_ops) */
     double comm_bytes;   /* tensor parallel: bytes each GPU sends in the step's all-reduces */
     int64_t collectives; /* all-reduces of the step (2 per layer with tp > 1) */
+    /* Memory one GPU holds (not traffic): its weight shard, every expert included, and the KV
+     * cache of the step's sequences after it (a sliding-window layer keeps its last W tokens). */
+    double weight_resident_bytes, kv_cache_bytes;
 } rl_cost;
 
 /* FLOPs and HBM bytes of every operator for one step (all layers), per GPU of the group. */
