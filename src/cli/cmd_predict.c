@@ -52,6 +52,8 @@ int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *e
                                      : rl_roofs_load_prec(a->roofs_file, a->matmul, r, err))
                            : rl_roofs_from_gpu_prec(g, a->matmul, a->other, a->prec_flag, r, err);
     if (rc) return -1;
+    if (r->link_gbps <= 0) r->link_gbps = g->link_gbps; /* a probe file without a measured link */
+    if (r->allreduce_us <= 0) r->allreduce_us = g->allreduce_us;
     if (a->link_gbps >= 0) r->link_gbps = a->link_gbps;
     if (a->allreduce_us >= 0) r->allreduce_us = a->allreduce_us;
     if (a->tp > 1 && r->link_gbps <= 0)
