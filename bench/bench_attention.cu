@@ -146,7 +146,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     CK(rl_init_uniform(0, kv, kv_bytes * copies / 2, 7 + B, 0.f, 2.f));
     CK(rl_init_uniform(0, qkv, (size_t)B * QKV, 3 + B, 0.f, 2.f));
     CK(cudaMemset(out, 0xff, (size_t)B * NH * D * 2)); // poison: NaN bf16
-    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
+    CK(rl_attn_decode(0, 0, qkv, QKV, kv, kv + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits, 0));
     float *sc;
     CK(cudaMalloc(&sc, (size_t)B * NH * max_ctx * 4));
     ref_attention<<<dim3(B, NH), 256>>>(qkv, kv, kv + cache_elems, reff, 1, pos, 0, max_ctx, sc);
@@ -158,7 +158,7 @@ static void decode_case(const bench_roofs &roofs, int B, int ctx, int sm_count, 
     const double us = time_us(
         [&](int r) {
             bf16 *k = kv + (size_t)(r % copies) * 2 * cache_elems;
-            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits));
+            CK(rl_attn_decode(0, 0, qkv, QKV, k, k + cache_elems, pos, NULL, out, partial, tickets, B, NH, KVH, D, max_ctx, splits, 0));
         },
         50);
     const double bytes = (double)B * KVH * ctx * D * 2 * 2 + (double)B * NH * D * 2 * 2;
@@ -216,7 +216,7 @@ static void prefill_case(const bench_roofs &roofs, int n, int p0, int nseq = 1)
             if (k == K_SM90)
                 CK(rl_attn_prefill_sm90(0, 0, &tq, &tk, &tv, out, nseq, n, p0, 0, NH, KVH, D, max_ctx));
             else
-                CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, nseq, n, p0, 0, NH, KVH, D, max_ctx));
+                CK(rl_attn_prefill(0, 0, qkv, QKV, kv, kv + cache_elems, out, nseq, n, p0, 0, NH, KVH, D, max_ctx, 0));
         };
         CK(cudaMemset(out, 0xff, (size_t)T * NH * D * 2)); // poison: NaN bf16
         launch();

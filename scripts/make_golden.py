@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Golden logits for the engine tests, from Hugging Face transformers (CPU is enough).
 
-Builds two small random Llama models shaped like Llama 3 (GQA, llama3 RoPE scaling), saves each
-as a Hugging Face checkpoint (config.json + bf16 model.safetensors), loads it back in fp32 and
-writes the logits of a fixed token sequence:
+Builds small random models of every dense family the engines run, saves each as a Hugging Face
+checkpoint (config.json + bf16 model.safetensors), loads it back in fp32 and writes the logits of
+a fixed token sequence:
 
   tests/data/golden/untied/        untied lm_head, config.json in transformers-5 spelling
                                    (rope_parameters holds rope_theta and the llama3 block)
@@ -12,6 +12,11 @@ writes the logits of a fixed token sequence:
   tests/data/golden/untied_sharded_f32/  the untied weights as F32 in several shards with
                                    model.safetensors.index.json (same logits as untied/)
   tests/data/golden/tied_f16/      the tied weights as F16 (exact: same logits as tied/)
+  tests/data/golden/mistral_swa/   Mistral with sliding_window 5 < the 20-token sequence
+  tests/data/golden/qwen2_bias/    Qwen2 with q/k/v biases and tied embeddings, config.json in
+                                   transformers-4 spelling (no layer_types)
+  tests/data/golden/qwen3_qknorm/  Qwen3 with per-head q/k RMSNorm, explicit head_dim (q dim 128 !=
+                                   hidden 64), untied
 
 Each model directory holds meta.json ({"tokens", "shape": [T, V], "logits": file, "greedy": the
 greedy continuation of the tokens, ...}) and the logits as raw little-endian fp32, row-major
@@ -22,9 +27,15 @@ instead would keep a bf16-rounded RoPE inverse-frequency buffer and skew every p
 the first. The script checks what the tests rely on and stops if any check fails:
   - the top-2 gap of every position is well above the test's 1e-3 tolerance (a well-posed argmax),
   - dropping the llama3 scaling or the RMSNorm weights changes the logits far beyond the tolerance,
+    and so does dropping what a family adds: the sliding window, the biases, the q/k norm weights,
   - both config spellings load to the same logits; the F32/F16 copies reproduce them bit for bit.
 
-Usage: scripts/make_golden.py [--out tests/data/golden]   (needs torch, transformers, safetensors)
+meta.json also records how far transformers' own bf16 run of the checkpoint lands from its fp32
+logits (bf16_rel_diff): the scale a bf16 engine's tolerance must allow for.
+
+Usage: scripts/make_golden.py [--out tests/data/golden] [--only NAME,...]
+  (needs torch, transformers, safetensors: pip install torch transformers safetensors)
+  --only rebuilds just those directories and leaves the others as they are.
 """
 import argparse
 import json
@@ -37,7 +48,9 @@ import numpy as np
 import torch
 import transformers
 from safetensors.torch import load_file, save_file
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config)
+
+CONFIGS = {"llama": LlamaConfig, "mistral": MistralConfig, "qwen2": Qwen2Config, "qwen3": Qwen3Config}
 
 SEQ_LEN = 20
 GREEDY_STEPS = 8  # tokens of greedy continuation stored as "greedy" (the generate test's reference)
@@ -47,7 +60,7 @@ MIN_TOP2_GAP = 5e-3
 
 MODELS = {
     "untied": dict(
-        spelling="tf5",
+        family="llama", spelling="tf5",
         vocab_size=384, hidden_size=64, intermediate_size=160, num_hidden_layers=3,
         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=256,
         rms_norm_eps=1e-5, tie_word_embeddings=False,
@@ -56,7 +69,7 @@ MODELS = {
         embed_std=1.0, seed=1,
     ),
     "tied": dict(
-        spelling="tf4",
+        family="llama", spelling="tf4",
         vocab_size=320, hidden_size=96, intermediate_size=192, num_hidden_layers=2,
         num_attention_heads=6, num_key_value_heads=2, head_dim=24, max_position_embeddings=128,
         rms_norm_eps=1e-6, tie_word_embeddings=True,
@@ -64,15 +77,46 @@ MODELS = {
                   high_freq_factor=2.0, original_max_position_embeddings=64),
         embed_std=0.5, seed=2,
     ),
+    "mistral_swa": dict(
+        family="mistral", spelling="tf5", check="sliding_window",
+        vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=1, head_dim=16, max_position_embeddings=128,
+        rms_norm_eps=1e-5, tie_word_embeddings=False, sliding_window=5,
+        rope=dict(rope_theta=10000.0, rope_type="default"),
+        embed_std=1.0, seed=3,
+    ),
+    "qwen2_bias": dict(
+        family="qwen2", spelling="tf4", check="biases",
+        vocab_size=288, hidden_size=96, intermediate_size=160, num_hidden_layers=2,
+        num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=128,
+        rms_norm_eps=1e-6, tie_word_embeddings=True, use_sliding_window=False,
+        rope=dict(rope_theta=1000000.0, rope_type="default"),
+        embed_std=0.1, bias_std=0.5, seed=4,
+    ),
+    "qwen3_qknorm": dict(
+        family="qwen3", spelling="tf5", check="qk_norm",
+        vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=128,
+        rms_norm_eps=1e-6, tie_word_embeddings=False, use_sliding_window=False,
+        rope=dict(rope_theta=1000000.0, rope_type="default"),
+        embed_std=1.0, seed=5,
+    ),
 }
+# Keys of a MODELS entry that are not config fields.
+SCRIPT_KEYS = ("family", "spelling", "check", "rope", "embed_std", "bias_std", "seed")
 
 
-def make_config(spec, rope_scaling=True):
-    kw = {k: v for k, v in spec.items() if k not in ("spelling", "rope", "embed_std", "seed")}
+def make_config(spec, rope_scaling=True, **override):
+    kw = {k: v for k, v in spec.items() if k not in SCRIPT_KEYS}
+    kw.update(override)
     rope = dict(spec["rope"])
     if not rope_scaling:
         rope = {"rope_theta": rope["rope_theta"], "rope_type": "default"}
-    return LlamaConfig(rope_parameters=rope, attn_implementation="eager", **kw)
+    return CONFIGS[spec["family"]](rope_parameters=rope, attn_implementation="eager", **kw)
+
+
+def new_model(config):
+    return AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
 
 
 def init_weights(model, spec, seed):
@@ -82,8 +126,10 @@ def init_weights(model, spec, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
+            if name.endswith("norm.weight"):  # also qwen3's per-head q_norm / k_norm
                 v = 1.0 + 0.3 * torch.randn(p.shape, generator=g)
+            elif name.endswith(".bias"):  # qwen2's q/k/v biases
+                v = spec.get("bias_std", 0.5) * torch.randn(p.shape, generator=g)
             elif "embed_tokens" in name:
                 v = spec["embed_std"] * torch.randn(p.shape, generator=g)
             else:  # Linear [out, in]
@@ -93,11 +139,15 @@ def init_weights(model, spec, seed):
             p.copy_(v)
 
 
-def load_fp32(path):
+def load_as(path, dtype):
     try:
-        return LlamaForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="eager").eval()
     except TypeError:  # transformers 4 spells it torch_dtype
-        return LlamaForCausalLM.from_pretrained(path, torch_dtype=torch.float32, attn_implementation="eager")
+        return AutoModelForCausalLM.from_pretrained(path, torch_dtype=dtype, attn_implementation="eager").eval()
+
+
+def load_fp32(path):
+    return load_as(path, torch.float32)
 
 
 def logits_of(model, tokens):
@@ -138,6 +188,7 @@ def to_tf4_spelling(path):
     cfg["rope_theta"] = rope.pop("rope_theta")
     cfg["rope_scaling"] = rope
     cfg["torch_dtype"] = cfg.pop("dtype", "bfloat16")
+    cfg.pop("layer_types", None)  # written from 4.53 on; older configs derive it (use_sliding_window, max_window_layers)
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -245,7 +296,7 @@ def build(name, spec, out_root):
     for attempt in range(50):
         seed = spec["seed"] * 1000 + attempt
         torch.manual_seed(seed)
-        model = LlamaForCausalLM(make_config(spec)).eval()
+        model = new_model(make_config(spec))
         init_weights(model, spec, seed)
         save_model(model, spec, out_dir)
         golden = logits_of(load_fp32(out_dir), tokens)
@@ -260,20 +311,30 @@ def build(name, spec, out_root):
     checks = {}
     model_fp32 = load_fp32(out_dir)
     sd = model_fp32.state_dict()
-    plain = LlamaForCausalLM(make_config(spec, rope_scaling=False)).eval()
-    plain.load_state_dict(sd, strict=False)
-    if spec["tie_word_embeddings"]:
-        plain.tie_weights()
-    checks["no_llama3_scaling_rel_diff"] = rel_diff(logits_of(plain, tokens), golden)
-    unit_norms = LlamaForCausalLM(make_config(spec)).eval()
-    unit_norms.load_state_dict(sd, strict=False)
-    if spec["tie_word_embeddings"]:
-        unit_norms.tie_weights()
-    with torch.no_grad():
-        for n, p in unit_norms.named_parameters():
-            if n.endswith("norm.weight"):
-                p.fill_(1.0)
-    checks["unit_norm_weights_rel_diff"] = rel_diff(logits_of(unit_norms, tokens), golden)
+
+    def variant(config, edit=None):
+        m = new_model(config)
+        m.load_state_dict(sd, strict=False)
+        if spec["tie_word_embeddings"]:
+            m.tie_weights()
+        if edit:
+            with torch.no_grad():
+                for n, p in m.named_parameters():
+                    edit(n, p)
+        return rel_diff(logits_of(m, tokens), golden)
+
+    if spec["rope"].get("rope_type") == "llama3":
+        checks["no_llama3_scaling_rel_diff"] = variant(make_config(spec, rope_scaling=False))
+    checks["unit_norm_weights_rel_diff"] = variant(
+        make_config(spec), lambda n, p: p.fill_(1.0) if n.endswith("layernorm.weight") or n == "model.norm.weight" else None)
+    what = spec.get("check")
+    if what == "sliding_window":
+        checks["no_sliding_window_rel_diff"] = variant(make_config(spec, sliding_window=None))
+    elif what == "biases":
+        checks["zero_biases_rel_diff"] = variant(make_config(spec), lambda n, p: p.zero_() if n.endswith(".bias") else None)
+    elif what == "qk_norm":
+        checks["unit_qk_norm_weights_rel_diff"] = variant(
+            make_config(spec), lambda n, p: p.fill_(1.0) if n.endswith(("q_norm.weight", "k_norm.weight")) else None)
     for k, v in checks.items():
         assert v > 0.05, f"{name}: {k} = {v:.3g}: the golden data would not catch that bug"
 
@@ -295,19 +356,31 @@ def build(name, spec, out_root):
 
     greedy_tokens, greedy_gap = greedy(model_fp32, tokens, GREEDY_STEPS)
     assert len(greedy_tokens) >= 4, f"{name}: greedy continuation ill-posed after {len(greedy_tokens)} tokens"
+    bf16 = rel_diff(logits_of(load_as(out_dir, torch.bfloat16), tokens), golden)
     write_logits(out_dir, name, tokens, golden,
-                 {"greedy": greedy_tokens, "greedy_top2_gap_min": greedy_gap, "top2_gap_min": gap,
-                  "weight_seed": seed, "config_spelling": spec["spelling"], "checks": checks})
+                 {"family": spec["family"], "greedy": greedy_tokens, "greedy_top2_gap_min": greedy_gap,
+                  "top2_gap_min": gap, "weight_seed": seed, "config_spelling": spec["spelling"],
+                  "bf16_rel_diff": bf16, "checks": checks})
     print(f"{name}: {len(tokens)} tokens x vocab {V}, max |logit| {np.abs(golden).max():.3f}, "
-          f"min top-2 gap {gap:.2e}, greedy {greedy_tokens}, checks {checks}")
+          f"min top-2 gap {gap:.2e}, greedy {greedy_tokens}, transformers bf16 vs fp32 {bf16:.3g}, checks {checks}")
     return tokens, golden
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden"))
+    ap.add_argument("--only", help="comma-separated directories to rebuild (the others stay as they are)")
     args = ap.parse_args()
     out = os.path.normpath(args.out)
+    if args.only:
+        only = args.only.split(",")
+        unknown = [n for n in only if n not in MODELS]
+        if unknown:
+            raise SystemExit(f"--only: unknown {unknown} (known: {', '.join(MODELS)})")
+        for name in only:
+            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+            build(name, MODELS[name], out)
+        return
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)

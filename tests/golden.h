@@ -4,10 +4,12 @@
 #ifndef RL_TESTS_GOLDEN_H
 #define RL_TESTS_GOLDEN_H
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/util.h"
 
@@ -21,8 +23,32 @@ typedef struct {
     float *logits; /* [n_tokens, vocab] */
 } golden;
 
-/* The checkpoints under tests/data/golden; each has golden logits (the copies share their source's). */
-static const char *const golden_models[] = {"untied", "tied", "untied_sharded_f32", "tied_f16", NULL};
+#define GOLDEN_MAX_MODELS 64
+
+/* Every directory under data_dir/golden that holds a meta.json (each has golden logits; the copies
+ * share their source's), sorted by name into names[GOLDEN_MAX_MODELS][64]. Returns how many, or -1
+ * with a message when the directory cannot be read. A new golden directory is tested by every
+ * engine test without touching them. */
+static inline int golden_cmp_names(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+static inline int golden_list(const char *data_dir, char names[][64], rl_err *err)
+{
+    char dir[1024], meta[1200];
+    snprintf(dir, sizeof dir, "%s/golden", data_dir);
+    DIR *d = opendir(dir);
+    if (!d) return rl_fail(err, "%s: cannot open the golden data directory", dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < GOLDEN_MAX_MODELS;) {
+        struct stat st;
+        snprintf(meta, sizeof meta, "%s/%s/meta.json", dir, e->d_name);
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= 64 || stat(meta, &st) || !S_ISREG(st.st_mode)) continue;
+        snprintf(names[n++], 64, "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, 64, golden_cmp_names);
+    if (n == 0) return rl_fail(err, "%s: no golden checkpoints (directories with meta.json)", dir);
+    return n;
+}
 
 static inline int golden_int_array(const cJSON *arr, int32_t *out, int max)
 {

@@ -114,7 +114,7 @@ static void test_lab_analysis(void)
     CHECK(r.have_analysis, "analysed");
     CHECK(a->decode_fit.has_break && fabs(a->decode_fit.brk - 200) < 10, "decode transition %g", a->decode_fit.brk);
     CHECK(a->prefill_fit.has_break && fabs(a->prefill_fit.brk - 500) < 25, "prefill transition %g", a->prefill_fit.brk);
-    rl_roofs meas = {3000, 750, "m"};
+    rl_roofs meas = {.bandwidth_gbps = 3000, .peak_tflops = 750, .origin = "m"};
     CHECK(a->decode_predicted == rl_predict_crossing(&r.model, RL_PHASE_DECODE, 160, &meas, 1 << 20),
           "decode predicted crossing at context 160 with measured roofs");
     CHECK(a->prefill_predicted > 0 && a->prefill_predicted_datasheet > 0, "prefill crossings exist");

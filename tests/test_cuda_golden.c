@@ -1,14 +1,20 @@
 /* test_cuda_golden.c: the CUDA engine against transformers' fp32 logits (scripts/make_golden.py)
- * for every golden checkpoint (bf16, tied, f16, sharded f32):
+ * for every golden checkpoint:
  *  - full prefill (all positions) within TOL of the largest |logit|;
  *  - same argmax wherever transformers' top-2 margin exceeds 2 * TOL * max|logit| (where the
  *    margin is smaller, a bf16 rounding may legitimately swap the top two);
  *  - prefill of the first half then token-by-token decode gives the same rows (KV-cache path);
  *  - a batch of 3 copies of the prompt gives every sequence the batch-1 logits.
+ * Every directory under tests/data/golden runs (Llama tied/untied/f16/sharded, Mistral with a
+ * sliding window of 5 < the 20 tokens, Qwen2 with q/k/v biases, Qwen3 with q/k norm).
  * Why TOL = 2e-2: the engine stores weights and activations in bf16 (8 significant bits, relative
  * rounding 2^-9 = 0.2%) with fp32 accumulation; a handful of roundings per layer leave logit errors
- * of a few tenths of a percent of max|logit|; 2% keeps headroom, while a real bug (RoPE pairing,
- * causal mask, GQA mapping, a wrong scale) moves logits by tens of percent.
+ * of a few tenths of a percent of max|logit|. transformers' own bf16 run of the same checkpoints
+ * lands about 1% from its fp32 logits on the CPU (meta.json bf16_rel_diff) and 1.9-3.1% on the GPU
+ * (measured on the H200 in the second round): a bf16 engine cannot be held much below that; ours keeps the residual
+ * stream and accumulators in fp32, so 2% keeps headroom over its rounding while a real bug moves
+ * logits by tens of percent (RoPE pairing, causal mask, GQA mapping, a wrong scale; and, per the
+ * golden self-checks, no sliding window 111%, no biases 139%, unit q/k norm weights 25%).
  * Exits 77 (skipped) without a CUDA GPU. */
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +92,10 @@ int main(int argc, char **argv)
         return 77;
     }
     data_dir = argc > 1 ? argv[1] : "tests/data";
-    for (int i = 0; golden_models[i]; i++) test_model(golden_models[i]);
+    char names[GOLDEN_MAX_MODELS][64];
+    rl_err err;
+    const int n = golden_list(data_dir, names, &err);
+    CHECK(n > 0, "%s", err.msg);
+    for (int i = 0; i < n; i++) test_model(names[i]);
     return CHECK_DONE();
 }

@@ -74,6 +74,10 @@ out:
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
-    for (int i = 0; golden_models[i]; i++) test_model(golden_models[i]);
+    char names[GOLDEN_MAX_MODELS][64];
+    rl_err err;
+    const int n = golden_list(data_dir, names, &err);
+    CHECK(n > 0, "%s", err.msg);
+    for (int i = 0; i < n; i++) test_model(names[i]);
     return CHECK_DONE();
 }

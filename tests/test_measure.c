@@ -145,7 +145,7 @@ static void test_results_json(void)
     rl_workload w = rl_workload_decode(64, 160);
     rl_cost c;
     rl_prediction pr;
-    rl_roofs meas = {3000, 700, "m"}, ds;
+    rl_roofs meas = {.bandwidth_gbps = 3000, .peak_tflops = 700, .origin = "m"}, ds;
     rl_cost_step(&r.model, &w, &c);
     rl_predict(&c, &meas, &pr);
     CHECK_REL(p.predicted_ms, pr.total_ms, 1e-12, "predicted with measured roofs");

@@ -234,6 +234,20 @@ static void expect_open(const char *dir, const char *want, const char *also, int
     rl_weights_close(w);
 }
 
+/* A checkpoint of the test config's tensors (untied, with lm_head) plus `extra`, opened against
+ * the config (tied or not) with expect_open's want / also. */
+static void expect_with_extra(const char *name, int tied, tspec extra, const char *want, const char *also, int line)
+{
+    tspec t[32];
+    char dir[300], path[512];
+    new_dir(dir, sizeof dir, name, tied);
+    int n = model_tensors(t, "BF16", 1);
+    t[n++] = extra;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_st(path, t, n);
+    expect_open(dir, want, also, line);
+}
+
 static void test_checkpoints(void)
 {
     tspec t[32];
@@ -327,12 +341,26 @@ static void test_checkpoints(void)
     expect_open(dir, "shape mismatch", "mlp.gate_proj.weight' has shape [12, 8]", __LINE__);
 
     /* Projection biases (attention_bias: true) are refused, not ignored. */
-    new_dir(dir, sizeof dir, "bias", 0);
+    expect_with_extra("bias", 0, (tspec){"model.layers.0.self_attn.q_proj.bias", "BF16", 1, {8, 0}}, "biases",
+                      "'model.layers.0.self_attn.q_proj.bias'", __LINE__);
+
+    /* A config with fewer layers than the checkpoint: the extra layer's tensors are refused by
+     * name instead of silently dropped; so is any tensor the model spec does not have. */
+    new_dir(dir, sizeof dir, "extra_layer", 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    snprintf(cfg, sizeof cfg, cfg_json, "false");
+    at = strstr(cfg, "\"num_hidden_layers\": 2");
+    at[sizeof "\"num_hidden_layers\": " - 1] = '1';
+    write_text(path, cfg);
     n = model_tensors(t, "BF16", 1);
-    t[n++] = (tspec){"model.layers.0.self_attn.q_proj.bias", "BF16", 1, {8, 0}};
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     write_st(path, t, n);
-    expect_open(dir, "biases", "'model.layers.0.self_attn.q_proj.bias'", __LINE__);
+    expect_open(dir, "not in the model spec", "'model.layers.1.input_layernorm.weight'", __LINE__);
+    expect_with_extra("unknown_tensor", 0, (tspec){"model.layers.0.mlp.extra_proj.weight", "BF16", 2, {4, 8}},
+                      "not in the model spec", "'model.layers.0.mlp.extra_proj.weight'", __LINE__);
+    /* ... except the rotary inv_freq buffers older checkpoints carry, and a tied model's lm_head. */
+    expect_with_extra("inv_freq", 1, (tspec){"model.layers.0.self_attn.rotary_emb.inv_freq", "F32", 1, {2, 0}}, NULL,
+                      NULL, __LINE__);
 
     /* Truncated on disk: the last tensor's bytes are cut off; a 4-byte file. */
     new_dir(dir, sizeof dir, "truncated", 0);

@@ -36,7 +36,7 @@ void rl_analyse_results(rl_results *r)
     rl_analysis *a = &r->analysis;
     memset(a, 0, sizeof *a);
     r->have_analysis = 1;
-    rl_roofs meas, ds;
+    rl_roofs meas, ds = {0};
     int have_meas = rl_results_roofs(r, &meas) == 0;
     int have_ds = r->have_datasheet && r->datasheet.peak_tflops[RL_DT_BF16] > 0 && !strcmp(r->dtype, "bf16");
     if (have_ds) {

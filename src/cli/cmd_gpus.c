@@ -9,12 +9,14 @@
 
 static const char *usage =
     "usage: ridgeline gpus [--json|--csv|--md] [--gpu-file FILE] [--match DEVICE_NAME]\n\n"
-    "The GPU table: HBM bandwidth (GB/s = 1e9 B/s), dense peak TFLOP/s per dtype, and the ridge point\n"
-    "(peak / bandwidth, FLOP/byte) computed for each dtype. Datasheet sources are listed per row.\n\n"
+    "The GPU table: HBM bandwidth (GB/s = 1e9 B/s), dense peak TFLOP/s per dtype (int8: TOPS), the ridge\n"
+    "point (peak / bandwidth, FLOP/byte) computed for each dtype, and the tensor-parallel interconnect.\n"
+    "Datasheet sources are listed per row.\n\n"
     "  --json            JSON array (name, bandwidth_gbps, peak_tflops{dtype}, ridge{dtype}, memory_gb, source)\n"
     "  --csv             CSV, one row per GPU\n"
     "  --md              markdown table\n"
-    "  --gpu-file FILE   add or override GPUs: JSON array of {name, bandwidth_gbps, peak_tflops{...}}\n"
+    "  --gpu-file FILE   add or override GPUs: JSON array of {name, bandwidth_gbps, peak_tflops{...},\n"
+    "                    optional memory_gb, interconnect_gbps, allreduce_latency_us, aliases, source}\n"
     "  --match NAME      only the row a driver-reported name matches (\"NVIDIA A100-PCIE-40GB\"),\n"
     "                    as the lab picks it; exit 1 when none does\n";
 
@@ -32,6 +34,9 @@ static cJSON *gpu_json(const rl_gpu *g)
     }
     if (g->memory_gb > 0) cJSON_AddNumberToObject(o, "memory_gb", g->memory_gb);
     cJSON_AddStringToObject(o, "source", g->source);
+    cJSON_AddNumberToObject(o, "interconnect_gbps", g->link_gbps);
+    cJSON_AddNumberToObject(o, "allreduce_latency_us", g->allreduce_us);
+    cJSON_AddStringToObject(o, "interconnect_source", g->link_source);
     return o;
 }
 
@@ -85,21 +90,31 @@ int cmd_gpus(int argc, char **argv)
         printf("name,bandwidth_gbps");
         for (int d = 0; d < RL_DT_COUNT; d++) printf(",peak_%s_tflops", rl_dtype_names[d]);
         for (int d = 0; d < RL_DT_COUNT; d++) printf(",ridge_%s", rl_dtype_names[d]);
-        printf(",memory_gb,source\n");
+        printf(",memory_gb,interconnect_gbps,allreduce_latency_us,source\n");
         for (int i = 0; i < t.n; i++) {
             const rl_gpu *g = &t.gpus[i];
             printf("%s,%g", g->name, g->bandwidth_gbps);
             for (int d = 0; d < RL_DT_COUNT; d++) g->peak_tflops[d] > 0 ? printf(",%g", g->peak_tflops[d]) : printf(",");
             for (int d = 0; d < RL_DT_COUNT; d++)
                 g->peak_tflops[d] > 0 ? printf(",%.1f", rl_gpu_ridge(g, (rl_dtype)d)) : printf(",");
-            printf(",%g,\"%s\"\n", g->memory_gb, g->source);
+            printf(",%g,%g,%g,\"%s\"\n", g->memory_gb, g->link_gbps, g->allreduce_us, g->source);
         }
     } else {
         const char *sep = fmt == MD ? " | " : "  ";
         if (fmt == MD) printf("| ");
-        printf("%-14s%s%8s%s%7s%s%7s%s%7s%s%7s%s%7s%s%10s%s%10s%s%9s", "GPU", sep, "BW GB/s", sep, "fp32", sep, "tf32",
-               sep, "bf16", sep, "fp16", sep, "fp8", sep, "ridge bf16", sep, "ridge fp8", sep, "memory GB");
-        printf(fmt == MD ? " |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" : "\n");
+        /* Peaks per dtype, then the ridge of each precision the matmuls can run in, the TP link. */
+        static const rl_dtype ridges[] = {RL_DT_BF16, RL_DT_FP8, RL_DT_INT8};
+        printf("%-10s%s%8s", "GPU", sep, "BW GB/s");
+        for (int d = 0; d < RL_DT_COUNT; d++) printf("%s%7s", sep, rl_dtype_names[d]);
+        for (int k = 0; k < 3; k++) printf("%sridge %-4s", sep, rl_dtype_names[ridges[k]]);
+        printf("%s%9s%s%9s", sep, "link GB/s", sep, "memory GB");
+        if (fmt == MD) {
+            printf(" |\n|---|---:");
+            for (int d = 0; d < RL_DT_COUNT + 5; d++) printf("|---:");
+            printf("|\n");
+        } else {
+            printf("\n");
+        }
         for (int i = 0; i < t.n; i++) {
             const rl_gpu *g = &t.gpus[i];
             if (fmt == MD) printf("| ");
@@ -108,14 +123,19 @@ int cmd_gpus(int argc, char **argv)
                 if (g->peak_tflops[d] > 0) printf("%s%7.1f", sep, g->peak_tflops[d]);
                 else printf("%s%7s", sep, "-");
             }
-            printf("%s%10.0f", sep, rl_gpu_ridge(g, RL_DT_BF16));
-            if (g->peak_tflops[RL_DT_FP8] > 0) printf("%s%10.0f", sep, rl_gpu_ridge(g, RL_DT_FP8));
-            else printf("%s%10s", sep, "-");
-            printf("%s%9.0f%s\n", sep, g->memory_gb, fmt == MD ? " |" : "");
+            for (int k = 0; k < 3; k++) {
+                if (g->peak_tflops[ridges[k]] > 0) printf("%s%10.0f", sep, rl_gpu_ridge(g, ridges[k]));
+                else printf("%s%10s", sep, "-");
+            }
+            printf("%s%9.0f%s%9.0f%s\n", sep, g->link_gbps, sep, g->memory_gb, fmt == MD ? " |" : "");
         }
         if (fmt == TEXT) {
-            printf("\npeaks: dense TFLOP/s; ridge = peak / bandwidth (FLOP/byte). Sources:\n");
-            for (int i = 0; i < t.n; i++) printf("  %-14s %s\n", t.gpus[i].name, t.gpus[i].source);
+            printf("\npeaks: dense TFLOP/s (int8: TOPS); ridge = peak / bandwidth (FLOP/byte) of the precision the\n"
+                   "matmuls run in (bf16/fp16, fp8, int8 weights; int4 weights run bf16 matmuls); link: tensor-parallel\n"
+                   "interconnect per direction, with the all-reduce latency `predict --tp` uses. Sources:\n");
+            for (int i = 0; i < t.n; i++)
+                printf("  %-10s %s; link %s, %.0f us per all-reduce\n", t.gpus[i].name, t.gpus[i].source,
+                       t.gpus[i].link_source[0] ? t.gpus[i].link_source : "unknown", t.gpus[i].allreduce_us);
         }
     }
     rl_gpu_table_free(&t);

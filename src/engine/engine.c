@@ -56,6 +56,10 @@ int rl_engine_create(const rl_model_config *m, const rl_engine_opts *o, rl_engin
                        (long long)o->max_context, (long long)m->max_positions);
     const rl_backend_ops *ops = rl_backend_get(o->backend, err);
     if (!ops) return -1;
+    if (rl_model_is_moe(m))
+        return rl_fail(err, "engine %s: model_type '%s' is a mixture of experts (%lld experts): the engines run dense "
+                            "models only (llama, mistral, qwen2, qwen3); `predict` and `models` handle it",
+                       ops->name, m->model_type, (long long)m->experts);
     rl_engine *e = calloc(1, sizeof *e);
     if (!e) return rl_fail(err, "engine: out of host memory");
     e->ops = ops;

@@ -86,6 +86,7 @@ void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s)
 int rl_results_roofs(const rl_results *r, rl_roofs *out)
 {
     if (!r->have_probe || !(r->probe.read_gbps > 0) || !(r->probe.gemm_tflops > 0)) return -1;
+    memset(out, 0, sizeof *out);
     out->bandwidth_gbps = r->probe.read_gbps;
     out->peak_tflops = r->probe.gemm_tflops;
     snprintf(out->origin, sizeof out->origin, "measured");

@@ -1,4 +1,5 @@
-/* config.c: model presets and Hugging Face config.json parsing (via cJSON). */
+/* config.c: Hugging Face config.json parsing (via cJSON), as transformers 4 and 5 write it, for
+ * every family the model-spec table knows (spec.c). Presets are config.json texts (presets.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
@@ -8,57 +9,7 @@
 #include <sys/stat.h>
 
 #include "../common/util.h"
-
-const char *const rl_model_preset_names[] = {"llama-3.1-8b", "llama-3.1-70b", "llama-3.2-1b", "tiny", NULL};
-
-static void set_llama3_rope(rl_model_config *c, double factor, int64_t orig)
-{
-    c->rope_llama3 = 1;
-    c->rope_factor = factor;
-    c->rope_low_freq_factor = 1.0;
-    c->rope_high_freq_factor = 4.0;
-    c->rope_original_max_positions = orig;
-}
-
-int rl_model_preset(const char *name, rl_model_config *c, rl_err *err)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->model_type, sizeof c->model_type, "llama");
-    snprintf(c->dtype, sizeof c->dtype, "bfloat16");
-    c->norm_eps = 1e-5;
-    c->rope_theta = 500000.0;
-    if (rl_name_eq(name, "llama-3.1-8b")) {
-        c->vocab = 128256, c->hidden = 4096, c->intermediate = 14336, c->layers = 32;
-        c->heads = 32, c->kv_heads = 8, c->head_dim = 128, c->max_positions = 131072;
-        set_llama3_rope(c, 8.0, 8192);
-    } else if (rl_name_eq(name, "llama-3.1-70b")) {
-        c->vocab = 128256, c->hidden = 8192, c->intermediate = 28672, c->layers = 80;
-        c->heads = 64, c->kv_heads = 8, c->head_dim = 128, c->max_positions = 131072;
-        set_llama3_rope(c, 8.0, 8192);
-    } else if (rl_name_eq(name, "llama-3.2-1b")) {
-        c->vocab = 128256, c->hidden = 2048, c->intermediate = 8192, c->layers = 16;
-        c->heads = 32, c->kv_heads = 8, c->head_dim = 64, c->max_positions = 131072;
-        c->tied_embeddings = 1;
-        set_llama3_rope(c, 32.0, 8192);
-    } else if (rl_name_eq(name, "tiny")) {
-        /* Small enough that the CPU lab runs in seconds, shaped like Llama-3 (GQA 4, llama3 RoPE). */
-        c->vocab = 8192, c->hidden = 256, c->intermediate = 768, c->layers = 4;
-        c->heads = 8, c->kv_heads = 2, c->head_dim = 32, c->max_positions = 4096;
-        c->rope_theta = 10000.0;
-        set_llama3_rope(c, 8.0, 1024);
-        snprintf(c->dtype, sizeof c->dtype, "float32");
-    } else {
-        char known[256] = "";
-        for (int i = 0; rl_model_preset_names[i]; i++) {
-            strncat(known, rl_model_preset_names[i], sizeof known - strlen(known) - 1);
-            if (rl_model_preset_names[i + 1]) strncat(known, ", ", sizeof known - strlen(known) - 1);
-        }
-        return rl_fail(err, "unknown model '%s' (known presets: %s; or pass a path to a Hugging Face config.json)",
-                       name, known);
-    }
-    snprintf(c->name, sizeof c->name, "%s", name);
-    return 0;
-}
+#include "spec.h"
 
 static int parse_rope_block(const cJSON *blk, const char *path, const char *field, rl_model_config *c, rl_err *err)
 {
@@ -90,6 +41,115 @@ static int parse_rope_block(const cJSON *blk, const char *path, const char *fiel
     return 0;
 }
 
+/* The first layer of `field` (an array of layer indices) outside 0..layers-1, or marks them. */
+static int parse_layer_list(const cJSON *root, const char *path, const char *field, rl_model_config *c,
+                            uint8_t *marks, rl_err *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!arr || cJSON_IsNull(arr)) return 0;
+    if (!cJSON_IsArray(arr)) return rl_fail(err, "%s: field '%s' must be an array of layer indices", path, field);
+    for (const cJSON *it = arr->child; it; it = it->next) {
+        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble >= (double)c->layers ||
+            it->valuedouble != (double)(int64_t)it->valuedouble)
+            return rl_fail(err, "%s: field '%s' must list layer indices 0..%lld", path, field, (long long)c->layers - 1);
+        marks[(int64_t)it->valuedouble] = 1;
+    }
+    return 0;
+}
+
+/* Which layers attend within sliding_window: transformers >= 4.53 writes `layer_types`; before, Mistral
+ * and Mixtral windowed every layer, Qwen2/Qwen3 the layers from max_window_layers on when
+ * use_sliding_window is true. A window no layer uses is dropped (sliding_window = 0). */
+static int parse_windows(const cJSON *root, const char *path, rl_model_config *c, rl_err *err)
+{
+    if (rl_json_get_i64(root, path, "sliding_window", 0, 0, &c->sliding_window, err)) return -1;
+    if (c->sliding_window < 0) return rl_fail(err, "%s: field 'sliding_window' must be >= 0 or null", path);
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(root, "layer_types");
+    if (types && !cJSON_IsNull(types)) {
+        if (!cJSON_IsArray(types) || cJSON_GetArraySize(types) != c->layers)
+            return rl_fail(err, "%s: field 'layer_types' must be an array of num_hidden_layers (%lld) strings", path,
+                           (long long)c->layers);
+        int64_t l = 0;
+        for (const cJSON *it = types->child; it; it = it->next, l++) {
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, "sliding_attention")) c->window_layer[l] = 1;
+            else if (!cJSON_IsString(it) || strcmp(it->valuestring, "full_attention"))
+                return rl_fail(err, "%s: field 'layer_types'[%lld] must be \"full_attention\" or \"sliding_attention\"",
+                               path, (long long)l);
+        }
+    } else if (c->family == RL_FAMILY_QWEN2 || c->family == RL_FAMILY_QWEN3 || c->family == RL_FAMILY_QWEN3_MOE) {
+        const cJSON *use = cJSON_GetObjectItemCaseSensitive(root, "use_sliding_window");
+        if (use && !cJSON_IsNull(use) && !cJSON_IsBool(use))
+            return rl_fail(err, "%s: field 'use_sliding_window' must be true or false", path);
+        int64_t from = 0;
+        if (rl_json_get_i64(root, path, "max_window_layers", 0, c->layers, &from, err)) return -1;
+        for (int64_t l = from < 0 ? 0 : from; cJSON_IsTrue(use) && l < c->layers; l++) c->window_layer[l] = 1;
+    } else {
+        for (int64_t l = 0; l < c->layers; l++) c->window_layer[l] = 1;
+    }
+    int any = 0;
+    for (int64_t l = 0; l < c->layers; l++) any |= c->window_layer[l];
+    if (!any || !c->sliding_window) {
+        c->sliding_window = 0;
+        memset(c->window_layer, 0, sizeof c->window_layer);
+    }
+    return 0;
+}
+
+/* Mixtral: num_local_experts, every layer MoE, experts as wide as intermediate_size. Qwen3-MoE:
+ * num_experts of moe_intermediate_size in every decoder_sparse_step-th layer outside mlp_only_layers. */
+static int parse_moe(const cJSON *root, const char *path, rl_model_config *c, rl_err *err)
+{
+    const int mixtral = c->family == RL_FAMILY_MIXTRAL;
+    const char *experts = mixtral ? "num_local_experts" : "num_experts";
+    if (rl_json_get_i64(root, path, experts, 1, 0, &c->experts, err)) return -1;
+    if (rl_json_get_i64(root, path, "num_experts_per_tok", 1, 0, &c->experts_per_token, err)) return -1;
+    if (c->experts < 1 || c->experts > 4096)
+        return rl_fail(err, "%s: field '%s' = %lld is out of range (1..4096)", path, experts, (long long)c->experts);
+    if (c->experts_per_token < 1 || c->experts_per_token > c->experts)
+        return rl_fail(err, "%s: field 'num_experts_per_tok' = %lld must be within 1..%s (%lld)", path,
+                       (long long)c->experts_per_token, experts, (long long)c->experts);
+    if (mixtral) c->moe_intermediate = c->intermediate;
+    else if (rl_json_get_i64(root, path, "moe_intermediate_size", 1, 0, &c->moe_intermediate, err)) return -1;
+    if (c->moe_intermediate < 1 || c->moe_intermediate > (1 << 19))
+        return rl_fail(err, "%s: field '%s' out of range (1..%d)", path,
+                       mixtral ? "intermediate_size" : "moe_intermediate_size", 1 << 19);
+    /* Bounds every parameter count far below 2^63 (the largest MoE models: 2^19). */
+    if (c->experts * c->moe_intermediate > (1 << 24))
+        return rl_fail(err, "%s: fields '%s' x the experts' intermediate size (%lld x %lld) exceed 2^24", path, experts,
+                       (long long)c->experts, (long long)c->moe_intermediate);
+    if (mixtral) {
+        memset(c->moe_layer, 1, (size_t)c->layers);
+        return 0;
+    }
+    int64_t step = 1;
+    if (rl_json_get_i64(root, path, "decoder_sparse_step", 0, 1, &step, err)) return -1;
+    if (step < 1 || step > c->layers)
+        return rl_fail(err, "%s: field 'decoder_sparse_step' must be within 1..num_hidden_layers", path);
+    uint8_t dense[RL_MAX_LAYERS] = {0};
+    if (parse_layer_list(root, path, "mlp_only_layers", c, dense, err)) return -1;
+    for (int64_t l = 0; l < c->layers; l++) c->moe_layer[l] = !dense[l] && (l + 1) % step == 0;
+    return 0;
+}
+
+/* Fields the engines and the cost model do not implement must not be silently ignored. */
+static int refuse_unsupported(const cJSON *root, const char *path, const rl_model_config *c, rl_err *err)
+{
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
+    if (act && !cJSON_IsNull(act) && (!cJSON_IsString(act) || strcmp(act->valuestring, "silu")))
+        return rl_fail(err, "%s: field 'hidden_act' must be \"silu\" (the SwiGLU MLP every supported family uses)", path);
+    /* Qwen2 always has q/k/v biases (no flag); elsewhere attention_bias adds biases to o_proj too. */
+    static const char *const flags[] = {"attention_bias", "mlp_bias"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, flags[i]);
+        if (f && !cJSON_IsNull(f) && !cJSON_IsBool(f))
+            return rl_fail(err, "%s: field '%s' must be true or false", path, flags[i]);
+        if (cJSON_IsTrue(f) && c->family != RL_FAMILY_QWEN2)
+            return rl_fail(err, "%s: field '%s' is true: projection biases of model_type '%s' are not supported", path,
+                           flags[i], c->model_type);
+    }
+    return 0;
+}
+
 static int parse_config(const cJSON *root, const char *path, rl_model_config *c, rl_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -97,10 +157,13 @@ static int parse_config(const cJSON *root, const char *path, rl_model_config *c,
     if (!cJSON_IsObject(root)) return rl_fail(err, "%s: expected a JSON object", path);
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!cJSON_IsString(mt)) return rl_fail(err, "%s: required field 'model_type' is missing or not a string", path);
-    if (strcmp(mt->valuestring, "llama") != 0 && strcmp(mt->valuestring, "mistral") != 0)
-        return rl_fail(err, "%s: field 'model_type' is '%s'; only the Llama family (llama, mistral) is supported", path,
-                       mt->valuestring);
+    const rl_family_info *fam = rl_family_find(mt->valuestring);
+    if (!fam)
+        return rl_fail(err, "%s: field 'model_type' is '%s'; supported: %s", path, mt->valuestring, rl_family_list());
     snprintf(c->model_type, sizeof c->model_type, "%s", mt->valuestring);
+    c->family = fam->family;
+    c->qkv_bias = fam->qkv_bias;
+    c->qk_norm = fam->qk_norm;
     if (rl_json_get_i64(root, path, "vocab_size", 1, 0, &c->vocab, err)) return -1;
     if (rl_json_get_i64(root, path, "hidden_size", 1, 0, &c->hidden, err)) return -1;
     if (rl_json_get_i64(root, path, "intermediate_size", 1, 0, &c->intermediate, err)) return -1;
@@ -108,6 +171,9 @@ static int parse_config(const cJSON *root, const char *path, rl_model_config *c,
     if (rl_json_get_i64(root, path, "num_attention_heads", 1, 0, &c->heads, err)) return -1;
     if (rl_json_get_i64(root, path, "num_key_value_heads", 0, c->heads, &c->kv_heads, err)) return -1;
     if (c->heads <= 0) return rl_fail(err, "%s: field 'num_attention_heads' must be > 0", path);
+    if (c->layers <= 0 || c->layers > RL_MAX_LAYERS)
+        return rl_fail(err, "%s: field 'num_hidden_layers' = %lld is out of range (1..%d)", path, (long long)c->layers,
+                       RL_MAX_LAYERS);
     if (rl_json_get_i64(root, path, "head_dim", 0, c->hidden / c->heads, &c->head_dim, err)) return -1;
     if (rl_json_get_i64(root, path, "max_position_embeddings", 0, 8192, &c->max_positions, err)) return -1;
     if (rl_json_get_f64(root, path, "rms_norm_eps", 0, 1e-5, &c->norm_eps, err)) return -1;
@@ -120,7 +186,9 @@ static int parse_config(const cJSON *root, const char *path, rl_model_config *c,
         return -1;
     if (parse_rope_block(cJSON_GetObjectItemCaseSensitive(root, "rope_parameters"), path, "rope_parameters", c, err))
         return -1;
-    if (rl_json_get_i64(root, path, "sliding_window", 0, 0, &c->sliding_window, err)) return -1;
+    if (parse_windows(root, path, c, err)) return -1;
+    if (fam->moe && parse_moe(root, path, c, err)) return -1;
+    if (refuse_unsupported(root, path, c, err)) return -1;
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(root, "torch_dtype");
     if (!cJSON_IsString(dt)) dt = cJSON_GetObjectItemCaseSensitive(root, "dtype");
     if (cJSON_IsString(dt)) snprintf(c->dtype, sizeof c->dtype, "%s", dt->valuestring);
@@ -183,21 +251,23 @@ int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err
 
 int64_t rl_model_embedding_params(const rl_model_config *c) { return c->vocab * c->hidden; }
 
-int64_t rl_model_layer_linear_params(const rl_model_config *c)
+/* Sum over the spec table; active: k of each per-expert tensor's E copies. */
+static int64_t count_params(const rl_model_config *c, int active)
 {
-    int64_t q = c->hidden * c->heads * c->head_dim;
-    int64_t kv = 2 * c->hidden * c->kv_heads * c->head_dim;
-    int64_t o = c->heads * c->head_dim * c->hidden;
-    int64_t mlp = 3 * c->hidden * c->intermediate;
-    return q + kv + o + mlp;
+    int64_t n = 0;
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    for (int64_t l = RL_SPEC_GLOBAL; l < c->layers; l++) {
+        const int k = rl_spec_tensors(c, l, t);
+        for (int i = 0; i < k; i++)
+            n += active && t[i].experts > 1 && !t[i].tied ? rl_spec_elems(&t[i]) * c->experts_per_token
+                                                          : rl_spec_stored_elems(&t[i]);
+    }
+    return n;
 }
 
-int64_t rl_model_param_count(const rl_model_config *c)
-{
-    int64_t per_layer = rl_model_layer_linear_params(c) + 2 * c->hidden; /* + two RMSNorm weights */
-    int64_t emb = rl_model_embedding_params(c);
-    return emb * (c->tied_embeddings ? 1 : 2) + c->layers * per_layer + c->hidden;
-}
+int64_t rl_model_param_count(const rl_model_config *c) { return count_params(c, 0); }
+
+int64_t rl_model_active_param_count(const rl_model_config *c) { return count_params(c, 1); }
 
 int64_t rl_model_kv_bytes_per_token(const rl_model_config *c, int elem_bytes)
 {

@@ -1,4 +1,7 @@
-/* config.h: Llama-family model geometry, from a built-in preset or a Hugging Face config.json. */
+/* config.h: decoder model geometry, from a built-in preset or a Hugging Face config.json.
+ * Families (model_type): llama, mistral (sliding window), qwen2 (q/k/v biases), qwen3 (per-head
+ * q/k RMSNorm, explicit head_dim), mixtral and qwen3_moe (mixture of experts). What tensors and
+ * ops a model has follows from these fields through the model-spec table (spec.h). */
 #ifndef RL_CONFIG_H
 #define RL_CONFIG_H
 #include <stddef.h>
@@ -6,9 +9,21 @@
 
 #include "../common/err.h"
 
+#define RL_MAX_LAYERS 1024
+
+typedef enum {
+    RL_FAMILY_LLAMA,
+    RL_FAMILY_MISTRAL,
+    RL_FAMILY_QWEN2,
+    RL_FAMILY_QWEN3,
+    RL_FAMILY_MIXTRAL,
+    RL_FAMILY_QWEN3_MOE,
+} rl_family;
+
 typedef struct {
     char name[128];           /* preset name or config path */
-    char model_type[32];      /* "llama", "mistral" */
+    char model_type[32];      /* as config.json spells it: "llama", "qwen3_moe", ... */
+    rl_family family;
     int64_t vocab;            /* vocab_size */
     int64_t hidden;           /* hidden_size */
     int64_t intermediate;     /* intermediate_size */
@@ -24,9 +39,26 @@ typedef struct {
     int rope_llama3;
     double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
     int64_t rope_original_max_positions;
-    int64_t sliding_window;   /* 0 = none (noted only: our contexts stay inside it) */
+    int64_t sliding_window;   /* keys per query in the layers that use it (window_layer); 0 = none */
     char dtype[16];           /* torch_dtype / dtype as written ("bfloat16"), "" if absent */
+    int qkv_bias;             /* q/k/v projections carry biases (qwen2) */
+    int qk_norm;              /* per-head RMSNorm of q and k before RoPE (qwen3, qwen3_moe) */
+    int64_t experts;           /* routed experts of an MoE layer (num_local_experts / num_experts); 0 = dense */
+    int64_t experts_per_token; /* k of E (num_experts_per_tok) */
+    int64_t moe_intermediate;  /* an expert's MLP width (moe_intermediate_size, mixtral: intermediate_size) */
+    uint8_t moe_layer[RL_MAX_LAYERS];    /* 1: the layer's MLP is the MoE block (else dense, intermediate) */
+    uint8_t window_layer[RL_MAX_LAYERS]; /* 1: the layer attends within sliding_window keys */
 } rl_model_config;
+
+/* Keys a query of layer l sees at most (sliding window), 0 = all before it. */
+static inline int64_t rl_model_window(const rl_model_config *m, int64_t layer)
+{
+    return m->sliding_window > 0 && layer >= 0 && layer < RL_MAX_LAYERS && m->window_layer[layer] ? m->sliding_window
+                                                                                                   : 0;
+}
+
+/* 1 when any layer is a mixture of experts (the engines refuse those). */
+static inline int rl_model_is_moe(const rl_model_config *m) { return m->experts > 0; }
 
 /* Known preset names, NULL-terminated. */
 extern const char *const rl_model_preset_names[];
@@ -47,10 +79,12 @@ int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err
 /* Checks geometry invariants (positive sizes, heads divisible by kv_heads, ...). */
 int rl_model_validate(const rl_model_config *c, const char *where, rl_err *err);
 
-/* Parameter counts. Embedding counted once when tied. */
+/* Parameter counts, summed over the model-spec table (spec.h). Embedding counted once when tied;
+ * every expert counted. */
 int64_t rl_model_param_count(const rl_model_config *c);
+/* Parameters one token uses: the k chosen experts of each MoE layer instead of all E. */
+int64_t rl_model_active_param_count(const rl_model_config *c);
 int64_t rl_model_embedding_params(const rl_model_config *c); /* vocab * hidden */
-int64_t rl_model_layer_linear_params(const rl_model_config *c); /* q,k,v,o,gate,up,down of one layer */
 /* Bytes of K and V for one token across all layers at elem_bytes per element. */
 int64_t rl_model_kv_bytes_per_token(const rl_model_config *c, int elem_bytes);
 

@@ -8,15 +8,11 @@ void rl_rand_fill(float *dst, uint64_t i0, uint64_t n, uint64_t seed, uint64_t s
     for (uint64_t k = 0; k < n; k++) dst[k] = rl_rand_value(seed, stream, i0 + k, center, std);
 }
 
-void rl_rand_scale(const rl_model_config *m, rl_rand_kind kind, float *center, float *std)
+void rl_rand_scale(const rl_tensor_spec *t, float *center, float *std)
 {
-    int64_t fan_in = m->hidden; /* q, k, v, gate, up, lm_head, embedding read the hidden state */
-    if (kind == RL_RAND_WO) fan_in = m->heads * m->head_dim;
-    if (kind == RL_RAND_W_DOWN) fan_in = m->intermediate;
-    *center = 0.0f;
-    *std = (float)(1.0 / sqrt((double)fan_in));
-    if (kind == RL_RAND_ATTN_NORM || kind == RL_RAND_FFN_NORM || kind == RL_RAND_FINAL_NORM) {
-        *center = 1.0f;
-        *std = 0.1f;
-    }
+    const rl_tensor_role r = t->role;
+    const int norm = r == RL_T_ATTN_NORM || r == RL_T_FFN_NORM || r == RL_T_FINAL_NORM || r == RL_T_Q_NORM ||
+                     r == RL_T_K_NORM;
+    *center = norm ? 1.0f : 0.0f;
+    *std = t->cols > 0 ? (float)(1.0 / sqrt((double)t->cols)) : 0.1f;
 }

@@ -2,41 +2,28 @@
  *
  * Counter-based, so any backend (the CPU in fp32, the GPU in bf16) can produce element i of any
  * tensor on its own, in any order and in parallel, and both scale alike:
- *   stream = rl_rand_stream(layer, kind)            one stream per tensor
+ *   stream = rl_rand_stream(layer, role)            one stream per tensor
  *   bits   = splitmix64(splitmix64(seed ^ stream * 0x9E3779B97F4A7C15) + i)
  *   u1     = (bits >> 40) * 2^-24,  u2 = ((bits >> 16) & 0xFFFFFF) * 2^-24     two uniforms in [0, 1)
  *   value  = center + std * sqrt(6) * (u1 + u2 - 1)                             triangular: bounded,
  *                                                                               normal-ish, exact std
- * Scales (rl_rand_scale), chosen so activations stay near unit size through every layer:
- *   linear weights [out, in] (q, k, v, o, gate, up, down, lm_head): center 0, std 1/sqrt(in)
+ * Scales (rl_rand_scale), from the tensor's entry in the model-spec table, chosen so activations
+ * stay near unit size through every layer:
+ *   matrices [out, in] (q, k, v, o, gate, up, down, router, experts, lm_head): center 0, std 1/sqrt(in)
  *   embedding [vocab, hidden]: center 0, std 1/sqrt(hidden) (tied models read it as lm_head too)
- *   RMSNorm weights: center 1, std 0.1 (not all ones, so a forward that skips the weight multiply
- *   gives different logits). */
+ *   RMSNorm weights (layer norms, q/k norms): center 1, std 0.1 (not all ones, so a forward that
+ *   skips the weight multiply gives different logits)
+ *   biases: center 0, std 0.1. */
 #ifndef RL_RANDOM_INIT_H
 #define RL_RANDOM_INIT_H
 #include <stdint.h>
 
-#include "config.h"
-
-typedef enum {
-    RL_RAND_EMBED,
-    RL_RAND_LM_HEAD,
-    RL_RAND_FINAL_NORM,
-    RL_RAND_ATTN_NORM,
-    RL_RAND_WQ,
-    RL_RAND_WK,
-    RL_RAND_WV,
-    RL_RAND_WO,
-    RL_RAND_FFN_NORM,
-    RL_RAND_W_GATE,
-    RL_RAND_W_UP,
-    RL_RAND_W_DOWN,
-} rl_rand_kind;
+#include "spec.h"
 
 /* Stream id of a tensor: layer -1 for the embedding, final norm and lm_head. */
-static inline uint64_t rl_rand_stream(int64_t layer, rl_rand_kind kind)
+static inline uint64_t rl_rand_stream(int64_t layer, rl_tensor_role role)
 {
-    return (uint64_t)(layer + 1) << 8 | (uint64_t)kind;
+    return (uint64_t)(layer + 1) << 8 | (uint64_t)role;
 }
 
 static inline uint64_t rl_splitmix64(uint64_t x)
@@ -59,7 +46,7 @@ static inline float rl_rand_value(uint64_t seed, uint64_t stream, uint64_t i, fl
 /* dst[k] = element i0 + k of the stream, k < n (ranges let callers split a tensor across threads). */
 void rl_rand_fill(float *dst, uint64_t i0, uint64_t n, uint64_t seed, uint64_t stream, float center, float std);
 
-/* center and std of a tensor kind for model m (see the table above). */
-void rl_rand_scale(const rl_model_config *m, rl_rand_kind kind, float *center, float *std);
+/* center and std of tensor t (see the table above). */
+void rl_rand_scale(const rl_tensor_spec *t, float *center, float *std);
 
 #endif

@@ -10,6 +10,7 @@
 #include "weights.h"
 
 #include "../common/util.h"
+#include "spec.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -382,20 +383,30 @@ done:
 
 /* ---- the config's tensors ---------------------------------------------------------------- */
 
-static int need(const rl_weights *w, const char *name, int ndim, int64_t d0, int64_t d1, rl_err *err)
+static const st_entry *find_entry(const rl_weights *w, const char *name)
 {
-    rl_tensor_view v;
-    if (rl_weights_get(w, name, &v, NULL) != 0)
+    const st_entry key = {.name = (char *)name};
+    return w->t.n ? bsearch(&key, w->t.v, (size_t)w->t.n, sizeof key, cmp_name) : NULL;
+}
+
+/* Tensor `name` of spec entry t: present (unless optional) with t's shape. Marks it seen. */
+static int need(const rl_weights *w, const rl_tensor_spec *t, const char *name, uint8_t *seen, rl_err *err)
+{
+    const st_entry *e = find_entry(w, name);
+    if (!e) {
+        if (t->optional) return 0;
         return rl_fail(err, "%s: missing tensor '%s' (the config needs it)", w->source, name);
-    int64_t want[2] = {d0, d1};
-    int ok = v.ndim == ndim;
-    for (int i = 0; ok && i < ndim; i++) ok = v.shape[i] == want[i];
+    }
+    seen[e - w->t.v] = 1;
+    if (t->tied) return 0; /* a tied model's lm_head.weight is ignored: the embedding serves */
+    const int ndim = t->cols > 0 ? 2 : 1;
+    const int64_t want[2] = {t->rows, t->cols};
+    int ok = e->ndim == ndim;
+    for (int i = 0; ok && i < ndim; i++) ok = e->shape[i] == want[i];
     if (!ok) {
         char got[96], exp[96];
-        format_shape(v.shape, v.ndim, got, sizeof got);
+        format_shape(e->shape, e->ndim, got, sizeof got);
         format_shape(want, ndim, exp, sizeof exp);
-        const st_entry key = {.name = (char *)name};
-        const st_entry *e = bsearch(&key, w->t.v, (size_t)w->t.n, sizeof key, cmp_name);
         return rl_fail(err, "%s: tensor '%s' has shape %s but the config (hidden, heads, head_dim, ...) needs %s: "
                             "shape mismatch between config.json and the checkpoint",
                        w->files[e->file].path, name, got, exp);
@@ -403,37 +414,39 @@ static int need(const rl_weights *w, const char *name, int ndim, int64_t d0, int
     return 0;
 }
 
+/* Every tensor of the model-spec table is there with its shape, and nothing else is: a checkpoint
+ * with more layers (or biases, experts, ...) than its config declares would otherwise lose them
+ * silently. */
 static int check_config(const rl_weights *w, const rl_model_config *m, rl_err *err)
 {
-    const int64_t H = m->hidden, q = m->heads * m->head_dim, kv = m->kv_heads * m->head_dim, I = m->intermediate;
-    char n[160];
-    if (need(w, "model.embed_tokens.weight", 2, m->vocab, H, err)) return -1;
-    for (int64_t l = 0; l < m->layers; l++) {
-        struct { const char *suffix; int ndim; int64_t d0, d1; } t[] = {
-            {"input_layernorm.weight", 1, H, 0},        {"self_attn.q_proj.weight", 2, q, H},
-            {"self_attn.k_proj.weight", 2, kv, H},      {"self_attn.v_proj.weight", 2, kv, H},
-            {"self_attn.o_proj.weight", 2, H, q},       {"post_attention_layernorm.weight", 1, H, 0},
-            {"mlp.gate_proj.weight", 2, I, H},          {"mlp.up_proj.weight", 2, I, H},
-            {"mlp.down_proj.weight", 2, H, I},
-        };
-        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-            snprintf(n, sizeof n, "model.layers.%lld.%s", (long long)l, t[i].suffix);
-            if (need(w, n, t[i].ndim, t[i].d0, t[i].d1, err)) return -1;
-        }
+    uint8_t *seen = calloc((size_t)(w->t.n > 0 ? w->t.n : 1), 1);
+    if (!seen) return rl_fail(err, "%s: out of host memory", w->source);
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    char name[192];
+    int rc = 0;
+    for (int64_t l = RL_SPEC_GLOBAL; l < m->layers && !rc; l++) {
+        const int n = rl_spec_tensors(m, l, t);
+        for (int i = 0; i < n && !rc; i++)
+            for (int64_t x = 0; x < t[i].experts && !rc; x++) {
+                rl_spec_name(&t[i], l, x, name, sizeof name);
+                rc = need(w, &t[i], name, seen, err);
+            }
     }
-    if (need(w, "model.norm.weight", 1, H, 0, err)) return -1;
-    /* Llama variants with attention_bias / mlp_bias carry *_proj.bias tensors the engines do not
-     * add: refuse them rather than compute wrong logits. */
-    for (int i = 0; i < w->t.n; i++) {
+    for (int i = 0; i < w->t.n && !rc; i++) {
         const char *nm = w->t.v[i].name;
-        size_t len = strlen(nm);
-        if (len > 5 && !strcmp(nm + len - 5, ".bias") && strstr(nm, "_proj"))
-            return rl_fail(err, "%s: tensor '%s': projection biases (attention_bias / mlp_bias) are not supported",
-                           w->files[w->t.v[i].file].path, nm);
+        const size_t len = strlen(nm);
+        if (seen[i] || rl_spec_ignorable(nm)) continue;
+        if (len > 5 && !strcmp(nm + len - 5, ".bias"))
+            rc = rl_fail(err, "%s: tensor '%s': projection biases the config does not declare are not supported "
+                              "(model_type '%s')",
+                         w->files[w->t.v[i].file].path, nm, m->model_type);
+        else
+            rc = rl_fail(err, "%s: tensor '%s' is not in the model spec of the config (model_type '%s', "
+                              "num_hidden_layers %lld): config.json and the checkpoint disagree",
+                         w->files[w->t.v[i].file].path, nm, m->model_type, (long long)m->layers);
     }
-    /* Tied models read the embedding as lm_head; an lm_head.weight they carry anyway is ignored. */
-    if (!m->tied_embeddings && need(w, "lm_head.weight", 2, m->vocab, H, err)) return -1;
-    return 0;
+    free(seen);
+    return rc;
 }
 
 int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out, rl_err *err)
@@ -486,8 +499,7 @@ int rl_weights_count(const rl_weights *w) { return w->t.n; }
 
 int rl_weights_get(const rl_weights *w, const char *name, rl_tensor_view *out, rl_err *err)
 {
-    const st_entry key = {.name = (char *)name};
-    const st_entry *e = w->t.n ? bsearch(&key, w->t.v, (size_t)w->t.n, sizeof key, cmp_name) : NULL;
+    const st_entry *e = find_entry(w, name);
     if (!e) return rl_fail(err, "%s: missing tensor '%s'", w->source, name);
     const st_file *f = &w->files[e->file];
     out->name = e->name;

@@ -1,9 +1,7 @@
 /* weights.h: Hugging Face safetensors checkpoints (single file or sharded with
  * model.safetensors.index.json), memory-mapped and validated before use: header length bound,
- * known dtype, shapes matching the config, offsets inside the file and non-overlapping.
- * Tensor names are HF's: model.embed_tokens.weight, model.layers.N.input_layernorm.weight,
- * model.layers.N.self_attn.{q,k,v,o}_proj.weight, model.layers.N.post_attention_layernorm.weight,
- * model.layers.N.mlp.{gate,up,down}_proj.weight, model.norm.weight, lm_head.weight (absent when tied). */
+ * known dtype, offsets inside the file and non-overlapping, and against the config: exactly the
+ * tensors of the model-spec table (spec.h: HF names, shapes, which are optional), no more. */
 #ifndef RL_WEIGHTS_H
 #define RL_WEIGHTS_H
 #include <stddef.h>
@@ -30,7 +28,7 @@ typedef struct rl_weights rl_weights;
  * m may be NULL to skip the config check (headers are still validated).
  * Errors name the file and the tensor or field: "truncated file", "exceeds the 100 MB limit",
  * "dtype 'I64' is not supported", "shape mismatch", "overlapping data_offsets",
- * "run past the end of the data area", "missing tensor". */
+ * "run past the end of the data area", "missing tensor", "not in the model spec". */
 int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out, rl_err *err);
 void rl_weights_close(rl_weights *w);
 

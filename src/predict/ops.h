@@ -1,32 +1,5 @@
-/* ops.h: THE operator list of one Llama step. Shared by the predictor (FLOPs, bytes), the
- * engines' per-kernel timing (each kernel names the ops it covers) and the report. */
-#ifndef RL_OPS_H
-#define RL_OPS_H
-
-typedef enum {
-    RL_OP_EMBED,      /* embedding gather */
-    RL_OP_ATTN_NORM,  /* RMSNorm before attention */
-    RL_OP_QKV,        /* Q/K/V projections */
-    RL_OP_ROPE,       /* rotary embedding on Q and K */
-    RL_OP_KV_WRITE,   /* append K, V to the cache */
-    RL_OP_ATTENTION,  /* scores, softmax, weighted sum (causal in prefill, GQA KV read) */
-    RL_OP_O_PROJ,     /* output projection + residual add */
-    RL_OP_FFN_NORM,   /* RMSNorm before the MLP */
-    RL_OP_GATE_UP,    /* gate and up projections */
-    RL_OP_SILU_MUL,   /* SiLU(gate) * up */
-    RL_OP_DOWN,       /* down projection + residual add */
-    RL_OP_FINAL_NORM, /* final RMSNorm (rows that need logits) */
-    RL_OP_LM_HEAD,    /* vocabulary projection (last position only in prefill) */
-    RL_OP_SAMPLE,     /* greedy argmax over the logits */
-    RL_OP_COUNT
-} rl_op_id;
-
-extern const char *const rl_op_names[RL_OP_COUNT];
-
-/* 1 when the op runs once per layer (counts are multiplied by layers). */
-int rl_op_is_per_layer(rl_op_id op);
-
-/* Bitmask helpers for kernels that fuse several ops. */
-#define RL_OPMASK(op) (1u << (op))
-
+/* ops.h: the operator vocabulary lives with the model spec (src/model/ops.h). */
+#ifndef RL_PREDICT_OPS_H
+#define RL_PREDICT_OPS_H
+#include "../model/ops.h"
 #endif

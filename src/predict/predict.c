@@ -1,160 +1,339 @@
-/* predict.c: per-operator FLOPs and HBM bytes of a Llama step, and roofline times.
+/* predict.c: per-operator FLOPs and HBM bytes of one decoder step, and roofline times.
  *
  * Notation: T tokens processed in the step (decode: B; prefill: B*L), H hidden, I intermediate,
- * V vocab, Q = heads*head_dim, K = kv_heads*head_dim, N layers, w/a/k bytes per weight /
- * activation / KV element. R rows that need logits (B: the last position of each sequence).
- * Bytes count each tensor read or written once per op (weights once per step for all T tokens,
- * as a fused GEMM/GEMV does). docs/cost-model.md restates every line with its reasoning. */
+ * V vocab, Q = heads*head_dim, K = kv_heads*head_dim, w/a/k bytes per weight / activation / KV
+ * element. R rows that need logits (B: the last position of each sequence). Weight bytes come
+ * from the model-spec table (src/model/spec.h): every tensor an op reads, in the workload's
+ * storage format. Per-layer ops are summed over the layers (layers differ: sliding window, MoE or
+ * dense MLP). With tensor parallelism over N GPUs every figure is per GPU: heads, KV heads, I
+ * and the vocabulary are split N ways, norms replicated, and each layer adds two all-reduces of
+ * the T x H activations. Bytes count each tensor read or written once per op (weights once per
+ * step for all T tokens, as a fused GEMM/GEMV does). docs/cost-model.md restates every line. */
 #include "predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-const char *const rl_op_names[RL_OP_COUNT] = {
-    "embed", "attn_norm", "qkv_proj", "rope", "kv_write", "attention", "o_proj",
-    "ffn_norm", "gate_up_proj", "silu_mul", "down_proj", "final_norm", "lm_head", "sample",
-};
+#include "../model/spec.h"
 
-int rl_op_is_per_layer(rl_op_id op) { return op >= RL_OP_ATTN_NORM && op <= RL_OP_DOWN; }
+const char *const rl_bound_names[3] = {"memory", "compute", "communication"};
 
 rl_workload rl_workload_decode(int64_t batch, int64_t context)
 {
-    rl_workload w = {RL_PHASE_DECODE, batch, context, 1, 2, 2, 2};
+    rl_workload w = {RL_PHASE_DECODE, batch, context, 1, 2, 2, 2, RL_WFMT_PLAIN, 1};
     return w;
 }
 
 rl_workload rl_workload_prefill(int64_t batch, int64_t length)
 {
-    rl_workload w = {RL_PHASE_PREFILL, batch, 0, length, 2, 2, 2};
+    rl_workload w = {RL_PHASE_PREFILL, batch, 0, length, 2, 2, 2, RL_WFMT_PLAIN, 1};
     return w;
+}
+
+/* ---- precision ----------------------------------------------------------------------------- */
+
+const char *const rl_format_names[RL_FMT_COUNT] = {"bf16", "fp16", "fp8", "int8", "int4", "fp32"};
+
+int rl_format_from_name(const char *name)
+{
+    for (int i = 0; i < RL_FMT_COUNT; i++)
+        if (!strcmp(name, rl_format_names[i])) return i;
+    return -1;
+}
+
+rl_dtype rl_format_compute_dtype(rl_format f)
+{
+    switch (f) {
+    case RL_FMT_FP16: return RL_DT_FP16;
+    case RL_FMT_FP8: return RL_DT_FP8;
+    case RL_FMT_INT8: return RL_DT_INT8;
+    case RL_FMT_FP32: return RL_DT_FP32;
+    default: return RL_DT_BF16; /* bf16, and int4 weights dequantised to bf16 */
+    }
+}
+
+void rl_workload_set_formats(rl_workload *w, rl_format weights, rl_format kv)
+{
+    static const rl_weight_format wf[RL_FMT_COUNT] = {RL_WFMT_PLAIN, RL_WFMT_PLAIN, RL_WFMT_FP8,
+                                                      RL_WFMT_INT8,  RL_WFMT_INT4,  RL_WFMT_PLAIN};
+    w->weight_format = wf[weights];
+    w->weight_bytes = weights == RL_FMT_FP32 ? 4 : weights == RL_FMT_BF16 || weights == RL_FMT_FP16 ? 2 : 1;
+    w->act_bytes = weights == RL_FMT_FP32 ? 4 : 2;
+    w->kv_bytes = kv == RL_FMT_FP32 ? 4 : kv == RL_FMT_BF16 || kv == RL_FMT_FP16 ? 2 : 1;
+}
+
+double rl_matrix_bytes(double rows, double cols, const rl_workload *w)
+{
+    switch (w->weight_format) {
+    case RL_WFMT_FP8:
+    case RL_WFMT_INT8: return rows * cols + rows * 2;              /* + a bf16 scale per output channel */
+    case RL_WFMT_INT4: return rows * cols * (0.5 + 2.0 / 128);      /* + a bf16 scale per 128 weights */
+    default: return rows * cols * w->weight_bytes;
+    }
+}
+
+/* ---- tensor parallel ------------------------------------------------------------------------ */
+
+static double tp_of(const rl_workload *w) { return w->tp > 1 ? (double)w->tp : 1.0; }
+
+/* KV heads one GPU holds: its share, or one replicated head when there are fewer than GPUs. */
+static double kv_heads_per_gpu(const rl_model_config *m, double N)
+{
+    return (double)m->kv_heads >= N ? (double)m->kv_heads / N : 1.0;
+}
+
+int rl_workload_check(const rl_model_config *m, const rl_workload *w, rl_err *err)
+{
+    const int64_t N = w->tp > 1 ? w->tp : 1;
+    if (N == 1) return 0;
+    if (m->heads % N)
+        return rl_fail(err, "--tp %lld: num_attention_heads (%lld) must be a multiple of the GPUs", (long long)N,
+                       (long long)m->heads);
+    if (m->kv_heads % N && N % m->kv_heads)
+        return rl_fail(err, "--tp %lld: num_key_value_heads (%lld) must divide, or be a multiple of, the GPUs",
+                       (long long)N, (long long)m->kv_heads);
+    int dense = 0;
+    for (int64_t l = 0; l < m->layers; l++) dense |= !m->moe_layer[l];
+    if (dense && m->intermediate % N)
+        return rl_fail(err, "--tp %lld: intermediate_size (%lld) must be a multiple of the GPUs", (long long)N,
+                       (long long)m->intermediate);
+    if (rl_model_is_moe(m) && m->moe_intermediate % N)
+        return rl_fail(err, "--tp %lld: the experts' intermediate size (%lld) must be a multiple of the GPUs",
+                       (long long)N, (long long)m->moe_intermediate);
+    return 0;
+}
+
+/* Bytes one GPU reads of tensor t (one expert's, for per-expert tensors). */
+static double tensor_bytes(const rl_tensor_spec *t, const rl_model_config *m, const rl_workload *w)
+{
+    const double N = tp_of(w);
+    double rows = (double)t->rows, cols = (double)t->cols;
+    if (t->tp == RL_TP_ROWS) rows /= N;
+    if (t->tp == RL_TP_COLS) cols /= N;
+    if (t->tp == RL_TP_KV_ROWS) rows = rows / (double)m->kv_heads * kv_heads_per_gpu(m, N);
+    return t->cols > 0 ? rl_matrix_bytes(rows, cols, w) : rows * w->act_bytes;
+}
+
+double rl_moe_expected_experts(double experts, double k, double tokens)
+{
+    return experts * (1.0 - pow(1.0 - k / experts, tokens));
+}
+
+/* ---- the step ------------------------------------------------------------------------------- */
+
+/* Query-key pairs and KV tokens read by one layer's attention with window W (0 = none).
+ * Decode reads each sequence's whole KV (context + the new token, at most W) once; the GQA group
+ * shares it. Prefill is causal over L(L+1)/2 pairs (W(W+1)/2 + (L-W)W with a window),
+ * flash-style: Q, K, V read once, never an L x L matrix. */
+static void attention_extent(const rl_workload *wl, double W, double *pairs, double *kv_tokens)
+{
+    const double B = (double)wl->batch;
+    if (wl->phase == RL_PHASE_DECODE) {
+        double ctx = (double)wl->context + 1;
+        if (W > 0 && ctx > W) ctx = W;
+        *pairs = B * ctx;
+        *kv_tokens = B * ctx;
+    } else {
+        const double L = (double)wl->length;
+        *pairs = B * L * (L + 1) / 2;
+        if (W > 0 && L > W) *pairs = B * (W * (W + 1) / 2 + (L - W) * W);
+        *kv_tokens = B * L;
+    }
 }
 
 void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
 {
     memset(c, 0, sizeof *c);
-    const double H = (double)m->hidden, I = (double)m->intermediate, V = (double)m->vocab;
-    const double Q = (double)(m->heads * m->head_dim), K = (double)(m->kv_heads * m->head_dim);
-    const double nh = (double)m->heads, hd = (double)m->head_dim, N = (double)m->layers;
-    const double w = wl->weight_bytes, a = wl->act_bytes, k = wl->kv_bytes;
+    const double Ntp = tp_of(wl);
+    const double H = (double)m->hidden, V = (double)m->vocab / Ntp, hd = (double)m->head_dim;
+    const double nh = (double)m->heads / Ntp, Q = nh * hd, K = kv_heads_per_gpu(m, Ntp) * hd;
+    const double I = (double)m->intermediate / Ntp, Ie = (double)m->moe_intermediate / Ntp;
+    const double E = (double)m->experts, k_e = (double)m->experts_per_token;
+    const double a = wl->act_bytes, k = wl->kv_bytes;
     const double B = (double)wl->batch;
     const int decode = wl->phase == RL_PHASE_DECODE;
     const double T = decode ? B : B * (double)wl->length;
     const double R = B;
+    double *F = c->flops, *Y = c->bytes;
+    c->ops = rl_spec_step_ops(m);
 
-    c->flops[RL_OP_EMBED] = 0;
-    c->bytes[RL_OP_EMBED] = T * 4 + T * H * w + T * H * a; /* ids, gathered rows, output */
-
-    /* RMSNorm: square, sum, scale, weight multiply = 4 FLOPs/element; read x, write y, read weight. */
-    c->flops[RL_OP_ATTN_NORM] = 4 * T * H;
-    c->bytes[RL_OP_ATTN_NORM] = 2 * T * H * a + H * w;
-    c->flops[RL_OP_FFN_NORM] = c->flops[RL_OP_ATTN_NORM];
-    c->bytes[RL_OP_FFN_NORM] = c->bytes[RL_OP_ATTN_NORM];
-
-    c->flops[RL_OP_QKV] = 2 * T * H * (Q + 2 * K);
-    c->bytes[RL_OP_QKV] = H * (Q + 2 * K) * w + T * H * a + T * (Q + 2 * K) * a;
-
-    /* RoPE: one rotation (4 mul + 2 add) per pair of Q and K elements; read and write them. */
-    c->flops[RL_OP_ROPE] = 3 * T * (Q + K);
-    c->bytes[RL_OP_ROPE] = 2 * T * (Q + K) * a;
-
-    c->flops[RL_OP_KV_WRITE] = 0;
-    c->bytes[RL_OP_KV_WRITE] = T * 2 * K * a + T * 2 * K * k;
-
-    /* Attention: QK^T and PV are 2 FLOPs per (query, key, dim) each; softmax ~5 FLOPs per score.
-     * Decode reads each sequence's whole KV (context + the new token) once; the GQA group shares it.
-     * Prefill is causal over L(L+1)/2 pairs, flash-style: Q, K, V read once, never an L x L matrix. */
-    double pairs, kv_tokens;
-    if (decode) {
-        double ctx = (double)wl->context + 1;
-        if (m->sliding_window > 0 && ctx > (double)m->sliding_window) ctx = (double)m->sliding_window;
-        pairs = B * ctx;
-        kv_tokens = B * ctx;
-    } else {
-        double L = (double)wl->length;
-        pairs = B * L * (L + 1) / 2;
-        if (m->sliding_window > 0 && L > (double)m->sliding_window) {
-            double W = (double)m->sliding_window;
-            pairs = B * (W * (W + 1) / 2 + (L - W) * W);
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    double wb[RL_OP_COUNT];
+    for (int64_t l = 0; l < m->layers; l++) {
+        /* The layer's weight bytes per op, from the spec; MoE layers read the experts a batch of T
+         * tokens is expected to touch. */
+        memset(wb, 0, sizeof wb);
+        const int n = rl_spec_tensors(m, l, t);
+        const double touched = m->moe_layer[l] ? rl_moe_expected_experts(E, k_e, T) : 1;
+        for (int i = 0; i < n; i++) {
+            const double b = tensor_bytes(&t[i], m, wl);
+            wb[t[i].op] += b * (t[i].experts > 1 ? touched : 1);
+            c->weight_resident_bytes += b * (double)t[i].experts;
         }
-        kv_tokens = B * L;
+        const double W = (double)rl_model_window(m, l), held = decode ? (double)wl->context + 1 : (double)wl->length;
+        c->kv_cache_bytes += B * (W > 0 && held > W ? W : held) * 2 * K * k;
+
+        /* RMSNorm: square, sum, scale, weight multiply = 4 FLOPs/element; read x, write y, read weight. */
+        F[RL_OP_ATTN_NORM] += 4 * T * H;
+        Y[RL_OP_ATTN_NORM] += 2 * T * H * a + wb[RL_OP_ATTN_NORM];
+        F[RL_OP_FFN_NORM] += 4 * T * H;
+        Y[RL_OP_FFN_NORM] += 2 * T * H * a + wb[RL_OP_FFN_NORM];
+
+        F[RL_OP_QKV] += 2 * T * H * (Q + 2 * K);
+        Y[RL_OP_QKV] += wb[RL_OP_QKV] + T * H * a + T * (Q + 2 * K) * a;
+        if (m->qkv_bias) { /* read q|k|v and the biases, write q|k|v */
+            F[RL_OP_QKV_BIAS] += T * (Q + 2 * K);
+            Y[RL_OP_QKV_BIAS] += wb[RL_OP_QKV_BIAS] + 2 * T * (Q + 2 * K) * a;
+        }
+        if (m->qk_norm) { /* RMSNorm of every q and k head */
+            F[RL_OP_QK_NORM] += 4 * T * (Q + K);
+            Y[RL_OP_QK_NORM] += wb[RL_OP_QK_NORM] + 2 * T * (Q + K) * a;
+        }
+
+        /* RoPE: one rotation (4 mul + 2 add) per pair of Q and K elements; read and write them. */
+        F[RL_OP_ROPE] += 3 * T * (Q + K);
+        Y[RL_OP_ROPE] += 2 * T * (Q + K) * a;
+
+        Y[RL_OP_KV_WRITE] += T * 2 * K * a + T * 2 * K * k;
+
+        /* Attention: QK^T and PV are 2 FLOPs per (query, key, dim) each; softmax ~5 FLOPs per score. */
+        double pairs, kv_tokens;
+        attention_extent(wl, (double)rl_model_window(m, l), &pairs, &kv_tokens);
+        F[RL_OP_ATTENTION] += 4 * nh * hd * pairs + 5 * nh * pairs;
+        Y[RL_OP_ATTENTION] += kv_tokens * 2 * K * k + T * Q * a * 2;
+
+        F[RL_OP_O_PROJ] += 2 * T * Q * H + T * H; /* + residual add */
+        Y[RL_OP_O_PROJ] += wb[RL_OP_O_PROJ] + T * Q * a + 2 * T * H * a;
+
+        if (m->moe_layer[l]) {
+            /* Router: logits over E experts, top-k and softmax (~5 FLOPs per logit). Each token's
+             * row goes to k experts (grouped GEMMs read it once per expert) and comes back as k
+             * outputs combined by the router weights. */
+            F[RL_OP_ROUTER] += 2 * T * H * E + 5 * T * E;
+            Y[RL_OP_ROUTER] += wb[RL_OP_ROUTER] + T * H * a + T * E * a;
+            F[RL_OP_GATE_UP] += 2 * T * k_e * H * 2 * Ie;
+            Y[RL_OP_GATE_UP] += wb[RL_OP_GATE_UP] + T * k_e * H * a + 2 * T * k_e * Ie * a;
+            F[RL_OP_SILU_MUL] += 5 * T * k_e * Ie;
+            Y[RL_OP_SILU_MUL] += 3 * T * k_e * Ie * a;
+            F[RL_OP_DOWN] += 2 * T * k_e * Ie * H + T * k_e * H + T * H;
+            Y[RL_OP_DOWN] += wb[RL_OP_DOWN] + T * k_e * Ie * a + T * k_e * H * a + 2 * T * H * a;
+        } else {
+            F[RL_OP_GATE_UP] += 2 * T * H * 2 * I;
+            Y[RL_OP_GATE_UP] += wb[RL_OP_GATE_UP] + T * H * a + 2 * T * I * a;
+            F[RL_OP_SILU_MUL] += 5 * T * I; /* x / (1 + exp(-x)) * up */
+            Y[RL_OP_SILU_MUL] += 3 * T * I * a;
+            F[RL_OP_DOWN] += 2 * T * I * H + T * H;
+            Y[RL_OP_DOWN] += wb[RL_OP_DOWN] + T * I * a + 2 * T * H * a;
+        }
+        /* Tensor parallel: the o_proj and down_proj partial sums are all-reduced (ring: each GPU
+         * sends 2 (N-1)/N of the T x H activations per all-reduce). */
+        if (Ntp > 1) {
+            c->comm_bytes += 2 * (2 * (Ntp - 1) / Ntp * T * H * a);
+            c->collectives += 2;
+        }
     }
-    c->flops[RL_OP_ATTENTION] = 4 * nh * hd * pairs + 5 * nh * pairs;
-    c->bytes[RL_OP_ATTENTION] = kv_tokens * 2 * K * k + T * Q * a * 2;
 
-    c->flops[RL_OP_O_PROJ] = 2 * T * Q * H + T * H; /* + residual add */
-    c->bytes[RL_OP_O_PROJ] = Q * H * w + T * Q * a + 2 * T * H * a;
+    /* The global tensors' bytes. */
+    memset(wb, 0, sizeof wb);
+    const int n = rl_spec_tensors(m, RL_SPEC_GLOBAL, t);
+    for (int i = 0; i < n; i++) {
+        const double b = tensor_bytes(&t[i], m, wl);
+        if (t[i].op != RL_OP_EMBED) wb[t[i].op] += b;
+        if (!t[i].tied) c->weight_resident_bytes += b;
+    }
 
-    c->flops[RL_OP_GATE_UP] = 2 * T * H * 2 * I;
-    c->bytes[RL_OP_GATE_UP] = 2 * H * I * w + T * H * a + 2 * T * I * a;
+    Y[RL_OP_EMBED] = T * 4 + rl_matrix_bytes(T, H, wl) + T * H * a; /* ids, gathered rows, output */
 
-    c->flops[RL_OP_SILU_MUL] = 5 * T * I; /* x / (1 + exp(-x)) * up */
-    c->bytes[RL_OP_SILU_MUL] = 3 * T * I * a;
-
-    c->flops[RL_OP_DOWN] = 2 * T * I * H + T * H;
-    c->bytes[RL_OP_DOWN] = I * H * w + T * I * a + 2 * T * H * a;
-
-    c->flops[RL_OP_FINAL_NORM] = 4 * R * H;
-    c->bytes[RL_OP_FINAL_NORM] = 2 * R * H * a + H * w;
+    F[RL_OP_FINAL_NORM] = 4 * R * H;
+    Y[RL_OP_FINAL_NORM] = 2 * R * H * a + wb[RL_OP_FINAL_NORM];
 
     /* lm_head reads the (tied or untied) vocab matrix once and writes fp32 logits. */
-    c->flops[RL_OP_LM_HEAD] = 2 * R * H * V;
-    c->bytes[RL_OP_LM_HEAD] = V * H * w + R * H * a + R * V * 4;
+    F[RL_OP_LM_HEAD] = 2 * R * H * V;
+    Y[RL_OP_LM_HEAD] = wb[RL_OP_LM_HEAD] + R * H * a + R * V * 4;
 
-    c->flops[RL_OP_SAMPLE] = R * V;
-    c->bytes[RL_OP_SAMPLE] = R * V * 4 + R * 4;
+    F[RL_OP_SAMPLE] = R * V;
+    Y[RL_OP_SAMPLE] = R * V * 4 + R * 4;
 
     for (int op = 0; op < RL_OP_COUNT; op++) {
-        if (rl_op_is_per_layer((rl_op_id)op)) {
-            c->flops[op] *= N;
-            c->bytes[op] *= N;
-        }
-        c->total_flops += c->flops[op];
-        c->total_bytes += c->bytes[op];
+        if (!(c->ops & RL_OPMASK(op))) F[op] = Y[op] = 0;
+        c->total_flops += F[op];
+        c->total_bytes += Y[op];
     }
+}
+
+/* ---- roofline ------------------------------------------------------------------------------- */
+
+static double time_ms(double flops, double bytes, double peak_tflops, double bandwidth_gbps)
+{
+    double t_c = flops / (peak_tflops * 1e12);
+    double t_m = bytes / (bandwidth_gbps * 1e9);
+    return 1e3 * (t_c > t_m ? t_c : t_m);
 }
 
 double rl_roof_time_ms(double flops, double bytes, const rl_roofs *r)
 {
-    double t_c = flops / (r->peak_tflops * 1e12);
-    double t_m = bytes / (r->bandwidth_gbps * 1e9);
-    return 1e3 * (t_c > t_m ? t_c : t_m);
+    return time_ms(flops, bytes, r->peak_tflops, r->bandwidth_gbps);
 }
 
 void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *p)
 {
     memset(p, 0, sizeof *p);
+    const double other = r->other_peak_tflops > 0 ? r->other_peak_tflops : r->peak_tflops;
     p->ridge = r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
     for (int op = 0; op < RL_OP_COUNT; op++) {
-        p->time_ms[op] = rl_roof_time_ms(c->flops[op], c->bytes[op], r);
+        const double peak = rl_op_is_linear((rl_op_id)op) ? r->peak_tflops : other;
+        p->time_ms[op] = time_ms(c->flops[op], c->bytes[op], peak, r->bandwidth_gbps);
         double ai = c->bytes[op] > 0 ? c->flops[op] / c->bytes[op] : 0;
-        p->compute_bound[op] = ai >= p->ridge;
+        p->compute_bound[op] = ai >= peak * 1e12 / (r->bandwidth_gbps * 1e9);
         p->total_ms += p->time_ms[op];
+        p->compute_ms += 1e3 * c->flops[op] / (peak * 1e12);
+        p->memory_ms += 1e3 * c->bytes[op] / (r->bandwidth_gbps * 1e9);
+    }
+    if (c->collectives > 0) {
+        p->comm_ms = (double)c->collectives * r->allreduce_us * 1e-3;
+        if (r->link_gbps > 0) p->comm_ms += 1e3 * c->comm_bytes / (r->link_gbps * 1e9);
+        p->total_ms += p->comm_ms;
     }
     p->intensity = c->total_bytes > 0 ? c->total_flops / c->total_bytes : 0;
-    p->compute_bound_total = p->intensity >= p->ridge;
+    /* One peak for every op: the ridge test itself; otherwise the two sums of times. */
+    p->compute_bound_total = other == r->peak_tflops ? p->intensity >= p->ridge : p->compute_ms >= p->memory_ms;
+    p->bound = p->compute_bound_total ? RL_BOUND_COMPUTE : RL_BOUND_MEMORY;
+    if (p->comm_ms > p->compute_ms && p->comm_ms > p->memory_ms) p->bound = RL_BOUND_COMM;
 }
 
 static int step_compute_bound(const rl_model_config *m, const rl_workload *w, const rl_roofs *r)
 {
     rl_cost c;
+    rl_prediction p;
     rl_cost_step(m, w, &c);
-    return c.total_flops / c.total_bytes >= r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+    rl_predict(&c, r, &p);
+    return p.compute_bound_total;
 }
 
-int64_t rl_predict_crossing(const rl_model_config *m, rl_phase phase, int64_t context, const rl_roofs *r,
-                            int64_t limit)
+int64_t rl_predict_crossing_for(const rl_model_config *m, const rl_workload *tmpl, const rl_roofs *r, int64_t limit)
 {
     /* Intensity grows monotonically with B (decode) and L (prefill): bisect. */
+    rl_workload w = *tmpl;
+    int64_t *x = w.phase == RL_PHASE_DECODE ? &w.batch : &w.length;
+    if (w.phase == RL_PHASE_PREFILL) w.batch = 1;
     int64_t lo = 1, hi = limit;
-    rl_workload w = phase == RL_PHASE_DECODE ? rl_workload_decode(hi, context) : rl_workload_prefill(1, hi);
+    *x = hi;
     if (!step_compute_bound(m, &w, r)) return 0;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        w = phase == RL_PHASE_DECODE ? rl_workload_decode(mid, context) : rl_workload_prefill(1, mid);
+        *x = mid;
         if (step_compute_bound(m, &w, r))
             hi = mid;
         else
             lo = mid + 1;
     }
     return lo;
+}
+
+int64_t rl_predict_crossing(const rl_model_config *m, rl_phase phase, int64_t context, const rl_roofs *r,
+                            int64_t limit)
+{
+    rl_workload w = phase == RL_PHASE_DECODE ? rl_workload_decode(1, context) : rl_workload_prefill(1, 1);
+    return rl_predict_crossing_for(m, &w, r, limit);
 }

@@ -43,7 +43,7 @@ static double predict_ms(const rl_report_run *r, rl_phase sweep, int64_t batch, 
     elem_bytes(&w, r->dtype);
     rl_cost c;
     rl_cost_step(&r->model, &w, &c);
-    rl_roofs roofs = {bw_gbps, peak_tflops, ""};
+    rl_roofs roofs = {.bandwidth_gbps = bw_gbps, .peak_tflops = peak_tflops};
     rl_prediction p;
     rl_predict(&c, &roofs, &p);
     return p.total_ms;
@@ -111,8 +111,8 @@ static void crossings(rl_report_run *r, rl_phase phase, rl_report_transition *t)
 {
     if (!r->have_model) return;
     int64_t limit = phase == RL_PHASE_DECODE ? DECODE_CROSSING_LIMIT : r->model.max_positions;
-    rl_roofs ds = {r->ds_bandwidth_gbps, r->ds_peak_tflops, "datasheet"};
-    rl_roofs me = {r->read_gbps, r->gemm_tflops, "measured"};
+    rl_roofs ds = {.bandwidth_gbps = r->ds_bandwidth_gbps, .peak_tflops = r->ds_peak_tflops, .origin = "datasheet"};
+    rl_roofs me = {.bandwidth_gbps = r->read_gbps, .peak_tflops = r->gemm_tflops, .origin = "measured"};
     if (r->ds_bandwidth_gbps > 0 && r->ds_peak_tflops > 0)
         t->predicted_datasheet = (double)rl_predict_crossing(&r->model, phase, RL_REPORT_CONTEXT, &ds, limit);
     if (isnan(t->predicted_measured) && r->read_gbps > 0 && r->gemm_tflops > 0)

@@ -30,7 +30,7 @@ if [ -z "$CJSON_LIB" ]; then
   [ -d "$SRC/.deps/prefix/usr/lib/x86_64-linux-gnu" ] && CJSON_LIB="-L$SRC/.deps/prefix/usr/lib/x86_64-linux-gnu -lcjson"
 fi
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$SRC/src -I$CJSON_INC"
-LIBSRC="$SRC/src/model/weights.c $SRC/src/model/config.c $SRC/src/common/util.c $SRC/src/common/err.c"
+LIBSRC="$SRC/src/model/weights.c $SRC/src/model/config.c $SRC/src/model/spec.c $SRC/src/model/presets.c $SRC/src/common/util.c $SRC/src/common/err.c"
 status=0
 for t in safetensors config; do
   # shellcheck disable=SC2086

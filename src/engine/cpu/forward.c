@@ -1,11 +1,15 @@
-/* forward.c: the CPU reference engine: a Llama forward pass in plain C, fp32 math throughout,
- * readable top to bottom (after llama2.c's run.c): the model's weights, the run state (activations
- * and the KV cache), the small ops, then forward_rows() layer by layer, then the backend table.
+/* forward.c: the CPU reference engine: a dense decoder forward pass in plain C, fp32 math
+ * throughout, readable top to bottom (after llama2.c's run.c): the model's weights, the run state
+ * (activations and the KV cache), the small ops, then forward_rows() layer by layer, then the
+ * backend table.
  *
- * It matches Hugging Face's LlamaForCausalLM (the golden test holds it to 1e-3 of the largest
- * logit): RMSNorm x * rsqrt(mean(x^2) + eps) * w; RoPE in the rotate_half convention (pairs
- * (i, i + head_dim/2), not interleaved) with llama3 frequency scaling; GQA attention with causal
- * masking; SwiGLU MLP; lm_head or the tied embedding.
+ * It matches Hugging Face's LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and
+ * Qwen3ForCausalLM (the golden test holds it to 1e-3 of the largest logit): RMSNorm
+ * x * rsqrt(mean(x^2) + eps) * w; q/k/v biases (qwen2); per-head q/k RMSNorm before RoPE (qwen3);
+ * RoPE in the rotate_half convention (pairs (i, i + head_dim/2), not interleaved) with llama3
+ * frequency scaling; GQA attention with causal masking and the layer's sliding window (mistral);
+ * SwiGLU MLP; lm_head or the tied embedding. Which tensors exist, their names and shapes come
+ * from the model-spec table (src/model/spec.h).
  *
  * Every call works on "rows": one token of one sequence each, with its own slot (KV-cache
  * sequence) and position. A decode step is `batch` rows at the same position; a prefill is
@@ -20,6 +24,8 @@
 
 #include "../../common/util.h"
 #include "../../model/random_init.h"
+#include "../../model/rope.h"
+#include "../../model/spec.h"
 #include "../../model/weights.h"
 #include "../engine.h"
 #include "matmul.h"
@@ -30,21 +36,18 @@
 
 /* ---- weights ------------------------------------------------------------------------------- */
 
+/* One layer's (or the model's global) tensors by role, NULL where the model has none. Carved in
+ * the spec's storage order, so a role's neighbours of the same op follow it: t[RL_T_WQ] is
+ * [q_dim + 2 kv_dim, H] (q_proj, k_proj, v_proj, one matmul), t[RL_T_BQ] their biases,
+ * t[RL_T_Q_NORM] [2, head_dim] (q_norm, k_norm), t[RL_T_W_GATE] [2 I, H] (gate_proj, up_proj). */
 typedef struct {
-    float *attn_norm; /* [H] input_layernorm */
-    float *wqkv;      /* [q_dim + 2 kv_dim, H]: q_proj, k_proj, v_proj stacked, one matmul */
-    float *wo;        /* [H, q_dim] o_proj */
-    float *ffn_norm;  /* [H] post_attention_layernorm */
-    float *wgate_up;  /* [2 I, H]: gate_proj, up_proj stacked, one matmul */
-    float *wdown;     /* [H, I] down_proj */
-} layer_weights;
+    float *t[RL_T_COUNT];
+} tensors;
 
 typedef struct {
-    float *embed;      /* [V, H] embed_tokens */
-    layer_weights *layer;
-    float *final_norm; /* [H] model.norm */
-    float *lm_head;    /* [V, H]; points at embed when the model ties them */
-    float *block;      /* the one allocation all of the above live in */
+    tensors global; /* embed [V, H], final_norm [H], lm_head [V, H] (the embedding when tied) */
+    tensors *layer;
+    float *block;   /* the one allocation all of the above live in */
     int64_t n_floats;
 } model_weights;
 
@@ -89,7 +92,8 @@ static void tock(cpu_state *s, double t0, const char *kernel, rl_op_id op, int l
 static void embed(cpu_state *s, int64_t n)
 {
     const int64_t H = s->m.hidden;
-    for (int64_t r = 0; r < n; r++) memcpy(s->x + r * H, s->w.embed + (int64_t)s->row_token[r] * H, sizeof(float) * H);
+    const float *table = s->w.global.t[RL_T_EMBED];
+    for (int64_t r = 0; r < n; r++) memcpy(s->x + r * H, table + (int64_t)s->row_token[r] * H, sizeof(float) * H);
 }
 
 /* HF LlamaRMSNorm in fp32: out = x * rsqrt(mean(x^2) + eps) * w (sum of squares in double). */
@@ -105,31 +109,36 @@ static void rmsnorm(float *out, const float *x, const float *w, int64_t n, int64
     }
 }
 
-/* cos/sin of position p times each inverse frequency, computed as transformers does it in fp32
- * (inv_freq = 1 / theta^(2i/hd), llama3 scaling, angle = (float)p * inv_freq). */
-static void rope_tables(const rl_model_config *m, int64_t n_pos, float *cos_t, float *sin_t)
+/* cos/sin of position p times each inverse frequency (src/model/rope.h: as transformers does it). */
+static int rope_tables(const rl_model_config *m, int64_t n_pos, float *cos_t, float *sin_t)
 {
     const int64_t half = m->head_dim / 2;
-    for (int64_t i = 0; i < half; i++) {
-        float inv = 1.0f / powf((float)m->rope_theta, (float)(2 * i) / (float)m->head_dim);
-        if (m->rope_llama3) {
-            /* _compute_llama3_parameters: long wavelengths divided by factor, short ones kept,
-             * a smooth blend in between. */
-            const float factor = (float)m->rope_factor, lo = (float)m->rope_low_freq_factor;
-            const float hi = (float)m->rope_high_freq_factor, old_ctx = (float)m->rope_original_max_positions;
-            const float low_freq_wavelen = old_ctx / lo, high_freq_wavelen = old_ctx / hi;
-            const float wavelen = (float)(2.0 * M_PI) / inv;
-            float scaled = wavelen > low_freq_wavelen ? inv / factor : inv;
-            float smooth = (old_ctx / wavelen - lo) / (hi - lo);
-            float blended = (1.0f - smooth) * scaled / factor + smooth * scaled;
-            int medium = !(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen);
-            inv = medium ? blended : scaled;
-        }
-        for (int64_t p = 0; p < n_pos; p++) {
-            float angle = (float)p * inv;
-            cos_t[p * half + i] = (float)cos((double)angle);
-            sin_t[p * half + i] = (float)sin((double)angle);
-        }
+    float *inv = malloc(sizeof(float) * (size_t)half);
+    if (!inv) return -1;
+    rl_rope_inv_freq(m, inv);
+    for (int64_t p = 0; p < n_pos; p++)
+        for (int64_t i = 0; i < half; i++) rl_rope_cos_sin(inv[i], p, &cos_t[p * half + i], &sin_t[p * half + i]);
+    free(inv);
+    return 0;
+}
+
+/* q/k/v biases (qwen2), added to each row's q | k | v. */
+static void add_bias(cpu_state *s, int64_t n, const float *bias)
+{
+    for (int64_t r = 0; r < n; r++) {
+        float *row = s->qkv + r * s->qkv_dim;
+        for (int64_t i = 0; i < s->qkv_dim; i++) row[i] += bias[i];
+    }
+}
+
+/* Per-head RMSNorm of every q and k head (qwen3), before RoPE: norm_w is q_norm then k_norm. */
+static void qk_norm(cpu_state *s, int64_t n, const float *norm_w)
+{
+    const int64_t hd = s->m.head_dim;
+    for (int64_t r = 0; r < n; r++) {
+        float *row = s->qkv + r * s->qkv_dim;
+        rmsnorm(row, row, norm_w, s->m.heads, hd, s->m.norm_eps);
+        rmsnorm(row + s->q_dim, row + s->q_dim, norm_w + hd, s->m.kv_heads, hd, s->m.norm_eps);
     }
 }
 
@@ -170,12 +179,14 @@ static void kv_write(cpu_state *s, int64_t n, int64_t layer)
 typedef struct {
     cpu_state *s;
     int64_t layer;
+    int64_t window; /* keys a query sees at most (sliding window), 0 = all */
 } attn_args;
 
 /* Causal GQA attention for (row, KV head) pairs [begin, end): the `group` query heads that share
- * KV head g (heads g*group .. g*group+group-1, adjacent in the row) attend to positions 0..pos of
- * the row's slot: p = softmax(q K^T / sqrt(hd)), out = p V. Both products are small matmuls over
- * the group, so the group's queries share each K and V load. */
+ * KV head g (heads g*group .. g*group+group-1, adjacent in the row) attend to positions lo..pos of
+ * the row's slot (lo = 0, or pos - window + 1 in a sliding-window layer, as transformers masks
+ * it): p = softmax(q K^T / sqrt(hd)), out = p V. Both products are small matmuls over the group,
+ * so the group's queries share each K and V load. */
 static void attention_task(void *ctx, int64_t begin, int64_t end, int part)
 {
     const attn_args *a = ctx;
@@ -184,9 +195,10 @@ static void attention_task(void *ctx, int64_t begin, int64_t end, int part)
     const float scale = (float)(1.0 / sqrt((double)hd));
     float *scores = s->scores + (int64_t)part * group * s->max_context; /* [group][max_context] */
     for (int64_t task = begin; task < end; task++) {
-        const int64_t r = task / kv_heads, g = task % kv_heads, n_pos = (int64_t)s->row_pos[r] + 1;
+        const int64_t r = task / kv_heads, g = task % kv_heads, pos = s->row_pos[r];
+        const int64_t lo = a->window > 0 && pos + 1 > a->window ? pos + 1 - a->window : 0, n_pos = pos + 1 - lo;
         const float *q = s->qkv + r * s->qkv_dim + g * group * hd;
-        const size_t base = cache_offset(s, a->layer, s->row_slot[r], 0) + (size_t)(g * hd);
+        const size_t base = cache_offset(s, a->layer, s->row_slot[r], lo) + (size_t)(g * hd);
         const float *K = s->key_cache + base, *V = s->value_cache + base; /* position t at t * kv_dim */
         rl_matmul_serial(scores, s->max_context, q, hd, K, s->kv_dim, group, hd, n_pos, 0);
         for (int64_t j = 0; j < group; j++) {
@@ -239,15 +251,25 @@ static void forward_rows(cpu_state *s, int64_t n)
     embed(s, n);
     tock(s, t, "cpu_embed", RL_OP_EMBED, -1);
     for (int64_t l = 0; l < m->layers; l++) {
-        const layer_weights *w = &s->w.layer[l];
+        float *const *w = s->w.layer[l].t;
         const int li = (int)l;
-        /* attention block: x += o_proj(attention(rope(qkv(rmsnorm(x))))) */
+        /* attention block: x += o_proj(attention(rope(qk_norm(qkv(rmsnorm(x)) + bias)))) */
         t = tick(s);
-        rmsnorm(s->xn, s->x, w->attn_norm, n, H, m->norm_eps);
+        rmsnorm(s->xn, s->x, w[RL_T_ATTN_NORM], n, H, m->norm_eps);
         tock(s, t, "cpu_rmsnorm", RL_OP_ATTN_NORM, li);
         t = tick(s);
-        rl_matmul(s->pool, s->qkv, s->qkv_dim, s->xn, H, w->wqkv, n, H, s->qkv_dim, 0);
+        rl_matmul(s->pool, s->qkv, s->qkv_dim, s->xn, H, w[RL_T_WQ], n, H, s->qkv_dim, 0);
         tock(s, t, "cpu_matmul_qkv", RL_OP_QKV, li);
+        if (w[RL_T_BQ]) {
+            t = tick(s);
+            add_bias(s, n, w[RL_T_BQ]);
+            tock(s, t, "cpu_qkv_bias", RL_OP_QKV_BIAS, li);
+        }
+        if (w[RL_T_Q_NORM]) {
+            t = tick(s);
+            qk_norm(s, n, w[RL_T_Q_NORM]);
+            tock(s, t, "cpu_qk_norm", RL_OP_QK_NORM, li);
+        }
         t = tick(s);
         rope(s, n);
         tock(s, t, "cpu_rope", RL_OP_ROPE, li);
@@ -255,24 +277,24 @@ static void forward_rows(cpu_state *s, int64_t n)
         kv_write(s, n, l);
         tock(s, t, "cpu_kv_write", RL_OP_KV_WRITE, li);
         t = tick(s);
-        attn_args aa = {s, l};
+        attn_args aa = {s, l, rl_model_window(m, l)};
         rl_pool_for(s->pool, n * m->kv_heads, attention_grain(s, n), attention_task, &aa);
         tock(s, t, "cpu_attention", RL_OP_ATTENTION, li);
         t = tick(s);
-        rl_matmul(s->pool, s->x, H, s->att, s->q_dim, w->wo, n, s->q_dim, H, 1);
+        rl_matmul(s->pool, s->x, H, s->att, s->q_dim, w[RL_T_WO], n, s->q_dim, H, 1);
         tock(s, t, "cpu_matmul_o", RL_OP_O_PROJ, li);
         /* MLP block: x += down(silu(gate(rmsnorm(x))) * up(rmsnorm(x))) */
         t = tick(s);
-        rmsnorm(s->xn, s->x, w->ffn_norm, n, H, m->norm_eps);
+        rmsnorm(s->xn, s->x, w[RL_T_FFN_NORM], n, H, m->norm_eps);
         tock(s, t, "cpu_rmsnorm", RL_OP_FFN_NORM, li);
         t = tick(s);
-        rl_matmul(s->pool, s->gu, 2 * I, s->xn, H, w->wgate_up, n, H, 2 * I, 0);
+        rl_matmul(s->pool, s->gu, 2 * I, s->xn, H, w[RL_T_W_GATE], n, H, 2 * I, 0);
         tock(s, t, "cpu_matmul_gate_up", RL_OP_GATE_UP, li);
         t = tick(s);
         silu_mul(s, n);
         tock(s, t, "cpu_silu_mul", RL_OP_SILU_MUL, li);
         t = tick(s);
-        rl_matmul(s->pool, s->x, H, s->gu, 2 * I, w->wdown, n, I, H, 1);
+        rl_matmul(s->pool, s->x, H, s->gu, 2 * I, w[RL_T_W_DOWN], n, I, H, 1);
         tock(s, t, "cpu_matmul_down", RL_OP_DOWN, li);
     }
 }
@@ -283,10 +305,10 @@ static void logits_rows(cpu_state *s, int64_t first, int64_t count, float *out)
 {
     const int64_t H = s->m.hidden;
     double t = tick(s);
-    rmsnorm(s->xn, s->x + first * H, s->w.final_norm, count, H, s->m.norm_eps);
+    rmsnorm(s->xn, s->x + first * H, s->w.global.t[RL_T_FINAL_NORM], count, H, s->m.norm_eps);
     tock(s, t, "cpu_rmsnorm", RL_OP_FINAL_NORM, -1);
     t = tick(s);
-    rl_matmul(s->pool, out, s->m.vocab, s->xn, H, s->w.lm_head, count, H, s->m.vocab, 0);
+    rl_matmul(s->pool, out, s->m.vocab, s->xn, H, s->w.global.t[RL_T_LM_HEAD], count, H, s->m.vocab, 0);
     tock(s, t, "cpu_lm_head", RL_OP_LM_HEAD, -1);
 }
 
@@ -365,74 +387,25 @@ static int cpu_decode(void *state, int64_t batch, const int32_t *tokens, float *
 
 /* ---- set-up: weights from a checkpoint or the seeded generator ------------------------------ */
 
-static void carve_weights(cpu_state *s)
-{
-    const rl_model_config *m = &s->m;
-    const int64_t H = m->hidden, V = m->vocab, I = m->intermediate;
-    float *p = s->w.block;
-    s->w.embed = p, p += V * H;
-    for (int64_t l = 0; l < m->layers; l++) {
-        layer_weights *w = &s->w.layer[l];
-        w->attn_norm = p, p += H;
-        w->wqkv = p, p += s->qkv_dim * H;
-        w->wo = p, p += H * s->q_dim;
-        w->ffn_norm = p, p += H;
-        w->wgate_up = p, p += 2 * I * H;
-        w->wdown = p, p += H * I;
-    }
-    s->w.final_norm = p, p += H;
-    if (m->tied_embeddings) {
-        s->w.lm_head = s->w.embed;
-    } else {
-        s->w.lm_head = p, p += V * H;
-    }
-}
+/* The tensors of layer l (RL_SPEC_GLOBAL: embed, final norm, lm_head). */
+static tensors *tensors_of(cpu_state *s, int64_t l) { return l == RL_SPEC_GLOBAL ? &s->w.global : &s->w.layer[l]; }
 
-static int64_t weight_floats(const cpu_state *s)
+/* Points every tensor of the spec into the block, in the spec's order (stacks stay contiguous);
+ * a tied lm_head points at the embedding. Returns the floats used. */
+static int64_t carve_weights(cpu_state *s, float *block)
 {
-    const rl_model_config *m = &s->m;
-    const int64_t H = m->hidden, per_layer = 2 * H + s->qkv_dim * H + H * s->q_dim + 3 * m->intermediate * H;
-    return m->vocab * H * (m->tied_embeddings ? 1 : 2) + m->layers * per_layer + H;
-}
-
-/* Converts checkpoint tensor `name` (any of F32/F16/BF16) into dst; shapes were checked at open. */
-static int load_tensor(const rl_weights *ck, const char *name, float *dst, rl_err *err)
-{
-    rl_tensor_view v;
-    if (rl_weights_get(ck, name, &v, err)) return -1;
-    rl_tensor_to_f32(&v, dst);
-    return 0;
-}
-
-static int load_checkpoint(cpu_state *s, const char *dir, rl_err *err)
-{
-    rl_weights *ck;
-    if (rl_weights_open(dir, &s->m, &ck, err)) return -1;
-    const int64_t H = s->m.hidden, I = s->m.intermediate;
-    char n[160];
-    int rc = load_tensor(ck, "model.embed_tokens.weight", s->w.embed, err);
-    for (int64_t l = 0; l < s->m.layers && !rc; l++) {
-        layer_weights *w = &s->w.layer[l];
-        struct { const char *suffix; float *dst; } t[] = {
-            {"input_layernorm.weight", w->attn_norm},
-            {"self_attn.q_proj.weight", w->wqkv},
-            {"self_attn.k_proj.weight", w->wqkv + s->q_dim * H},
-            {"self_attn.v_proj.weight", w->wqkv + (s->q_dim + s->kv_dim) * H},
-            {"self_attn.o_proj.weight", w->wo},
-            {"post_attention_layernorm.weight", w->ffn_norm},
-            {"mlp.gate_proj.weight", w->wgate_up},
-            {"mlp.up_proj.weight", w->wgate_up + I * H},
-            {"mlp.down_proj.weight", w->wdown},
-        };
-        for (size_t i = 0; i < sizeof t / sizeof t[0] && !rc; i++) {
-            snprintf(n, sizeof n, "model.layers.%lld.%s", (long long)l, t[i].suffix);
-            rc = load_tensor(ck, n, t[i].dst, err);
+    int64_t used = 0;
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    for (int64_t l = RL_SPEC_GLOBAL; l < s->m.layers; l++) {
+        const int n = rl_spec_tensors(&s->m, l, t);
+        for (int i = 0; i < n; i++) {
+            if (t[i].tied) continue;
+            if (block) tensors_of(s, l)->t[t[i].role] = block + used;
+            used += rl_spec_stored_elems(&t[i]);
         }
     }
-    if (!rc) rc = load_tensor(ck, "model.norm.weight", s->w.final_norm, err);
-    if (!rc && !s->m.tied_embeddings) rc = load_tensor(ck, "lm_head.weight", s->w.lm_head, err);
-    rl_weights_close(ck);
-    return rc;
+    if (block && s->m.tied_embeddings) s->w.global.t[RL_T_LM_HEAD] = s->w.global.t[RL_T_EMBED];
+    return used;
 }
 
 typedef struct {
@@ -448,31 +421,34 @@ static void fill_task(void *ctx, int64_t begin, int64_t end, int part)
     rl_rand_fill(f->dst + begin, (uint64_t)begin, (uint64_t)(end - begin), f->seed, f->stream, f->center, f->std);
 }
 
-static void fill(cpu_state *s, float *dst, int64_t n, int64_t layer, rl_rand_kind kind, uint64_t seed)
+/* Every tensor of the spec from a checkpoint (converted from F32/F16/BF16; names and shapes were
+ * checked when it was opened) or from the seeded generator. */
+static int init_weights(cpu_state *s, const char *dir, uint64_t seed, rl_err *err)
 {
-    fill_args f = {dst, seed, rl_rand_stream(layer, kind), 0, 0};
-    rl_rand_scale(&s->m, kind, &f.center, &f.std);
-    rl_pool_for(s->pool, n, 1 << 16, fill_task, &f);
-}
-
-static void random_weights(cpu_state *s, uint64_t seed)
-{
-    const int64_t H = s->m.hidden, I = s->m.intermediate, V = s->m.vocab;
-    fill(s, s->w.embed, V * H, -1, RL_RAND_EMBED, seed);
-    for (int64_t l = 0; l < s->m.layers; l++) {
-        layer_weights *w = &s->w.layer[l];
-        fill(s, w->attn_norm, H, l, RL_RAND_ATTN_NORM, seed);
-        fill(s, w->wqkv, s->q_dim * H, l, RL_RAND_WQ, seed);
-        fill(s, w->wqkv + s->q_dim * H, s->kv_dim * H, l, RL_RAND_WK, seed);
-        fill(s, w->wqkv + (s->q_dim + s->kv_dim) * H, s->kv_dim * H, l, RL_RAND_WV, seed);
-        fill(s, w->wo, H * s->q_dim, l, RL_RAND_WO, seed);
-        fill(s, w->ffn_norm, H, l, RL_RAND_FFN_NORM, seed);
-        fill(s, w->wgate_up, I * H, l, RL_RAND_W_GATE, seed);
-        fill(s, w->wgate_up + I * H, I * H, l, RL_RAND_W_UP, seed);
-        fill(s, w->wdown, H * I, l, RL_RAND_W_DOWN, seed);
+    rl_weights *ck = NULL;
+    if (dir && rl_weights_open(dir, &s->m, &ck, err)) return -1;
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    char name[192];
+    int rc = 0;
+    for (int64_t l = RL_SPEC_GLOBAL; l < s->m.layers && !rc; l++) {
+        const int n = rl_spec_tensors(&s->m, l, t);
+        for (int i = 0; i < n && !rc; i++) {
+            float *dst = tensors_of(s, l)->t[t[i].role];
+            if (t[i].tied) continue;
+            if (ck) {
+                rl_tensor_view v;
+                rl_spec_name(&t[i], l, 0, name, sizeof name);
+                rc = rl_weights_get(ck, name, &v, err);
+                if (!rc) rl_tensor_to_f32(&v, dst);
+            } else {
+                fill_args f = {dst, seed, rl_rand_stream(l, t[i].role), 0, 0};
+                rl_rand_scale(&t[i], &f.center, &f.std);
+                rl_pool_for(s->pool, rl_spec_elems(&t[i]), 1 << 16, fill_task, &f);
+            }
+        }
     }
-    fill(s, s->w.final_norm, H, -1, RL_RAND_FINAL_NORM, seed);
-    if (!s->m.tied_embeddings) fill(s, s->w.lm_head, V * H, -1, RL_RAND_LM_HEAD, seed);
+    rl_weights_close(ck);
+    return rc;
 }
 
 /* "model name" from /proc/cpuinfo (x86), else "Model"/"Hardware" (Arm), else a generic name. */
@@ -538,7 +514,7 @@ static int cpu_create(const rl_model_config *m, const rl_engine_opts *o, void **
         return -1;
     }
 
-    s->w.n_floats = weight_floats(s);
+    s->w.n_floats = carve_weights(s, NULL);
     s->w.block = malloc(sizeof(float) * (size_t)s->w.n_floats);
     s->w.layer = calloc((size_t)m->layers, sizeof *s->w.layer);
     const int64_t R = s->cap_rows, H = m->hidden, I = m->intermediate, V = m->vocab;
@@ -568,15 +544,14 @@ static int cpu_create(const rl_model_config *m, const rl_engine_opts *o, void **
                             "use a smaller model, batch or context",
                        m->name, (long long)o->max_batch, (long long)o->max_context, gb);
     }
-    carve_weights(s);
-    rope_tables(m, s->max_context, s->rope_cos, s->rope_sin);
-    if (o->weights_dir) {
-        if (load_checkpoint(s, o->weights_dir, err)) {
-            cpu_destroy(s);
-            return -1;
-        }
-    } else {
-        random_weights(s, o->seed);
+    carve_weights(s, s->w.block);
+    if (rope_tables(m, s->max_context, s->rope_cos, s->rope_sin)) {
+        cpu_destroy(s);
+        return rl_fail(err, "cpu engine: out of host memory (RoPE table)");
+    }
+    if (init_weights(s, o->weights_dir, o->seed, err)) {
+        cpu_destroy(s);
+        return -1;
     }
     *state = s;
     return 0;

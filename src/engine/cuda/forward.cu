@@ -40,17 +40,22 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
     if (cuda_linear(s, RL_OP_QKV, l, T, s->xn, w->qkv, &w->tm_qkv, s->qkv_dim, H, s->qkv, GEMV_STORE_BF16,
                     w->attn_norm, RL_OP_ATTN_NORM, err))
         return -1;
+    if (w->qkv_bias || w->qk_norm) // q/k/v biases (qwen2), per-head q/k RMSNorm (qwen3), before RoPE
+        LAUNCH("qkv_post", (w->qkv_bias ? OP(QKV_BIAS) : 0) | (w->qk_norm ? OP(QK_NORM) : 0), l,
+               rl_qkv_post(s->st, pdl_on(s), s->qkv, T, s->qkv_dim, w->qkv_bias, w->qk_norm, NH, KVH, D,
+                           (float)m->norm_eps));
+    const int window = (int)rl_model_window(m, l); // sliding window (mistral), 0 = none
     if (decode) {
         // RoPE and the KV-cache append happen inside the attention kernel (one launch fewer).
         const int forced = s->o.cuda.attn_splits;
         const int splits = forced > 0 && T <= 4 * s->sm_count ? forced : rl_attn_decode_splits(T, KVH, C, s->sm_count);
         LAUNCH("attn_decode_splitkv", OP(ROPE) | OP(KV_WRITE) | OP(ATTENTION), l,
                rl_attn_decode(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->step, s->rope, s->attn, s->partial, s->tickets,
-                              T, NH, KVH, D, C, splits));
+                              T, NH, KVH, D, C, splits, window));
     } else {
         LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
                rl_rope_kv(s->st, P, s->qkv, T, n, NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
-        if (s->sm90 && rl_attn_prefill_sm90_supported(D, NH, KVH)) {
+        if (s->sm90 && !window && rl_attn_prefill_sm90_supported(D, NH, KVH)) {
             CUtensorMap tq;
             if (cuda_tma_map_bf16(s->tma_encode, &tq, s->qkv, T, s->qkv_dim, s->qkv_dim, RL_FA_SM90_ROWS, "the queries",
                                   err))
@@ -59,7 +64,8 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
                    rl_attn_prefill_sm90(s->st, P, &tq, &w->tm_k, &w->tm_v, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
         } else
             LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
-                   rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
+                   rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C,
+                                   window));
     }
     if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, &w->tm_o, H, NH * D, s->x, GEMV_ADD_F32, NULL, RL_OP_O_PROJ,
                     err))

@@ -52,26 +52,37 @@ cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *ta
 cudaError_t rl_rope_kv(cudaStream_t st, int pdl, bf16 *qkv, int T, int n_per_seq, const int *pos_dev, int pos_base,
                        int slot0, const float2 *rope_cs, bf16 *kc, bf16 *vc, int H, int KVH, int D, int max_ctx);
 
+// ---- qkv_post.cu ----
+// In place on qkv [T, ld] (q heads, k heads, v heads of D each): + bias [(H+2*KVH)*D] when bias is
+// set (qwen2), then each q and k head RMSNorm'd over D with norm_w [2, D] (q_norm, k_norm) when
+// norm_w is set (qwen3). At least one of the two; D <= 128.
+cudaError_t rl_qkv_post(cudaStream_t st, int pdl, bf16 *qkv, int T, int ld, const bf16 *bias, const bf16 *norm_w, int H,
+                        int KVH, int D, float eps);
+
 // ---- attn_decode.cu: split-KV flash-decoding on tensor cores, the GQA group shares each K/V load ----
 int rl_attn_decode_splits(int B, int KVH, int max_ctx, int sm_count);
 size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits);
-// Sequence b attends to cache positions 0..*pos_dev of slot b; out: [B, H*D]. With rope_cs the
-// kernel first rotates the new token's Q and K (qkv holds them unrotated) and appends K and V to
-// the cache at *pos_dev; with rope_cs NULL, qkv's Q is already rotated and the cache complete.
-// tickets: B*KVH ints, zero before the first call (the kernel leaves them zero).
+// Sequence b attends to cache positions 0..*pos_dev of slot b (the last `window` of them when
+// window > 0: sliding-window attention, keys below pos - window + 1 masked); out: [B, H*D]. With
+// rope_cs the kernel first rotates the new token's Q and K (qkv holds them unrotated) and appends
+// K and V to the cache at *pos_dev; with rope_cs NULL, qkv's Q is already rotated and the cache
+// complete. tickets: B*KVH ints, zero before the first call (the kernel leaves them zero).
 cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
                            const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
-                           int H, int KVH, int D, int max_ctx, int splits);
+                           int H, int KVH, int D, int max_ctx, int splits, int window);
 
 // ---- attn_prefill.cu: causal flash attention on tensor cores, mma.sync (the sm_80 path) ----
 // nseq sequences of n new tokens at positions p0..p0+n-1 (keys 0..p0+n-1 already in the cache).
 // Longest-first over all heads, 64-key tiles double buffered with cp.async, 4 warps x 16 rows.
+// window > 0: the query at position p sees keys p - window + 1 .. p only (sliding window); 0 = all.
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx);
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx,
+                            int window);
 
 // ---- attn_prefill_sm90.cu: the same on Hopper (wgmma, TMA, producer/consumer warpgroups) ----
-// tq: map of qkv ([nseq * n][qkv_ld], boxes of RL_FA_SM90_ROWS rows); tk, tv: maps of the layer's
-// K and V cache ([max_batch * KVH * max_ctx][D], boxes of RL_FA_SM90_ROWS rows).
+// Full causal attention (no sliding window: those layers run rl_attn_prefill). tq: map of qkv
+// ([nseq * n][qkv_ld], boxes of RL_FA_SM90_ROWS rows); tk, tv: maps of the layer's K and V cache
+// ([max_batch * KVH * max_ctx][D], boxes of RL_FA_SM90_ROWS rows).
 #define RL_FA_SM90_ROWS 128
 int rl_attn_prefill_sm90_supported(int D, int H, int KVH);
 cudaError_t rl_attn_prefill_sm90(cudaStream_t st, int pdl, const CUtensorMap *tq, const CUtensorMap *tk,

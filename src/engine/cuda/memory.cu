@@ -1,6 +1,8 @@
 // memory.cu: the memory plan (decided and checked against free GPU memory before anything is
 // allocated), the carving of three allocations (weights, KV cache, workspace), random weights
-// generated on the device, checkpoint upload, and the RoPE table.
+// generated on the device, checkpoint upload, and the RoPE table. Which weights exist, their
+// names, shapes and order come from the model-spec table (src/model/spec.h): one walk over it
+// sizes, carves, initialises and uploads them.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,9 @@
 
 #include "state.h"
 extern "C" {
+#include "../../model/random_init.h"
+#include "../../model/rope.h"
+#include "../../model/spec.h"
 #include "../../model/weights.h"
 }
 
@@ -19,11 +24,51 @@ extern "C" {
 
 static int64_t up(int64_t b) { return (b + ALIGN_BYTES - 1) / ALIGN_BYTES * ALIGN_BYTES; }
 
-static int64_t layer_weight_elems(const rl_model_config *m, int64_t *qkv_dim)
+// Where the engine keeps the tensor of `role` (layer -1: the global ones); roles stacked onto the
+// previous tensor (k, v, their biases, k_norm, up) have no pointer of their own: *none.
+static bf16 **tensor_slot(cuda_state *s, int64_t layer, rl_tensor_role role, bf16 **none)
 {
-    *qkv_dim = (m->heads + 2 * m->kv_heads) * m->head_dim;
-    return m->hidden + *qkv_dim * m->hidden + m->hidden * m->heads * m->head_dim + m->hidden +
-           2 * m->intermediate * m->hidden + m->hidden * m->intermediate;
+    if (layer == RL_SPEC_GLOBAL)
+        return role == RL_T_EMBED ? &s->embed : role == RL_T_FINAL_NORM ? &s->final_norm : &s->lm_head;
+    cuda_layer *w = &s->layers[layer];
+    switch (role) {
+    case RL_T_ATTN_NORM: return &w->attn_norm;
+    case RL_T_WQ: return &w->qkv;
+    case RL_T_BQ: return &w->qkv_bias;
+    case RL_T_Q_NORM: return &w->qk_norm;
+    case RL_T_WO: return &w->o;
+    case RL_T_FFN_NORM: return &w->ffn_norm;
+    case RL_T_W_GATE: return &w->gate_up;
+    case RL_T_W_DOWN: return &w->down;
+    default: return none;
+    }
+}
+
+// Called for every stored tensor with its device address.
+typedef int (*weight_visit)(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err);
+
+// Walks the spec in storage order: each stack (adjacent tensors of one op) starts aligned, a tied
+// lm_head takes no room (it is the embedding). With base set, every tensor gets its address in it
+// (and its engine pointer when s is set; then visit, if any, sees it). Returns the bytes used.
+static int64_t walk_weights(cuda_state *s, const rl_model_config *m, char *base, weight_visit visit, void *ctx,
+                            int *rc, rl_err *err)
+{
+    int64_t at = 0;
+    rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
+    bf16 *none = NULL;
+    for (int64_t l = RL_SPEC_GLOBAL; l < m->layers; l++) {
+        const int n = rl_spec_tensors(m, l, t);
+        for (int i = 0; i < n; i++) {
+            if (t[i].tied) continue;
+            if (!(i > 0 && rl_spec_stacks_on(&t[i - 1], &t[i]))) at = up(at);
+            bf16 *dst = base ? (bf16 *)(base + at) : NULL;
+            if (s && base) *tensor_slot(s, l, t[i].role, &none) = dst;
+            if (visit && dst && !*rc) *rc = visit(s, &t[i], l, dst, ctx, err);
+            at += rl_spec_stored_elems(&t[i]) * 2;
+        }
+    }
+    if (s && base && m->tied_embeddings) s->lm_head = s->embed;
+    return up(at);
 }
 
 // The workspace, as one table: every buffer's size and the pointer it is carved into. The plan
@@ -73,12 +118,9 @@ int cuda_plan_memory(cuda_state *s, rl_err *err)
         return rl_fail(err, "cuda engine: batch %lld x context %lld is far beyond any GPU's memory "
                             "(KV cache alone %.3g GB); lower --batch or --context",
                        (long long)o->max_batch, (long long)o->max_context, kv_d / 1e9);
-    int64_t qkv_dim;
-    const int64_t per_layer = layer_weight_elems(m, &qkv_dim);
-    const int64_t H = m->hidden, I = m->intermediate, V = m->vocab;
-    // 7 tensors a layer + embed, final norm, lm_head; each aligned
-    p->weights_bytes = (V * H + m->layers * per_layer + H + (m->tied_embeddings ? 0 : V * H)) * 2 +
-                       (7 * m->layers + 3) * ALIGN_BYTES;
+    const int64_t H = m->hidden, I = m->intermediate;
+    int rc = 0;
+    p->weights_bytes = walk_weights(NULL, m, NULL, NULL, NULL, &rc, err);
     p->kv_bytes = (int64_t)kv_d;
 
     const int64_t prefill = o->max_prefill > 0 ? o->max_prefill : o->max_context;
@@ -134,25 +176,13 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     // Never-written cache rows must not hold NaN patterns that a masked 0 * v could pick up.
     CU_CHECK(cudaMemsetAsync(s->kv_mem, 0, p->kv_bytes, s->st), "cuda engine: clearing the KV cache");
 
-    int64_t qkv_dim;
-    layer_weight_elems(m, &qkv_dim);
+    const int64_t qkv_dim = (m->heads + 2 * m->kv_heads) * m->head_dim;
     s->qkv_dim = (int)qkv_dim;
-    const int64_t H = m->hidden, I = m->intermediate, V = m->vocab, C = s->o.max_context;
-    char *at = (char *)s->weights_mem;
-    s->embed = (bf16 *)carve(&at, V * H * 2);
+    const int64_t C = s->o.max_context;
     s->layers = (cuda_layer *)calloc((size_t)m->layers, sizeof *s->layers);
     if (!s->layers) return rl_fail(err, "cuda engine: out of host memory");
-    for (int64_t l = 0; l < m->layers; l++) {
-        cuda_layer *w = &s->layers[l];
-        w->attn_norm = (bf16 *)carve(&at, H * 2);
-        w->qkv = (bf16 *)carve(&at, qkv_dim * H * 2);
-        w->o = (bf16 *)carve(&at, H * m->heads * m->head_dim * 2);
-        w->ffn_norm = (bf16 *)carve(&at, H * 2);
-        w->gate_up = (bf16 *)carve(&at, 2 * I * H * 2);
-        w->down = (bf16 *)carve(&at, H * I * 2);
-    }
-    s->final_norm = (bf16 *)carve(&at, H * 2);
-    s->lm_head = m->tied_embeddings ? s->embed : (bf16 *)carve(&at, V * H * 2);
+    int rc = 0;
+    walk_weights(s, m, (char *)s->weights_mem, NULL, NULL, &rc, err);
 
     s->kv_layer_elems = s->o.max_batch * m->kv_heads * C * m->head_dim;
     s->kcache = (bf16 *)s->kv_mem;
@@ -160,11 +190,11 @@ int cuda_allocate(cuda_state *s, rl_err *err)
 
     ws_entry t[WS_MAX];
     const int n = workspace_table(s, p, t);
-    at = (char *)s->ws_mem;
+    char *at = (char *)s->ws_mem;
     for (int i = 0; i < n; i++) *t[i].ptr = carve(&at, t[i].bytes);
     if (!p->scratch_bytes) s->scratch = s->gu; // the gate/up buffer is big enough to time into
     s->gs = rl_gs_work{s->gs_ws, s->gs_tickets, NULL, s->sm_count};
-    return 0;
+    return rc;
 }
 
 int cuda_weight_maps(cuda_state *s, rl_err *err)
@@ -187,32 +217,25 @@ int cuda_weight_maps(cuda_state *s, rl_err *err)
     return cuda_tma_map_bf16(s->tma_encode, &s->tm_lm_head, s->lm_head, V, H, H, 64, "the lm_head weights", err);
 }
 
-// Random weights: linear std 1/sqrt(fan_in), so every projection keeps unit-scale activations
-// and the residual stream grows only like sqrt(layers); norm weights near 1; embedding std 1.
+// Random weights: centre and spread of each tensor from its spec entry (random_init.h: linear
+// std 1/sqrt(fan_in), so every projection keeps unit-scale activations; norm weights near 1),
+// drawn uniformly on the device (half-width std * sqrt(3)) from a seed per (layer, role).
+static int random_tensor(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err)
+{
+    (void)ctx;
+    float center, std;
+    rl_rand_scale(t, &center, &std);
+    const uint64_t seed = s->o.seed * 0x100000001b3ull + 0x51ed27 + 7919 * rl_rand_stream(layer, t->role);
+    CU_CHECK(rl_init_uniform(s->st, dst, (size_t)rl_spec_stored_elems(t), seed, center, std * sqrtf(3.0f)),
+             "cuda engine: generating random weights (init_uniform)");
+    return 0;
+}
+
 int cuda_random_weights(cuda_state *s, rl_err *err)
 {
-    const rl_model_config *m = &s->m;
-    const int64_t H = m->hidden, I = m->intermediate, V = m->vocab, A = m->heads * m->head_dim;
-    uint64_t id = 0;
-    const uint64_t base = s->o.seed * 0x100000001b3ull + 0x51ed27;
-#define INIT(ptr, n, center, half)                                                                            \
-    CU_CHECK(rl_init_uniform(s->st, ptr, (size_t)(n), base + 7919 * (++id), (float)(center), (float)(half)), \
-             "cuda engine: generating random weights (init_uniform)")
-    const double u = sqrt(3.0); // uniform on [-a, a] has std a / sqrt(3)
-    INIT(s->embed, V * H, 0, u);
-    for (int64_t l = 0; l < m->layers; l++) {
-        const cuda_layer *w = &s->layers[l];
-        INIT(w->attn_norm, H, 1, 0.1);
-        INIT(w->qkv, (int64_t)s->qkv_dim * H, 0, u / sqrt((double)H));
-        INIT(w->o, H * A, 0, u / sqrt((double)A));
-        INIT(w->ffn_norm, H, 1, 0.1);
-        INIT(w->gate_up, 2 * I * H, 0, u / sqrt((double)H));
-        INIT(w->down, H * I, 0, u / sqrt((double)I));
-    }
-    INIT(s->final_norm, H, 1, 0.1);
-    if (!m->tied_embeddings) INIT(s->lm_head, V * H, 0, u / sqrt((double)H));
-#undef INIT
-    return 0;
+    int rc = 0;
+    walk_weights(s, &s->m, (char *)s->weights_mem, random_tensor, NULL, &rc, err);
+    return rc;
 }
 
 static int elem_bytes(rl_st_dtype t) { return t == RL_ST_F32 ? 4 : 2; }
@@ -249,50 +272,41 @@ static int upload(const rl_weights *w, const char *name, bf16 *dst, int64_t rows
     return 0;
 }
 
+typedef struct {
+    const rl_weights *w;
+    uint16_t *staging;
+} upload_ctx;
+
+static int upload_tensor(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err)
+{
+    (void)s;
+    const upload_ctx *u = (const upload_ctx *)ctx;
+    char name[192];
+    rl_spec_name(t, layer, 0, name, sizeof name);
+    return upload(u->w, name, dst, t->cols > 0 ? t->rows : 1, t->cols > 0 ? t->cols : t->rows, u->staging, err);
+}
+
 int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err)
 {
-    const rl_model_config *m = &s->m;
-    const int64_t H = m->hidden, I = m->intermediate, V = m->vocab, D = m->head_dim;
     rl_weights *w = NULL;
-    if (rl_weights_open(dir, m, &w, err)) return -1;
-    uint16_t *staging = NULL;
-    cudaError_t ce = cudaMallocHost((void **)&staging, STAGING_BYTES);
+    if (rl_weights_open(dir, &s->m, &w, err)) return -1;
+    upload_ctx u = {w, NULL};
+    cudaError_t ce = cudaMallocHost((void **)&u.staging, STAGING_BYTES);
     if (ce != cudaSuccess) {
         rl_weights_close(w);
         return rl_fail(err, "cuda engine: cudaMallocHost of %lld MB staging failed: %s", STAGING_BYTES >> 20,
                        cudaGetErrorString(ce));
     }
-    int rc = upload(w, "model.embed_tokens.weight", s->embed, V, H, staging, err);
-    char name[128];
-    for (int64_t l = 0; l < m->layers && !rc; l++) {
-        const cuda_layer *L = &s->layers[l];
-        const char *p = "model.layers";
-#define UP(suffix, dst, rows, cols)                                                     \
-    if (!rc) {                                                                          \
-        snprintf(name, sizeof name, "%s.%lld.%s", p, (long long)l, suffix);           \
-        rc = upload(w, name, dst, rows, cols, staging, err);                            \
-    }
-        UP("input_layernorm.weight", L->attn_norm, 1, H);
-        UP("self_attn.q_proj.weight", L->qkv, m->heads * D, H);
-        UP("self_attn.k_proj.weight", L->qkv + m->heads * D * H, m->kv_heads * D, H);
-        UP("self_attn.v_proj.weight", L->qkv + (m->heads + m->kv_heads) * D * H, m->kv_heads * D, H);
-        UP("self_attn.o_proj.weight", L->o, H, m->heads * D);
-        UP("post_attention_layernorm.weight", L->ffn_norm, 1, H);
-        UP("mlp.gate_proj.weight", L->gate_up, I, H);
-        UP("mlp.up_proj.weight", L->gate_up + I * H, I, H);
-        UP("mlp.down_proj.weight", L->down, H, I);
-#undef UP
-    }
-    if (!rc) rc = upload(w, "model.norm.weight", s->final_norm, 1, H, staging, err);
-    if (!rc && !m->tied_embeddings) rc = upload(w, "lm_head.weight", s->lm_head, V, H, staging, err);
-    cudaFreeHost(staging);
+    int rc = 0;
+    walk_weights(s, &s->m, (char *)s->weights_mem, upload_tensor, &u, &rc, err);
+    cudaFreeHost(u.staging);
     rl_weights_close(w);
     if (rc) return rl_wrap(err, "loading %s", dir);
     return 0;
 }
 
-// cos/sin per position and frequency, computed as transformers does (fp32 inv_freq with the
-// llama3 scaling, fp32 angle pos * inv_freq) so golden logits match at every position.
+// cos/sin per position and frequency (src/model/rope.h: as transformers computes them) so golden
+// logits match at every position.
 int cuda_rope_table(cuda_state *s, rl_err *err)
 {
     const rl_model_config *m = &s->m;
@@ -304,27 +318,9 @@ int cuda_rope_table(cuda_state *s, rl_err *err)
         free(inv), free(tab);
         return rl_fail(err, "cuda engine: out of host memory (RoPE table)");
     }
-    for (int i = 0; i < half; i++) {
-        float f = 1.0f / powf((float)m->rope_theta, (float)(2 * i) / (float)m->head_dim);
-        if (m->rope_llama3) {
-            const float factor = (float)m->rope_factor, lo = (float)m->rope_low_freq_factor,
-                        hi = (float)m->rope_high_freq_factor, old = (float)m->rope_original_max_positions;
-            const float wavelen = 2.0f * (float)M_PI / f;
-            const float lo_wl = old / lo, hi_wl = old / hi;
-            if (wavelen > lo_wl) {
-                f = f / factor;
-            } else if (wavelen >= hi_wl) { // medium frequencies: blend
-                const float smooth = (old / wavelen - lo) / (hi - lo);
-                f = (1.0f - smooth) * f / factor + smooth * f;
-            }
-        }
-        inv[i] = f;
-    }
+    rl_rope_inv_freq(m, inv);
     for (int64_t p = 0; p < C; p++)
-        for (int i = 0; i < half; i++) {
-            const float ang = (float)p * inv[i];
-            tab[p * half + i] = make_float2((float)cos((double)ang), (float)sin((double)ang));
-        }
+        for (int i = 0; i < half; i++) rl_rope_cos_sin(inv[i], p, &tab[p * half + i].x, &tab[p * half + i].y);
     cudaError_t e = cudaMemcpy(s->rope, tab, sizeof(float2) * half * C, cudaMemcpyHostToDevice);
     free(inv), free(tab);
     CU_CHECK(e, "cuda engine: uploading the RoPE table");

@@ -10,8 +10,12 @@ extern "C" {
 #include "kernels.h"
 #include "tma.h"
 
+// One layer's weights (memory.cu carves them from the model-spec table; stacks of one op are
+// contiguous: qkv = q|k|v rows, gate_up = gate|up rows). qkv_bias [q|k|v] (qwen2) and
+// qk_norm [q_norm | k_norm] (qwen3) are NULL when the model has none.
 typedef struct {
     bf16 *attn_norm, *qkv, *o, *ffn_norm, *gate_up, *down;
+    bf16 *qkv_bias, *qk_norm;
     CUtensorMap tm_qkv, tm_o, tm_gate_up, tm_down; // TMA maps of the projection weights (Hopper path)
     CUtensorMap tm_k, tm_v;                        // and of the layer's K and V cache
 } cuda_layer;

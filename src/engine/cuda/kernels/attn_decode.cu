@@ -6,7 +6,9 @@
 // memory, and the last block of a (sequence, kv head) to finish merges the splits' partials (a
 // ticket counter instead of a second launch). With rope_cs set the kernel also applies RoPE to
 // the new token's Q and K and appends K and V to the cache (no separate rope kernel in decode).
-// FLOPs 4*B*H*D*ctx; bytes B*KVH*ctx*D*2*2 (K and V read once) + B*(H+2*KVH)*D*2 + B*H*D*2.
+// With a sliding window the splits cover the last `window` keys only.
+// FLOPs 4*B*H*D*ctx; bytes B*KVH*ctx*D*2*2 (K and V read once) + B*(H+2*KVH)*D*2 + B*H*D*2
+// (ctx = min(pos + 1, window) with a window).
 #include "mma_tile.cuh"
 
 #define AD_BK 64
@@ -17,7 +19,8 @@ __global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__r
                                                                  bf16 *vc, const int *__restrict__ pos_dev,
                                                                  const float2 *__restrict__ rope_cs, bf16 *__restrict__ out,
                                                                  float *__restrict__ partial, int *__restrict__ tickets,
-                                                                 int H, int KVH, int max_ctx, int splits, float scale_log2)
+                                                                 int H, int KVH, int max_ctx, int splits, float scale_log2,
+                                                                 int window)
 {
     pdl_trigger();
     constexpr int CPR = D / 8, CPRP = DP / 8;
@@ -34,8 +37,9 @@ __global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__r
     const bf16 *row = qkv + (size_t)b * qkv_ld;
     pdl_wait();
     const int pos = *pos_dev, ctx = pos + 1;
-    const int chunk = (ctx + splits - 1) / splits;
-    const int t0 = split * chunk, t1 = min(ctx, t0 + chunk);
+    const int lo = window > 0 && ctx > window ? ctx - window : 0; // first key the query sees
+    const int chunk = (ctx - lo + splits - 1) / splits;
+    const int t0 = lo + split * chunk, t1 = min(ctx, t0 + chunk);
     const float2 *cs = rope_cs ? rope_cs + (size_t)pos * half : nullptr;
 
     // The group's query heads as rows 0..G-1 of a zero-padded 16 x DP tile (rotated here when
@@ -243,7 +247,7 @@ size_t rl_attn_decode_partial_floats(int B, int H, int D, int splits)
 template <int D>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
                             const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
-                            int H, int KVH, int max_ctx, int splits)
+                            int H, int KVH, int max_ctx, int splits, int window)
 {
     constexpr int DP = (D + 15) / 16 * 16;
     const size_t smem = (size_t)(16 + 4 * AD_BK) * DP * sizeof(bf16);
@@ -252,20 +256,20 @@ static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
     if (e != cudaSuccess) return e;
     const float scale_log2 = 1.4426950408889634f / sqrtf((float)D);
     return rl_launch(attn_decode_kernel<D, DP>, dim3(splits, KVH, B), dim3(AD_THREADS), smem, st, pdl, qkv, qkv_ld,
-                     kc, vc, pos_dev, rope_cs, out, partial, tickets, H, KVH, max_ctx, splits, scale_log2);
+                     kc, vc, pos_dev, rope_cs, out, partial, tickets, H, KVH, max_ctx, splits, scale_log2, window);
 }
 
 cudaError_t rl_attn_decode(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, bf16 *kc, bf16 *vc,
                            const int *pos_dev, const float2 *rope_cs, bf16 *out, float *partial, int *tickets, int B,
-                           int H, int KVH, int D, int max_ctx, int splits)
+                           int H, int KVH, int D, int max_ctx, int splits, int window)
 {
     if (H % KVH || H / KVH > 8 || splits < 1 || D % 8) return cudaErrorInvalidValue;
     switch (D) {
-    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
-    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits);
+    case 16: return launch_d<16>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits, window);
+    case 24: return launch_d<24>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits, window);
+    case 32: return launch_d<32>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits, window);
+    case 64: return launch_d<64>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits, window);
+    case 128: return launch_d<128>(st, pdl, qkv, qkv_ld, kc, vc, pos_dev, rope_cs, out, partial, tickets, B, H, KVH, max_ctx, splits, window);
     }
     return cudaErrorInvalidValue;
 }

@@ -9,7 +9,8 @@
 //    a block holds 2 stages of 64 keys (64 KB at head dim 128), registers budgeted for 2 blocks/SM.
 //  - One __syncthreads per key tile: wait for tile kt, barrier, then refill the slot every warp
 //    finished with in the previous iteration.
-//  - Key tiles a warp cannot see (beyond its last row's position) are skipped by that warp.
+//  - Key tiles a warp cannot see (beyond its last row's position, or below its sliding window)
+//    are skipped by that warp; a block loads key tiles from its first query's window start on.
 #include "../kernels.h"
 
 #include "mma_tile.cuh"
@@ -30,7 +31,7 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
                                                                     const bf16 *__restrict__ kc,
                                                                     const bf16 *__restrict__ vc, bf16 *__restrict__ out,
                                                                     int n, int p0, int slot0, int H, int KVH,
-                                                                    int max_ctx, float scale_log2)
+                                                                    int max_ctx, float scale_log2, int window)
 {
     pdl_trigger();
     constexpr int BQ = 64, THREADS = 128;
@@ -51,6 +52,10 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
     const int q_last = min(n, q_first + BQ) - 1;
     const int n_keys = p0 + q_last + 1;
     const int n_kt = (n_keys + BK - 1) / BK;
+    // Sliding window: the block's first query sees keys from p0 + q_first - window + 1 on, so its
+    // key tiles start at kt0 (0 without a window); n_it tiles in all, iteration i holds tile kt0 + i.
+    const int kt0 = window > 0 && p0 + q_first >= window ? (p0 + q_first - window + 1) / BK : 0;
+    const int n_it = n_kt - kt0;
     const bf16 *kbase = kc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
     const bf16 *vbase = vc + ((size_t)(slot0 + seq) * KVH + kvh) * max_ctx * D;
     const bf16 *qbase = qkv + (size_t)seq * n * qkv_ld + (size_t)h * D;
@@ -76,7 +81,7 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
     };
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < n_kt) load_kv(s, s);
+        if (s < n_it) load_kv(kt0 + s, s);
         cp_async_commit(); // empty groups keep the wait counts uniform
     }
     cp_async_wait<STAGES - 1>(); // the Q group
@@ -96,16 +101,18 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
     const int warp_first_pos = p0 + q_first + row0;
     const int warp_last_pos = warp_first_pos + 15;
 
-    for (int kt = 0; kt < n_kt; kt++) {
+    for (int it = 0; it < n_it; it++) {
+        const int kt = kt0 + it;
         cp_async_wait<STAGES - 2>(); // tile kt has landed (this thread's copies) ...
         __syncthreads();             // ... everyone's; and every warp is done with tile kt-1's slot
         {
-            const int nx = kt + STAGES - 1;
-            if (nx < n_kt) load_kv(nx, nx % STAGES);
+            const int nx = it + STAGES - 1;
+            if (nx < n_it) load_kv(kt0 + nx, nx % STAGES);
             cp_async_commit();
         }
         if (kt * BK > warp_last_pos) continue; // the whole tile is in this warp's future
-        const bf16 *K = sm + (kt % STAGES) * SLOT;
+        if (window > 0 && kt * BK + BK - 1 <= warp_first_pos - window) continue; // ... or below its window
+        const bf16 *K = sm + (it % STAGES) * SLOT;
         const bf16 *V = K + BK * DP;
 
         float s[BK / 8][4];
@@ -133,6 +140,15 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
                     if (key > qpos + (e >> 1) * 8) s[nt][e] = -INFINITY;
                 }
         }
+        if (window > 0 && kt * BK <= warp_last_pos - window) { // tiles reaching below a row's window
+#pragma unroll
+            for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int key = kt * BK + nt * 8 + (lane & 3) * 2 + (e & 1);
+                    if (key <= qpos + (e >> 1) * 8 - window) s[nt][e] = -INFINITY;
+                }
+        }
 #pragma unroll
         for (int nt = 0; nt < BK / 8; nt++) {
             mx[0] = fmaxf(mx[0], fmaxf(s[nt][0], s[nt][1]));
@@ -143,10 +159,13 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
         for (int r = 0; r < 2; r++) {
             mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
             mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            // Finite: key 0 is visible to every row and tile 0 is never skipped.
-            alpha[r] = exp2f((m_i[r] - mx[r]) * scale_log2);
+            // A row with no visible key yet (its sliding window starts in a later tile) keeps
+            // m = -inf; ms = 0 then keeps alpha and p at zero instead of NaN. Without a window key 0
+            // is visible to every row and tile 0 is never skipped: ms = mx.
+            const float ms = mx[r] == -INFINITY ? 0.f : mx[r];
+            alpha[r] = exp2f((m_i[r] - ms) * scale_log2);
             m_i[r] = mx[r];
-            mscaled[r] = mx[r] * scale_log2;
+            mscaled[r] = ms * scale_log2;
         }
 #pragma unroll
         for (int nt = 0; nt < BK / 8; nt++)
@@ -203,7 +222,7 @@ __global__ void __launch_bounds__(128, MINB) attn_prefill_kernel(const bf16 *__r
 
 template <int D, int BK, int STAGES, int MINB>
 static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                               bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx)
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int max_ctx, int window)
 {
     constexpr int DP = (D + 15) / 16 * 16;
     const size_t smem = (size_t)STAGES * 2 * BK * DP * sizeof(bf16);
@@ -214,19 +233,19 @@ static cudaError_t launch_d(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_l
     const long long blocks = (long long)((n + 63) / 64) * H;
     if (blocks > 0x7fffffffLL) return cudaErrorInvalidValue;
     return rl_launch(kern, dim3((unsigned)blocks, nseq), dim3(128), smem, st, pdl, qkv, qkv_ld, kc, vc, out, n, p0,
-                     slot0, H, KVH, max_ctx, scale_log2);
+                     slot0, H, KVH, max_ctx, scale_log2, window);
 }
 
 cudaError_t rl_attn_prefill(cudaStream_t st, int pdl, const bf16 *qkv, int qkv_ld, const bf16 *kc, const bf16 *vc,
-                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx)
+                            bf16 *out, int nseq, int n, int p0, int slot0, int H, int KVH, int D, int max_ctx, int window)
 {
     if (nseq <= 0 || n <= 0 || H % KVH) return cudaErrorInvalidValue;
     switch (D) {
-    case 16: return launch_d<16, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 24: return launch_d<24, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 32: return launch_d<32, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 64: return launch_d<64, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
-    case 128: return launch_d<128, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx);
+    case 16: return launch_d<16, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, window);
+    case 24: return launch_d<24, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, window);
+    case 32: return launch_d<32, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, window);
+    case 64: return launch_d<64, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, window);
+    case 128: return launch_d<128, 64, 2, 2>(st, pdl, qkv, qkv_ld, kc, vc, out, nseq, n, p0, slot0, H, KVH, max_ctx, window);
     }
     return cudaErrorInvalidValue;
 }

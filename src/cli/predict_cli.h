@@ -1,0 +1,44 @@
+/* predict_cli.h: what `ridgeline predict`'s two files share (cmd_predict.c: options, one point;
+ * cmd_predict_sweep.c: the sweep tables). Internal to src/cli. */
+#ifndef RL_PREDICT_CLI_H
+#define RL_PREDICT_CLI_H
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "../predict/predict.h"
+
+#define PREDICT_MAX_LIST 64
+
+typedef struct {
+    const char *gpu, *model, *roofs_file, *gpu_file, *sweep;
+    int decode, prefill, json;
+    int64_t batch, context, length;
+    int64_t contexts[PREDICT_MAX_LIST]; /* decode sweep: one table per KV depth */
+    int ncontexts;
+    /* Precision: storage of weights and KV, the dtype the matmuls run in and the one the other
+     * ops run in; prec_flag names the option that set the matmul dtype (for error messages). */
+    rl_format weights, kv;
+    rl_dtype matmul, other;
+    const char *prec_flag;
+    int tp;
+    double link_gbps, allreduce_us; /* < 0: the GPU table's (or the roofs file's) */
+    int64_t xs[PREDICT_MAX_LIST];
+    int nx;
+} predict_args;
+
+/* The roofs of GPU g for the precision and TP of a (datasheet or a->roofs_file). */
+int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *err);
+
+/* A workload of a's precision and TP. */
+rl_workload predict_workload(const predict_args *a, rl_phase phase, int64_t batch, int64_t ctx_or_len);
+
+/* "bf16", or "weights fp8, KV bf16, fp8 matmuls" when they differ. */
+void predict_precision_label(const predict_args *a, char *buf, size_t n);
+
+/* Adds the precision and TP fields to a JSON object. */
+void predict_json_precision(cJSON *o, const predict_args *a);
+
+/* One sweep (decode at one context, or prefill) for GPU g; appended to json_out when set. */
+int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args *a, int64_t context, cJSON *json_out);
+
+#endif
