@@ -145,7 +145,7 @@ static void test_results_json(void)
     rl_workload w = rl_workload_decode(64, 160);
     rl_cost c;
     rl_prediction pr;
-    rl_roofs meas = {3000, 700, "m"}, ds;
+    rl_roofs meas = {3000, 700, "m", 0}, ds;
     rl_cost_step(&r.model, &w, &c);
     rl_predict(&c, &meas, &pr);
     CHECK_REL(p.predicted_ms, pr.total_ms, 1e-12, "predicted with measured roofs");
@@ -166,7 +166,7 @@ static void test_results_json(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0, "mkstemp");
     close(fd);
-    CHECK(rl_results_save(&r, path, &err) == 0, "%s", err.msg);
+    CHECK(rl_results_save(&r, NULL, path, &err) == 0, "%s", err.msg);
     cJSON *root = rl_json_load(path, &err);
     CHECK(root != NULL, "%s", err.msg);
     if (root) {

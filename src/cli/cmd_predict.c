@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../predict/launch_plan.h"
 #include "../predict/predict.h"
 #include "cli.h"
 
@@ -30,6 +31,9 @@ static const char *usage =
     "                     with the predicted crossing (smallest B or L that is compute-bound)\n"
     "  --batches LIST     decode sweep batches (comma-separated)\n"
     "  --lengths LIST     prefill sweep lengths\n"
+    "  --kernel-min-us T  the latency roof t_min per kernel for estimated_ms (default: the --roofs file's\n"
+    "                     kernel_min_us, else 2.5 us); estimated_ms = the sum over the CUDA engine's\n"
+    "                     kernels (src/predict/launch_plan.c) of max(FLOPs/peak, bytes/bandwidth, t_min)\n"
     "  --json             machine-readable output\n";
 
 typedef struct {
@@ -39,14 +43,28 @@ typedef struct {
     int dtype;
     int64_t xs[64];
     int nx;
+    double kernel_min_us; /* --kernel-min-us; 0 = the roofs file's, else the default */
 } predict_args;
 
-static void set_elem_bytes(rl_workload *w, int dtype)
+/* The latency roof for the estimate, and where it comes from. */
+static double kernel_min_us(const predict_args *a, const rl_roofs *r, const char **source)
 {
-    int wb = dtype == RL_DT_FP8 ? 1 : (dtype == RL_DT_FP32 || dtype == RL_DT_TF32) ? 4 : 2;
-    w->weight_bytes = wb;
-    w->kv_bytes = wb;
-    w->act_bytes = wb < 2 ? 2 : wb;
+    if (a->kernel_min_us > 0) return *source = "--kernel-min-us", a->kernel_min_us;
+    if (r->kernel_min_us > 0) return *source = "measured (--roofs)", r->kernel_min_us;
+    *source = "default (not measured)";
+    return RL_DEFAULT_KERNEL_MIN_US;
+}
+
+/* estimated_ms of one step: the static table of the CUDA engine's launches on these roofs. */
+static int estimate(const rl_model_config *m, rl_phase phase, const rl_cost *c, const rl_roofs *r, double t_min_us,
+                    rl_estimate *out)
+{
+    rl_launch_plan plan = {0};
+    rl_err err;
+    int rc = rl_launch_plan_static(m, phase, &plan, &err);
+    if (!rc) rl_estimate_step(&plan, c, r, t_min_us, out);
+    rl_launch_plan_free(&plan);
+    return rc;
 }
 
 static cJSON *prediction_json(const rl_cost *c, const rl_prediction *p)
@@ -84,13 +102,27 @@ static int predict_point(const rl_gpu *g, const rl_model_config *m, const predic
     rl_roofs r;
     if (roofs_for(g, a, &r, &err)) return cli_error(1, "%s", err.msg);
     rl_workload w = a->decode ? rl_workload_decode(a->batch, a->context) : rl_workload_prefill(a->batch, a->length);
-    set_elem_bytes(&w, a->dtype);
+    rl_workload_set_dtype(&w, (rl_dtype)a->dtype);
     rl_cost c;
     rl_prediction p;
     rl_cost_step(m, &w, &c);
     rl_predict(&c, &r, &p);
+    const char *t_src;
+    const double t_min = kernel_min_us(a, &r, &t_src);
+    rl_estimate est;
+    if (estimate(m, a->decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &r, t_min, &est))
+        return cli_error(1, "predict: out of host memory");
     if (json_out) {
         cJSON *o = prediction_json(&c, &p);
+        cJSON_AddNumberToObject(o, "estimated_ms", est.total_ms);
+        cJSON *e = cJSON_AddObjectToObject(o, "estimate");
+        cJSON_AddNumberToObject(e, "kernel_min_us", t_min);
+        cJSON_AddStringToObject(e, "kernel_min_source", t_src);
+        cJSON_AddNumberToObject(e, "launches", est.launches);
+        cJSON_AddNumberToObject(e, "kernels", est.kernels);
+        cJSON_AddNumberToObject(e, "at_latency_roof", est.at_latency);
+        cJSON_AddNumberToObject(e, "latency_ms", est.latency_ms);
+        cJSON_AddStringToObject(e, "plan", "the CUDA engine's launches (static table, src/predict/launch_plan.c)");
         cJSON_AddStringToObject(o, "gpu", g->name);
         cJSON_AddStringToObject(o, "model", m->name);
         cJSON_AddStringToObject(o, "phase", a->decode ? "decode" : "prefill");
@@ -119,6 +151,9 @@ static int predict_point(const rl_gpu *g, const rl_model_config *m, const predic
                100 * p.time_ms[i] / p.total_ms);
     printf("  %-13s %12.3f %12.3f %10.2f %8s %10.4f\n", "total", c.total_flops * 1e-9, c.total_bytes * 1e-6,
            p.intensity, p.compute_bound_total ? "compute" : "memory", p.total_ms);
+    printf("  estimated %.4f ms with the CUDA engine's %d kernels and a latency roof of %.2f us each (%s): "
+           "%d kernels at it add %.4f ms\n",
+           est.total_ms, est.kernels, t_min, t_src, est.at_latency, est.latency_ms);
     return 0;
 }
 
@@ -136,25 +171,29 @@ static int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predic
         cJSON_AddStringToObject(o, "model", m->name);
         cJSON_AddStringToObject(o, "sweep", a->sweep);
         if (decode) cJSON_AddNumberToObject(o, "context", (double)a->context);
-        cJSON_AddNumberToObject(o, "ridge", r.peak_tflops * 1e12 / (r.bandwidth_gbps * 1e9));
+        cJSON_AddNumberToObject(o, "ridge", rl_roofs_ridge(&r));
         if (crossing) cJSON_AddNumberToObject(o, "crossing", (double)crossing);
         else cJSON_AddNullToObject(o, "crossing");
         pts = cJSON_AddArrayToObject(o, "points");
         cJSON_AddItemToArray(json_out, o);
     } else {
         printf("%s %s sweep on %s (ridge %.0f FLOP/B, %s roofs)%s\n", m->name, a->sweep, g->name,
-               r.peak_tflops * 1e12 / (r.bandwidth_gbps * 1e9), r.origin,
+               rl_roofs_ridge(&r), r.origin,
                decode ? ", KV context per step" : ", batch 1");
-        printf("  %8s %10s %10s %8s %11s %12s\n", decode ? "batch" : "length", "FLOP/B", "GB", "bound", "ms/step",
-               decode ? "ms/token" : "us/token");
+        printf("  %8s %10s %10s %8s %11s %12s %12s\n", decode ? "batch" : "length", "FLOP/B", "GB", "bound", "ms/step",
+               decode ? "ms/token" : "us/token", "estimated");
     }
     for (int i = 0; i < a->nx; i++) {
         rl_workload w = decode ? rl_workload_decode(a->xs[i], a->context) : rl_workload_prefill(1, a->xs[i]);
-        set_elem_bytes(&w, a->dtype);
+        rl_workload_set_dtype(&w, (rl_dtype)a->dtype);
         rl_cost c;
         rl_prediction p;
         rl_cost_step(m, &w, &c);
         rl_predict(&c, &r, &p);
+        const char *t_src;
+        rl_estimate est;
+        if (estimate(m, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &r, kernel_min_us(a, &r, &t_src), &est))
+            return cli_error(1, "predict: out of host memory");
         if (pts) {
             cJSON *pt = cJSON_CreateObject();
             cJSON_AddNumberToObject(pt, "x", (double)a->xs[i]);
@@ -163,11 +202,12 @@ static int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predic
             cJSON_AddNumberToObject(pt, "intensity", p.intensity);
             cJSON_AddStringToObject(pt, "bound", p.compute_bound_total ? "compute" : "memory");
             cJSON_AddNumberToObject(pt, "time_ms", p.total_ms);
+            cJSON_AddNumberToObject(pt, "estimated_ms", est.total_ms);
             cJSON_AddItemToArray(pts, pt);
         } else {
-            printf("  %8lld %10.1f %10.3f %8s %11.3f %12.4f\n", (long long)a->xs[i], p.intensity, c.total_bytes * 1e-9,
-                   p.compute_bound_total ? "compute" : "memory", p.total_ms,
-                   decode ? p.total_ms / (double)a->xs[i] : 1e3 * p.total_ms / (double)a->xs[i]);
+            printf("  %8lld %10.1f %10.3f %8s %11.3f %12.4f %12.3f\n", (long long)a->xs[i], p.intensity,
+                   c.total_bytes * 1e-9, p.compute_bound_total ? "compute" : "memory", p.total_ms,
+                   decode ? p.total_ms / (double)a->xs[i] : 1e3 * p.total_ms / (double)a->xs[i], est.total_ms);
         }
     }
     if (!json_out) {
@@ -181,7 +221,8 @@ static int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predic
 int cmd_predict(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
-    predict_args a = {.gpu = "H100", .model = "llama-3.1-8b", .batch = 1, .context = 160, .dtype = RL_DT_BF16};
+    predict_args a = {.gpu = "H100", .model = "llama-3.1-8b", .batch = 1,
+                      .context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN), .dtype = RL_DT_BF16};
     const char *batches = NULL, *lengths = NULL;
     int have_batch = 0;
     rl_err err;
@@ -193,7 +234,7 @@ int cmd_predict(int argc, char **argv)
         {"roofs", required_argument, 0, 'r'},  {"gpu-file", required_argument, 0, 'f'},
         {"sweep", required_argument, 0, 's'},  {"batches", required_argument, 0, 'B'},
         {"lengths", required_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
-        {0, 0, 0, 0}};
+        {"kernel-min-us", required_argument, 0, 'k'}, {0, 0, 0, 0}};
     int ch;
     optind = 1;
     opterr = 0;
@@ -223,6 +264,10 @@ int cmd_predict(int argc, char **argv)
         case 'B': batches = optarg; break;
         case 'L': lengths = optarg; break;
         case 'j': a.json = 1; break;
+        case 'k':
+            if (rl_parse_f64(optarg, 1e-3, 1e6, "--kernel-min-us", &a.kernel_min_us, &err))
+                return cli_error(2, "predict: %s", err.msg);
+            break;
         default: return cli_error(2, "predict: unknown or incomplete option '%s' (see ridgeline predict --help)", argv[optind - 1]);
         }
     }
@@ -230,14 +275,14 @@ int cmd_predict(int argc, char **argv)
     if (a.sweep) {
         if (strcmp(a.sweep, "decode") && strcmp(a.sweep, "prefill"))
             return cli_error(2, "predict: --sweep must be 'decode' or 'prefill', not '%s'", a.sweep);
-        static const int64_t seed_b[] = {1, 4, 16, 64, 128, 256, 512}, seed_l[] = {64, 128, 256, 512, 1024, 2048, 4096};
         const char *list = !strcmp(a.sweep, "decode") ? batches : lengths;
         if (list) {
             a.nx = rl_parse_i64_list(list, 1, 1 << 20, !strcmp(a.sweep, "decode") ? "--batches" : "--lengths", a.xs, 64, &err);
             if (a.nx < 0) return cli_error(2, "predict: %s", err.msg);
         } else {
-            a.nx = 7;
-            memcpy(a.xs, !strcmp(a.sweep, "decode") ? seed_b : seed_l, sizeof seed_b);
+            a.nx = RL_SEED_GRID_N;
+            memcpy(a.xs, !strcmp(a.sweep, "decode") ? rl_seed_decode_grid : rl_seed_prefill_grid,
+                   sizeof rl_seed_decode_grid);
         }
     } else {
         if (a.decode == a.prefill) return cli_error(2, "predict: give exactly one of --decode or --prefill (or --sweep)");

@@ -45,13 +45,18 @@ typedef struct {
     double bandwidth_gbps; /* bytes roof */
     double peak_tflops;    /* FLOPs roof at the model's dtype */
     char origin[64];       /* "datasheet" or "measured (FILE)" */
+    double kernel_min_us;  /* the latency roof t_min (a probe's kernel_min_us); 0 = not measured */
 } rl_roofs;
+
+/* FLOP/byte where the roofs meet: peak / bandwidth (0 when either is missing). */
+double rl_roofs_ridge(const rl_roofs *r);
 
 /* Datasheet roofs of a GPU at a dtype. */
 int rl_roofs_from_gpu(const rl_gpu *g, rl_dtype dt, rl_roofs *out, rl_err *err);
 
 /* Measured roofs from the JSON written by `ridgeline probe` (or a results.json): reads
- * roofs.read_gbps and roofs.gemm_tflops (top-level object or under "roofs"). */
+ * roofs.read_gbps and roofs.gemm_tflops (top-level object or under "roofs"), and kernel_min_us
+ * where the probe measured it. */
 int rl_roofs_load(const char *path, rl_roofs *out, rl_err *err);
 
 #endif

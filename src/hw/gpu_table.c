@@ -192,10 +192,16 @@ const rl_gpu *rl_gpu_match_device(const rl_gpu_table *t, const char *device_name
     return best;
 }
 
+double rl_roofs_ridge(const rl_roofs *r)
+{
+    if (!(r->peak_tflops > 0) || !(r->bandwidth_gbps > 0)) return 0;
+    return r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+}
+
 double rl_gpu_ridge(const rl_gpu *g, rl_dtype dt)
 {
-    if (g->peak_tflops[dt] <= 0 || g->bandwidth_gbps <= 0) return 0;
-    return g->peak_tflops[dt] * 1e12 / (g->bandwidth_gbps * 1e9);
+    rl_roofs r = {g->bandwidth_gbps, g->peak_tflops[dt], "", 0};
+    return rl_roofs_ridge(&r);
 }
 
 int rl_roofs_from_gpu(const rl_gpu *g, rl_dtype dt, rl_roofs *out, rl_err *err)
@@ -204,6 +210,7 @@ int rl_roofs_from_gpu(const rl_gpu *g, rl_dtype dt, rl_roofs *out, rl_err *err)
         return rl_fail(err, "GPU '%s' has no %s peak in the table", g->name, rl_dtype_names[dt]);
     out->bandwidth_gbps = g->bandwidth_gbps;
     out->peak_tflops = g->peak_tflops[dt];
+    out->kernel_min_us = 0;
     snprintf(out->origin, sizeof out->origin, "datasheet %s", g->name);
     return 0;
 }
@@ -218,6 +225,8 @@ int rl_roofs_load(const char *path, rl_roofs *out, rl_err *err)
     if (!rc) rc = rl_json_get_f64(r, path, "gemm_tflops", 1, 0, &out->peak_tflops, err);
     if (!rc && (out->bandwidth_gbps <= 0 || out->peak_tflops <= 0))
         rc = rl_fail(err, "%s: roofs read_gbps and gemm_tflops must be > 0", path);
+    if (!rc) rc = rl_json_get_f64(r, path, "kernel_min_us", 0, 0, &out->kernel_min_us, err);
+    if (!rc && out->kernel_min_us < 0) out->kernel_min_us = 0;
     if (!rc) snprintf(out->origin, sizeof out->origin, "measured");
     cJSON_Delete(root);
     return rc;

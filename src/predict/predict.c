@@ -29,6 +29,19 @@ rl_workload rl_workload_prefill(int64_t batch, int64_t length)
     return w;
 }
 
+void rl_workload_set_dtype(rl_workload *w, rl_dtype dt)
+{
+    w->weight_bytes = w->kv_bytes = rl_dtype_bytes(dt);
+    w->act_bytes = w->weight_bytes < 2 ? 2 : w->weight_bytes;
+}
+
+int rl_dtype_bytes(rl_dtype dt) { return dt == RL_DT_FP8 ? 1 : (dt == RL_DT_FP32 || dt == RL_DT_TF32) ? 4 : 2; }
+
+int64_t rl_decode_context(int64_t input_len, int64_t output_len) { return input_len + output_len / 2; }
+
+const int64_t rl_seed_decode_grid[RL_SEED_GRID_N] = {1, 4, 16, 64, 128, 256, 512};
+const int64_t rl_seed_prefill_grid[RL_SEED_GRID_N] = {64, 128, 256, 512, 1024, 2048, 4096};
+
 void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
 {
     memset(c, 0, sizeof *c);
@@ -123,7 +136,7 @@ double rl_roof_time_ms(double flops, double bytes, const rl_roofs *r)
 void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *p)
 {
     memset(p, 0, sizeof *p);
-    p->ridge = r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+    p->ridge = rl_roofs_ridge(r);
     for (int op = 0; op < RL_OP_COUNT; op++) {
         p->time_ms[op] = rl_roof_time_ms(c->flops[op], c->bytes[op], r);
         double ai = c->bytes[op] > 0 ? c->flops[op] / c->bytes[op] : 0;
@@ -138,7 +151,7 @@ static int step_compute_bound(const rl_model_config *m, const rl_workload *w, co
 {
     rl_cost c;
     rl_cost_step(m, w, &c);
-    return c.total_flops / c.total_bytes >= r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+    return c.total_flops / c.total_bytes >= rl_roofs_ridge(r);
 }
 
 int64_t rl_predict_crossing(const rl_model_config *m, rl_phase phase, int64_t context, const rl_roofs *r,

@@ -24,6 +24,23 @@ typedef struct {
 rl_workload rl_workload_decode(int64_t batch, int64_t context);
 rl_workload rl_workload_prefill(int64_t batch, int64_t length);
 
+/* Element sizes of a step computed in dt: weights and KV cache at dt, activations at least 2 bytes
+ * (fp8 matmuls keep bf16 activations). The one place the bytes of a dtype are decided. */
+void rl_workload_set_dtype(rl_workload *w, rl_dtype dt);
+/* Bytes of one weight element in dt (fp32/tf32 4, bf16/fp16 2, fp8 1). */
+int rl_dtype_bytes(rl_dtype dt);
+
+/* The seed's decode run: prompts of 128 tokens, 64 generated. */
+#define RL_SEED_INPUT_LEN 128
+#define RL_SEED_OUTPUT_LEN 64
+/* The KV context a decode run's steps see on average: input + output / 2 (160 for 128 / 64); the
+ * context every decode prediction of a run uses. */
+int64_t rl_decode_context(int64_t input_len, int64_t output_len);
+/* The seed's grids: decode batches 1, 4, 16, 64, 128, 256, 512 and prefill lengths 64 .. 4096. */
+#define RL_SEED_GRID_N 7
+extern const int64_t rl_seed_decode_grid[RL_SEED_GRID_N];
+extern const int64_t rl_seed_prefill_grid[RL_SEED_GRID_N];
+
 typedef struct {
     double flops[RL_OP_COUNT];
     double bytes[RL_OP_COUNT];
