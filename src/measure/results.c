@@ -124,8 +124,6 @@ double rl_results_kernel_min_us(const rl_results *r)
     return r->have_probe && r->probe.kernel_min_us > 0 ? r->probe.kernel_min_us : 0;
 }
 
-const char *rl_phase_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
-
 const char *rl_timing_name(rl_timing t)
 {
     return t == RL_TIMING_CUPTI ? "cupti" : t == RL_TIMING_EVENTS ? "events" : "none";

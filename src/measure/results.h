@@ -180,6 +180,5 @@ int rl_results_from_json(const struct cJSON *root, const char *path, rl_results 
 /* "cupti" / "events" / "none", and back (-1 when unknown). */
 const char *rl_timing_name(rl_timing t);
 int rl_timing_from_name(const char *s);
-const char *rl_phase_name(rl_phase p);
 
 #endif

@@ -15,6 +15,8 @@ const char *const rl_op_names[RL_OP_COUNT] = {
     "ffn_norm", "gate_up_proj", "silu_mul", "down_proj", "final_norm", "lm_head", "sample",
 };
 
+const char *rl_phase_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
+
 int rl_op_is_per_layer(rl_op_id op) { return op >= RL_OP_ATTN_NORM && op <= RL_OP_DOWN; }
 
 rl_workload rl_workload_decode(int64_t batch, int64_t context)

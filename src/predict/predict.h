@@ -9,6 +9,7 @@
 #include "ops.h"
 
 typedef enum { RL_PHASE_DECODE, RL_PHASE_PREFILL } rl_phase;
+const char *rl_phase_name(rl_phase p); /* "decode" | "prefill" */
 
 typedef struct {
     rl_phase phase;
