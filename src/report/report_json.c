@@ -19,7 +19,7 @@ static double err_pct(double predicted, double measured) { return (predicted - m
 static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(p->sweep));
+    cJSON_AddStringToObject(o, "sweep", rl_phase_name(p->sweep));
     cJSON_AddNumberToObject(o, "x", (double)p->x);
     const char *status = r->source == RL_SRC_PREDICTED ? "predicted" : p->ok ? "ok" : "failed";
     cJSON_AddStringToObject(o, "status", status);
@@ -51,7 +51,7 @@ static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
 static cJSON *kernel_json(const rl_report_kernel *k)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "phase", rl_report_sweep_name(k->phase));
+    cJSON_AddStringToObject(o, "phase", rl_phase_name(k->phase));
     cJSON_AddNumberToObject(o, "x", (double)k->x);
     cJSON_AddStringToObject(o, "kernel", k->kernel);
     cJSON_AddStringToObject(o, "ops", k->ops);
@@ -169,7 +169,7 @@ int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
         const rl_report_violation *v = &d->violations[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "gpu", v->gpu);
-        cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(v->sweep));
+        cJSON_AddStringToObject(o, "sweep", rl_phase_name(v->sweep));
         cJSON_AddNumberToObject(o, "x", (double)v->x);
         cJSON_AddNumberToObject(o, "ms", v->ms);
         cJSON_AddNumberToObject(o, "floor_ms", v->floor_ms);

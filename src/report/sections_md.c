@@ -61,7 +61,7 @@ static void kernel_group(rl_sbuf *b, const rl_report_run *r, rl_phase ph, int64_
     qsort(idx, (size_t)n, sizeof *idx, by_ms_desc);
     char tb[32];
     rl_sbuf_printf(b, "#### %s %s %s=%lld: %d kernels, %s ms in all (top %d by time)\n\n", r->label,
-                   rl_report_sweep_name(ph), ph == RL_PHASE_DECODE ? "B" : "L", (long long)x, n,
+                   rl_phase_name(ph), ph == RL_PHASE_DECODE ? "B" : "L", (long long)x, n,
                    rl_report_fmt_ms(total, tb, sizeof tb), n < TOP_KERNELS ? n : TOP_KERNELS);
     rl_sbuf_puts(b, "| kernel | ops | calls | ms | share | FLOP/B | achieved | % of roof | bound |\n"
                     "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
@@ -155,7 +155,7 @@ void rl_md_violations(rl_sbuf *b, const rl_report_data *d)
         for (int i = 0; i < d->n_violations; i++) {
             const rl_report_violation *v = &d->violations[i];
             char m[32], f[32];
-            rl_sbuf_printf(b, "| %s | %s | %lld | %s ⚠ | %s | %s |\n", v->label, rl_report_sweep_name(v->sweep),
+            rl_sbuf_printf(b, "| %s | %s | %lld | %s ⚠ | %s | %s |\n", v->label, rl_phase_name(v->sweep),
                            (long long)v->x, rl_report_fmt_ms(v->ms, m, sizeof m),
                            rl_report_fmt_ms(v->floor_ms, f, sizeof f), v->reason);
         }

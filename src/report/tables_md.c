@@ -257,7 +257,7 @@ void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
         int n_me = 0, n_ds = 0;
         for (int j = 0; j < r->n_points; j++) {
             const rl_report_point *p = &r->points[j];
-            const char *sw = rl_report_sweep_name(p->sweep);
+            const char *sw = rl_phase_name(p->sweep);
             if (!p->ok) {
                 rl_sbuf_printf(b, "| %s | %lld | failed: %s | | | | | | | |\n", sw, (long long)p->x,
                                p->error[0] ? p->error : "(no reason given)");

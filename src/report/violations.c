@@ -82,7 +82,7 @@ int rl_report_find_violations(rl_report_data *d, rl_err *err)
             if (isnan(value)) continue;
             if (!(p->flops > 0 && p->bytes > 0)) {
                 rl_report_note(d, "%s: %s x=%lld has no FLOPs/bytes (model unknown): not checked", r->label,
-                               rl_report_sweep_name(p->sweep), (long long)p->x);
+                               rl_phase_name(p->sweep), (long long)p->x);
                 continue;
             }
             p->floor_ms = rl_report_floor_ms(p->flops, p->bytes, r->ds_peak_tflops, r->ds_bandwidth_gbps);
