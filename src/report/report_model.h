@@ -187,6 +187,8 @@ char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int
 int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err);
 /* Writes .gp scripts and renders SVG + PNG. Returns 0 with *rendered = 0 when gnuplot is absent. */
 int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, int *rendered, rl_err *err);
+/* The PNG names of the charts d makes (the registry of charts_gnuplot.c), at most max. */
+int rl_report_chart_names(const rl_report_data *d, const char **names, int max);
 
 /* Measured value of a point for checks and tables: ms, or the imported seed-style value. */
 double rl_report_point_value(const rl_report_point *p);
