@@ -89,10 +89,14 @@ int cmd_ncu_check(int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c':
+        case 'c': {
+            const char *comma = strchr(optarg, ',');
+            if (!comma || comma == optarg || !comma[1])
+                return cli_error(2, "ncu-check: --case '%s': expected STEP.json,NCU.csv", optarg);
             if (n == MAX_CASES) return cli_error(2, "ncu-check: at most %d --case", MAX_CASES);
             cases[n++] = optarg;
             break;
+        }
         case 'o': out = optarg; break;
         case 'C': command = optarg; break;
         case 'q': quiet = 1; break;
