@@ -180,16 +180,6 @@ done:
     return rc;
 }
 
-static void ops_text(unsigned mask, char *out, size_t n)
-{
-    out[0] = 0;
-    for (int op = 0; op < RL_OP_COUNT; op++) {
-        if (!(mask & RL_OPMASK(op))) continue;
-        size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s%s", l ? "+" : "", rl_op_names[op]);
-    }
-}
-
 void rl_kernels_print(const rl_results *res, FILE *f)
 {
     rl_roofs roofs;
@@ -220,7 +210,7 @@ void rl_kernels_print(const rl_results *res, FILE *f)
         }
         double s = k->ms * 1e-3, ai = k->bytes > 0 ? k->flops / k->bytes : 0;
         char ops[160];
-        ops_text(k->op_mask, ops, sizeof ops);
+        rl_ops_text(k->op_mask, ops, sizeof ops);
         rl_bound bound = RL_BOUND_MEMORY;
         double roof_pct = have && k->ms > 0 ? 100 * rl_roof3_ms(k->flops, k->bytes, k->calls, &roofs, t_min, &bound) / k->ms : 0;
         double step_ms = 0;

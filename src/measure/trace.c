@@ -58,16 +58,6 @@ static void metadata(cJSON *events, const char *what, int pid, const char *name)
     cJSON_AddItemToArray(events, e);
 }
 
-static void ops_text(unsigned mask, char *out, size_t n)
-{
-    out[0] = 0;
-    for (int op = 0; op < RL_OP_COUNT; op++) {
-        if (!(mask & RL_OPMASK(op))) continue;
-        size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s%s", l ? "+" : "", rl_op_names[op]);
-    }
-}
-
 /* The bar of a record: it ends where the kernel ended and starts at its own start or where the
  * kernels before it ended, whichever is later (ms is end - that point, busy_ms end - start). */
 static void bar_of(const rl_kernel_record *r, double *ts_us, double *dur_us)
@@ -126,7 +116,7 @@ int rl_trace_add_step(rl_trace *t, const char *label, const rl_kernel_log *log, 
         cJSON *e = event(t->events, r->kernel, "kernel", pid, ts, dur);
         cJSON *a = cJSON_AddObjectToObject(e, "args");
         char ops[200];
-        ops_text(r->op_mask, ops, sizeof ops);
+        rl_ops_text(r->op_mask, ops, sizeof ops);
         cJSON_AddStringToObject(a, "ops", ops);
         cJSON_AddNumberToObject(a, "layer", r->layer);
         if (r->symbol[0]) cJSON_AddStringToObject(a, "symbol", r->symbol);

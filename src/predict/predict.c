@@ -8,6 +8,7 @@
 #include "predict.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const rl_op_names[RL_OP_COUNT] = {
@@ -16,6 +17,16 @@ const char *const rl_op_names[RL_OP_COUNT] = {
 };
 
 const char *rl_phase_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
+
+void rl_ops_text(unsigned mask, char *out, size_t n)
+{
+    out[0] = 0;
+    for (int op = 0; op < RL_OP_COUNT; op++) {
+        if (!(mask & RL_OPMASK(op))) continue;
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s", used ? "+" : "", rl_op_names[op]);
+    }
+}
 
 int rl_op_is_per_layer(rl_op_id op) { return op >= RL_OP_ATTN_NORM && op <= RL_OP_DOWN; }
 

@@ -173,16 +173,6 @@ static int add_point(rl_report_run *r, const rl_point *q, rl_err *err)
     return 0;
 }
 
-static void ops_text(unsigned mask, char *out, size_t n)
-{
-    out[0] = 0;
-    for (int op = 0; op < RL_OP_COUNT; op++) {
-        if (!(mask & RL_OPMASK(op))) continue;
-        size_t used = strlen(out);
-        snprintf(out + used, n - used, "%s%s", used ? "+" : "", rl_op_names[op]);
-    }
-}
-
 static int add_kernel(rl_report_run *r, const rl_kernel_row *q, rl_err *err)
 {
     rl_report_kernel *grown = realloc(r->kernels, sizeof *grown * (size_t)(r->n_kernels + 1));
@@ -193,7 +183,7 @@ static int add_kernel(rl_report_run *r, const rl_kernel_row *q, rl_err *err)
     k->phase = q->phase, k->x = q->x, k->calls = q->calls;
     snprintf(k->kernel, sizeof k->kernel, "%s", q->kernel);
     snprintf(k->symbol, sizeof k->symbol, "%s", q->symbol);
-    ops_text(q->op_mask, k->ops, sizeof k->ops);
+    rl_ops_text(q->op_mask, k->ops, sizeof k->ops);
     k->ms = q->ms, k->busy_ms = nan_if_neg(q->busy_ms), k->flops = q->flops, k->bytes = q->bytes;
     k->intensity = q->bytes > 0 ? q->flops / q->bytes : NAN;
     k->achieved_gbps = q->ms > 0 ? q->bytes / (q->ms * 1e-3) * 1e-9 : NAN;

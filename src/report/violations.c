@@ -11,9 +11,8 @@
 
 double rl_report_floor_ms(double flops, double bytes, double peak_tflops, double bandwidth_gbps)
 {
-    double t_flops_s = flops / (peak_tflops * 1e12);
-    double t_bytes_s = bytes / (bandwidth_gbps * 1e9);
-    return 1e3 * (t_flops_s > t_bytes_s ? t_flops_s : t_bytes_s);
+    const rl_roofs datasheet = {bandwidth_gbps, peak_tflops, "datasheet", 0};
+    return rl_roof_time_ms(flops, bytes, &datasheet);
 }
 
 int rl_report_is_violation(double ms, double floor_ms)
