@@ -15,15 +15,21 @@
 #include "cupti.h"
 #include "state.h"
 
-// Kernel nodes of the graph s->st is capturing into.
-static int capture_kernel_nodes(cuda_state *s, size_t *out, rl_err *err)
+// The graph s->st is capturing into and its node count.
+static int capture_graph(cuda_state *s, cudaGraph_t *g, size_t *n, rl_err *err)
 {
     cudaStreamCaptureStatus status;
-    cudaGraph_t g = NULL;
-    size_t n = 0, k = 0;
-    CU_CHECK(cudaStreamGetCaptureInfo(s->st, &status, NULL, &g), "profile: cudaStreamGetCaptureInfo");
-    if (status != cudaStreamCaptureStatusActive || !g) return rl_fail(err, "profile: the stream is not capturing");
-    CU_CHECK(cudaGraphGetNodes(g, NULL, &n), "profile: cudaGraphGetNodes");
+    *g = NULL;
+    CU_CHECK(cudaStreamGetCaptureInfo(s->st, &status, NULL, g), "profile: cudaStreamGetCaptureInfo");
+    if (status != cudaStreamCaptureStatusActive || !*g) return rl_fail(err, "profile: the stream is not capturing");
+    CU_CHECK(cudaGraphGetNodes(*g, NULL, n), "profile: cudaGraphGetNodes");
+    return 0;
+}
+
+// Kernel nodes among the n nodes of g.
+static int kernel_nodes(cuda_state *s, cudaGraph_t g, size_t n, size_t *out, rl_err *err)
+{
+    size_t k = 0;
     if (n > s->pst.nodes_cap) {
         size_t cap = n * 2;
         cudaGraphNode_t *v = (cudaGraphNode_t *)realloc(s->pst.nodes, sizeof *v * cap);
@@ -40,9 +46,30 @@ static int capture_kernel_nodes(cuda_state *s, size_t *out, rl_err *err)
     return 0;
 }
 
+// The kernel nodes one captured launch added: a launch that added one node added a kernel (every
+// launch launches at least one); only a library call that added several is looked at node by node.
+static int captured_kernels(cuda_state *s, int *added, rl_err *err)
+{
+    cudaGraph_t g;
+    size_t n = 0, k = 0;
+    if (capture_graph(s, &g, &n, err)) return -1;
+    if (n == s->pst.nodes_before + 1) {
+        s->pst.kernel_nodes++;
+        *added = 1;
+        return 0;
+    }
+    if (kernel_nodes(s, g, n, &k, err)) return -1;
+    *added = k > s->pst.kernel_nodes ? (int)(k - s->pst.kernel_nodes) : 0;
+    s->pst.kernel_nodes = k;
+    return 0;
+}
+
 int cuda_prof_begin(cuda_state *s, rl_err *err)
 {
-    if (s->capturing) return capture_kernel_nodes(s, &s->pst.nodes_before, err);
+    if (s->capturing) {
+        cudaGraph_t g;
+        return capture_graph(s, &g, &s->pst.nodes_before, err);
+    }
     if (!s->prof) return 0;
     switch (s->pst.mode) {
     case CUDA_PROF_EVENTS: CU_CHECK(cudaEventRecord(s->ev0, s->st), "profile: cudaEventRecord"); return 0;
@@ -60,9 +87,8 @@ int cuda_prof_begin(cuda_state *s, rl_err *err)
 int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer, rl_err *err)
 {
     if (s->capturing) {
-        size_t after = 0;
-        if (capture_kernel_nodes(s, &after, err)) return -1;
-        const int added = after > s->pst.nodes_before ? (int)(after - s->pst.nodes_before) : 0;
+        int added = 0;
+        if (captured_kernels(s, &added, err)) return -1;
         return rl_launch_plan_push(&s->pst.capture, kernel, op_mask, layer, 1, added, err);
     }
     if (!s->prof) return 0;
@@ -125,7 +151,11 @@ void cuda_prof_set(cuda_state *s, rl_kernel_log *log)
     snprintf(log->note, sizeof log->note, "%s; kernels timed between events, eager and serialised", e.msg);
 }
 
-void cuda_prof_capture_begin(cuda_state *s) { rl_launch_plan_clear(&s->pst.capture); }
+void cuda_prof_capture_begin(cuda_state *s)
+{
+    rl_launch_plan_clear(&s->pst.capture);
+    s->pst.kernel_nodes = 0;
+}
 
 void cuda_prof_capture_end(cuda_state *s, cuda_graph *g)
 {

@@ -23,8 +23,9 @@ typedef struct {
     cuda_prof_mode mode;
     rl_launch_plan capture; // launches of the graph being captured, n_kernels = its kernel nodes each
     rl_launch_plan eager;   // CUPTI: launches of the current eager step (their correlation ids index it)
-    size_t nodes_before;    // kernel nodes of the capturing graph at cuda_prof_begin
-    cudaGraphNode_t *nodes; // scratch for counting them
+    size_t nodes_before;    // nodes of the capturing graph at cuda_prof_begin
+    size_t kernel_nodes;    // its kernel nodes after the last launch
+    cudaGraphNode_t *nodes; // scratch for telling kernel nodes from others
     size_t nodes_cap;
     rl_cupti *cupti;
     int epoch;              // CUPTI sessions started: a graph from an older one is captured again
