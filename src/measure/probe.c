@@ -52,6 +52,7 @@ void rl_probe_print(const rl_probe *p, const rl_device_info *dev, FILE *f)
     if (p->kernel_min_us > 0)
         fprintf(f, "  t_min     %10.2f us per kernel node moving 8 KB, chained with PDL (the latency roof)\n",
                 p->kernel_min_us);
+    const rl_roofs measured = {p->read_gbps, p->gemm_tflops, "measured", 0};
     if (p->read_gbps > 0 && p->gemm_tflops > 0)
-        fprintf(f, "  ridge     %10.1f FLOP/byte (measured)\n", p->gemm_tflops * 1e12 / (p->read_gbps * 1e9));
+        fprintf(f, "  ridge     %10.1f FLOP/byte (measured)\n", rl_roofs_ridge(&measured));
 }

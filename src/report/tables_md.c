@@ -150,7 +150,8 @@ static void sweep_table(rl_sbuf *b, const rl_report_data *d, table_kind k)
                 rl_sbuf_printf(b, " %s%s |", rl_report_fmt_ms(v, buf, sizeof buf),
                                checked && p->violation ? " ⚠" : "");
         }
-        double ridge = r->ds_bandwidth_gbps > 0 ? r->ds_peak_tflops * 1e3 / r->ds_bandwidth_gbps : NAN;
+        const rl_roofs ds = {r->ds_bandwidth_gbps, r->ds_peak_tflops, "", 0};
+        double ridge = r->ds_bandwidth_gbps > 0 ? rl_roofs_ridge(&ds) : NAN;
         const rl_report_transition *t = k == TBL_PREFILL ? &r->prefill : &r->decode;
         char rb[32], cb[48];
         snprintf(rb, sizeof rb, isnan(ridge) ? "–" : "%.0f", ridge);
