@@ -348,9 +348,9 @@ static const char *fmt_x(double x, char *buf, size_t n)
 void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Transitions: where memory-bound turns compute-bound\n\n"
-                    "Measured: the x where the curve leaves its flat floor (the results file's analysis when it has "
-                    "one, else the same two-segment fit run by the report: ms = max(flat, slope × x), least squares "
-                    "on log ms; \"> x (flat)\" = no turn within the measured range). Predicted: the "
+                    "Measured: the x where the curve leaves its flat floor, from the lab's own analysis run on "
+                    "every row (the two-segment fit ms = max(flat, slope × x), least squares on log ms; \"> x "
+                    "(flat)\" = no turn within the measured range). Predicted: the "
                     "smallest x whose whole step is compute-bound under the cost model (none = never, up to "
                     "65,536 for decode). Imported decode curves are seed-style ms/token.\n\n"
                     "| GPU | decode measured (B) | decode predicted, measured roofs | decode predicted, datasheet | "
