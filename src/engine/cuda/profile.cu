@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cupti.h"
 #include "state.h"
@@ -201,14 +202,33 @@ int cuda_prof_step_done(cuda_state *s, const cuda_graph *g, rl_err *err)
     if (s->pst.mode == CUDA_PROF_PLAN) return g ? log_graph_plan(s, &g->plan, err) : 0;
     if (s->pst.mode != CUDA_PROF_CUPTI) return 0;
     CU_CHECK(cudaStreamSynchronize(s->st), "profile: the profiled step");
+    const rl_launch_plan *plan = g ? &g->plan : &s->pst.eager;
+    /* CUPTI hands records over after the kernels end, not always by the time the stream is synced:
+     * collect until the step's kernels are all there (a graph's are known; an eager step has at
+     * least one per launch), for at most ~50 ms. */
+    const int want = g ? rl_launch_plan_kernels(plan) : plan->n;
     rl_kernel_activity *acts = NULL;
     int n = 0;
     rl_err e;
-    if (rl_cupti_collect(s->pst.cupti, &acts, &n, &e)) {
-        fall_back(s, e.msg);
-        return 0;
+    for (int tries = 0; n < want && tries < 50; tries++) {
+        rl_kernel_activity *more = NULL;
+        int m = 0;
+        if (rl_cupti_collect(s->pst.cupti, &more, &m, &e)) {
+            free(acts);
+            fall_back(s, e.msg);
+            return 0;
+        }
+        rl_kernel_activity *all = (rl_kernel_activity *)realloc(acts, sizeof *all * (size_t)(n + m + 1));
+        if (!all) {
+            free(more), free(acts);
+            return rl_fail(err, "profile: out of host memory for activity records");
+        }
+        acts = all;
+        if (m) memcpy(acts + n, more, sizeof *acts * (size_t)m);
+        n += m;
+        free(more);
+        if (n < want) usleep(1000);
     }
-    const rl_launch_plan *plan = g ? &g->plan : &s->pst.eager;
     // A replay's kernels all carry the graph launch's correlation: they are matched by position.
     if (g)
         for (int i = 0; i < n; i++) acts[i].launch = -1;
