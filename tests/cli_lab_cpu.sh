@@ -44,6 +44,16 @@ for k in ("commit", "command", "date"):
 a = d.get("analysis")
 if not isinstance(a, dict) or "decode" not in a or "prefill" not in a or "prediction_error" not in a:
     errs.append("analysis section missing")
+for p in pts:
+    if p.get("status") == "ok" and not num(p.get("estimated_ms")):
+        errs.append("%s x=%r lacks estimated_ms" % (p.get("sweep"), p.get("x")))
+profs = d.get("profiles")
+if not isinstance(profs, list) or not profs:
+    errs.append("no profiles")
+for p in profs or []:
+    if p.get("timing") != "events": errs.append("cpu profile timing %r, want events" % p.get("timing"))
+    for k in ("kernels_ms", "step_ms"):
+        if not (num(p.get(k)) and p[k] > 0): errs.append("profile %s x=%r: %s not > 0" % (p.get("phase"), p.get("x"), k))
 for e in errs: print(e)
 sys.exit(1 if errs else 0)
 PY
@@ -67,6 +77,23 @@ grep -q '^\[1/' "$T/err.txt" && ok || bad "no progress lines on stderr"
 grep -q 'decode B=1:' "$T/err.txt" && ok || bad "progress lacks 'decode B=1:'"
 grep -q 'per-kernel roofline: decode' "$T/out.txt" && ok || bad "no per-kernel table"
 grep -q '"kernels":' "$T/lab/results.json" && grep -q '"kernel":' "$T/lab/results.json" && ok || bad "no kernel rows"
+grep -q 'timed with events' "$T/out.txt" && ok || bad "the per-kernel table does not say how it was timed"
+if command -v python3 >/dev/null 2>&1; then
+  if msg=$(python3 - "$T/lab/trace.json" <<'PY' 2>&1
+import json, sys
+t = json.load(open(sys.argv[1]))
+ev = t["traceEvents"]
+x = [e for e in ev if e.get("ph") == "X"]
+kern = [e for e in x if e.get("cat") == "kernel"]
+procs = [e["args"]["name"] for e in ev if e.get("ph") == "M" and e.get("name") == "process_name"]
+assert kern and all("ops" in e["args"] and e["dur"] >= 0 for e in kern), "kernel events lack args.ops"
+assert any(p.startswith("decode B=1 ") for p in procs) and any(p.startswith("prefill ") for p in procs), procs
+assert all(p.endswith("(events)") for p in procs), procs
+PY
+  ); then ok; else bad "trace.json: $msg"; fi
+else
+  [ -s "$T/lab/trace.json" ] && ok || bad "no trace.json"
+fi
 if [ -f "$T/lab/report.md" ]; then
   ok
 elif "$R" report --help 2>&1 | grep -q 'not implemented'; then

@@ -35,9 +35,35 @@ case "$out" in *"read"*"GB/s"*"gemm"*) ok ;; *) bad "probe table: $out" ;; esac
 expect_ok "predict --roofs probe file" "$R" predict --model tiny --decode --batch 2 --dtype fp32 --roofs "$T/roofs.json" --json
 case "$out" in *'"roofs":'*'"measured"'*) ok ;; *) bad "predict did not use the measured roofs: $out" ;; esac
 
+# --- the latency-aware estimate: the static table of the CUDA engine's kernels, t_min stated
+expect_ok "predict estimated_ms" "$R" predict --gpu H200 --model llama-3.1-8b --decode --batch 1 --json
+e=$(num estimated_ms); t=$(num time_ms)
+awk -v e="$e" -v t="$t" 'BEGIN { exit !(e > t && e < t + 228 * 0.0025 + 1e-9) }' && ok || bad "estimated_ms $e vs time_ms $t"
+case "$out" in *'"kernel_min_source":'*'"default (not measured)"'*) ok ;; *) bad "the default t_min is not stated" ;; esac
+expect_ok "predict --kernel-min-us" "$R" predict --gpu H200 --model llama-3.1-8b --decode --batch 1 --kernel-min-us 5 --json
+awk -v a="$(num estimated_ms)" -v b="$e" 'BEGIN { exit !(a > b) }' && ok || bad "a larger t_min gives a larger estimate"
+expect_ok "predict text estimate" "$R" predict --gpu H100 --model llama-3.1-8b --prefill --length 1024
+case "$out" in *"estimated"*"latency roof"*) ok ;; *) bad "predict text lacks the estimate: $out" ;; esac
+
+# --- one step alone (for ncu) and the counters check on committed ncu output
+expect_ok "step --plan-out" "$R" step --backend cpu --model tiny --decode --batch 2 --input-len 8 --plan-out "$T/step.json" --quiet
+grep -q '"schema":[[:space:]]*"ridgeline-step/1"' "$T/step.json" && grep -q '"launches":' "$T/step.json" && ok || bad "step file"
+expect_ok "ncu-check" "$R" ncu-check --case "$D/ncu/step_decode_b1.json,$D/ncu/decode_b1.csv" \
+  --case "$D/ncu/step_prefill_l64.json,$D/ncu/prefill_l64_nvtx.csv" --out "$T/ncu-check.json" --quiet
+for f in '"device":' '"commit":' '"command":' '"cases":' '"model_bytes":' '"dram_bytes":' '"op":'; do
+  grep -q "$f" "$T/ncu-check.json" && ok || bad "ncu-check.json lacks $f"
+done
+expect_err "ncu-check mismatched files" 1 "different steps" "$R" ncu-check \
+  --case "$D/ncu/step_decode_b1.json,$D/ncu/prefill_l64_nvtx.csv" --out "$T/x.json"
+expect_err "ncu-check without --case" 2 "--case" "$R" ncu-check --out "$T/x.json"
+expect_err "ncu-check bad case" 2 "STEP.json,NCU.csv" "$R" ncu-check --case only-one --out "$T/x.json"
+expect_err "step without a kind" 2 "exactly one" "$R" step --backend cpu
+
 # --- decode sweep with per-kernel rows, written to a file
 expect_ok "sweep --decode" "$R" sweep --decode --backend cpu --batches 1,3 --input-len 8 --output-len 4 \
-  --roofs "$T/roofs.json" --kernels --quiet --out "$T/decode.json"
+  --roofs "$T/roofs.json" --kernels --quiet --out "$T/decode.json" --trace "$T/trace.json"
+grep -q '"traceEvents"' "$T/trace.json" && grep -q '"ph":[[:space:]]*"X"' "$T/trace.json" && ok || bad "sweep --trace"
+grep -q '"profiles":' "$T/decode.json" && grep -q '"timing":[[:space:]]*"events"' "$T/decode.json" && ok || bad "profiles in decode.json"
 case "$out" in *"decode sweep"*) ok ;; *) bad "no decode table: $out" ;; esac
 n=$(grep -c "\"seed_ms_per_token\":" "$T/decode.json")
 [ "$n" -eq 2 ] && ok || bad "decode.json has $n decode points, want 2"

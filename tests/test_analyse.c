@@ -84,9 +84,10 @@ static void add(rl_results *r, rl_phase ph, int64_t x, double ms)
 {
     rl_point p;
     rl_err err;
-    memset(&p, 0, sizeof p);
-    p.sweep = ph, p.x = x, p.batch = ph == RL_PHASE_DECODE ? x : 1, p.ok = 1, p.ms = p.p10 = p.p90 = ms;
+    rl_point_init(&p, ph, x);
+    p.ok = 1, p.ms = p.p10 = p.p90 = ms;
     p.predicted_ms = ms * (x == 1 ? 0.5 : 0.9); /* errors: 50% at x = 1, 10% elsewhere */
+    if (ph == RL_PHASE_DECODE) p.estimated_ms = ms * (x == 512 ? 1.2 : 1.04); /* 4%, 20% at B = 512 */
     CHECK(rl_results_add_point(r, &p, &err) == 0, "%s", err.msg);
 }
 
@@ -109,9 +110,9 @@ static void test_lab_analysis(void)
     for (int i = 0; i < 7; i++) add(&r, RL_PHASE_DECODE, (int64_t)bs[i], fmax(6.0, 6.0 / 200 * bs[i]));
     double ls[] = {64, 128, 256, 512, 1024, 2048, 4096};
     for (int i = 0; i < 7; i++) add(&r, RL_PHASE_PREFILL, (int64_t)ls[i], fmax(6.0, 6.0 / 500 * ls[i]));
-    rl_analyse_results(&r);
-    const rl_analysis *a = &r.analysis;
-    CHECK(r.have_analysis, "analysed");
+    rl_analysis an;
+    rl_analyse_results(&r, &an);
+    const rl_analysis *a = &an;
     CHECK(a->decode_fit.has_break && fabs(a->decode_fit.brk - 200) < 10, "decode transition %g", a->decode_fit.brk);
     CHECK(a->prefill_fit.has_break && fabs(a->prefill_fit.brk - 500) < 25, "prefill transition %g", a->prefill_fit.brk);
     rl_roofs meas = {.bandwidth_gbps = 3000, .peak_tflops = 750, .origin = "m"};
@@ -134,6 +135,10 @@ static void test_lab_analysis(void)
     CHECK(a->err_n == 14 && fabs(a->err_median_pct - 10) < 1e-9 && fabs(a->err_max_pct - 50) < 1e-9,
           "error stats n %d median %g max %g", a->err_n, a->err_median_pct, a->err_max_pct);
     CHECK(a->err_worst_x == 1, "worst point is x = 1");
+    CHECK(a->est_n == 7 && fabs(a->est_median_pct - 4) < 1e-9 && fabs(a->est_max_pct - 20) < 1e-9 &&
+              a->est_worst_x == 512,
+          "estimate error over the points that have one: n %d median %g max %g", a->est_n, a->est_median_pct,
+          a->est_max_pct);
 
     /* A failed point is data, not an error: skipped by the fit and the error stats. */
     rl_point p;
@@ -141,8 +146,8 @@ static void test_lab_analysis(void)
     p.sweep = RL_PHASE_DECODE, p.x = 1024, p.ok = 0, p.predicted_ms = 10;
     snprintf(p.error, sizeof p.error, "out of GPU memory");
     CHECK(rl_results_add_point(&r, &p, &err) == 0, "%s", err.msg);
-    rl_analyse_results(&r);
-    CHECK(r.analysis.err_n == 14, "failed point skipped");
+    rl_analyse_results(&r, &an);
+    CHECK(an.err_n == 14, "failed point skipped");
     rl_results_free(&r);
     rl_gpu_table_free(&t);
 }

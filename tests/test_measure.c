@@ -166,7 +166,7 @@ static void test_results_json(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0, "mkstemp");
     close(fd);
-    CHECK(rl_results_save(&r, path, &err) == 0, "%s", err.msg);
+    CHECK(rl_results_save(&r, NULL, path, &err) == 0, "%s", err.msg);
     cJSON *root = rl_json_load(path, &err);
     CHECK(root != NULL, "%s", err.msg);
     if (root) {

@@ -471,6 +471,72 @@ static void test_render(void)
     remove_dir(dir);
 }
 
+/* The lab's new figures in the report: a profile's timing and its rows against the step, the
+ * latency roof in the per-kernel table and on the roofline, estimated_ms and the gap split, the
+ * counters check beside the results, the seed rows in their own chart. */
+static void test_latency_profile_ncu(void)
+{
+    char src[1024], dir[64], res[128], ncu[128], out[160], csv[1024], p[4200];
+    rl_err err;
+    path_of(src, sizeof src, "fixtures/h200_results.json");
+    path_of(csv, sizeof csv, "seed_measurements.csv");
+    make_tmpdir(dir, sizeof dir);
+    snprintf(res, sizeof res, "%s/results.json", dir);
+    snprintf(ncu, sizeof ncu, "%s/ncu-check.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    cJSON *j = rl_json_load(src, &err);
+    CHECK(j != NULL, "%s", err.msg);
+    if (!j) return;
+    cJSON_AddNumberToObject(cJSON_GetObjectItem(j, "roofs"), "kernel_min_us", 1.9);
+    cJSON *pr = cJSON_AddArrayToObject(j, "profiles"), *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "phase", "decode");
+    cJSON_AddNumberToObject(e, "x", 1);
+    cJSON_AddStringToObject(e, "timing", "cupti");
+    cJSON_AddNumberToObject(e, "kernels_ms", 4.39);
+    cJSON_AddNumberToObject(e, "step_ms", 4.42);
+    cJSON_AddNumberToObject(e, "steps", 4);
+    cJSON_AddItemToArray(pr, e);
+    cJSON *p0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "points"), 0); /* decode B=1, 4.17 ms */
+    cJSON_AddNumberToObject(p0, "estimated_ms", 3.90);
+    CHECK(rl_json_save(res, j, &err) == 0, "%s", err.msg);
+    cJSON_Delete(j);
+    write_text(ncu, "{\"device\": \"NVIDIA H200\", \"commit\": \"x\", \"command\": \"ncu --clock-control none ...\",\n"
+                    " \"cases\": [{\"phase\": \"decode\", \"x\": 1, \"model_bytes\": 15.04e9, \"dram_bytes\": 15.1e9,\n"
+                    "   \"ops\": [{\"op\": \"qkv_proj\", \"model_bytes\": 1.611e9, \"dram_bytes\": 1.62e9}]}]}\n");
+    const char *results[] = {res};
+    const char *csvs[] = {csv};
+    rl_report_opts o = {results, 1, csvs, 1, out, NULL, 1};
+    CHECK(rl_report_render(&o, &err) == 0, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", out);
+    char *md = rl_read_file(p, NULL, &err);
+    CHECK(md != NULL, "%s", err.msg);
+    if (md) {
+        CHECK(strstr(md, "Timed with CUPTI activity records of the real step") && strstr(md, "(-0.7%)"),
+              "the profile's timing and its rows against the step");
+        CHECK(strstr(md, "latency roof t_min = 1.90 us"), "t_min stated");
+        CHECK(strstr(md, "| rmsnorm_bf16 | attn_norm+ffn_norm+final_norm | 65 |") &&
+                  strstr(md, "(at the latency roof) | latency |"),
+              "a 65-call RMSNorm of 1.98 us each reads as at the latency roof");
+        CHECK(strstr(md, "| 3.90 | -6.4% | latency 0.41 (61%), kernels 0.266 (39%) |"), "estimated_ms, its error and the gap split");
+        CHECK(strstr(md, "## Bytes: the cost model against the DRAM counters") &&
+                  strstr(md, "| H200 | decode B=1 | 15.040 | 15.100 | 0.4% |") && strstr(md, "| qkv_proj | 1611.00 / 1620.00 |"),
+              "the counters check beside the results");
+        if (have_gnuplot()) {
+            CHECK(strstr(md, "![seed.png](seed.png)") != NULL, "the seed's rows in their own chart");
+            snprintf(p, sizeof p, "%s/roofline.gp", out);
+            char *gp = rl_read_file(p, NULL, &err);
+            CHECK(gp && strstr(gp, "with vectors nohead") && strstr(gp, "\"gate_up_proj\"") &&
+                      strstr(gp, "with labels left") && !strstr(gp, "imported"),
+                  "roofline: latency bars, kernels labelled by their ops, no imported rows");
+            free(gp);
+            CHECK(file_size(out, "seed.png") > 1000, "seed.png rendered");
+        }
+        free(md);
+    }
+    remove_dir(out);
+    remove_dir(dir);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
@@ -482,5 +548,6 @@ int main(int argc, char **argv)
     test_errors();
     test_fit();
     test_render();
+    test_latency_profile_ncu();
     return CHECK_DONE();
 }

@@ -5,6 +5,8 @@
 #define RL_ANALYSE_H
 #include <stdint.h>
 
+#include "../common/stats.h"
+
 /* Where a latency curve leaves its flat regime: the roofline-shaped two-segment model
  * ms = max(flat, slope * x), flat and then linear in x (proportional, as compute-bound time is to
  * the work), continuous at the break brk = flat / slope. Least squares on log ms (relative
@@ -36,8 +38,6 @@ int rl_fit_break(const double *x, const double *y, int n, rl_break_fit *out);
 int rl_prediction_error(const double *pred, const double *meas, int n, double *median_pct, double *max_pct,
                         int *worst);
 
-/* Percentile (0..100) of n values, linear interpolation between order statistics; v is sorted in place. */
-double rl_percentile(double *v, int n, double pct);
 
 typedef struct {
     /* decode */
@@ -64,6 +64,11 @@ typedef struct {
     int err_worst_sweep;             /* rl_phase of the worst point */
     int64_t err_worst_x;
     double err_worst_pct;
+    /* the latency-aware estimate (estimated_ms) */
+    int est_n;
+    double est_median_pct, est_max_pct;
+    int est_worst_sweep;
+    int64_t est_worst_x;
 } rl_analysis;
 
 #endif

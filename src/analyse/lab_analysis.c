@@ -1,10 +1,20 @@
-/* lab_analysis.c: transitions, bandwidth floor, achieved FLOP/s and prediction error of a lab run. */
+/* lab_analysis.c: transitions, bandwidth floor, achieved FLOP/s and prediction errors of a results
+ * document (lab_analysis.h), and its JSON and text forms. */
 #include "lab_analysis.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../common/util.h"
+
+double rl_point_measured_ms(const rl_point *p)
+{
+    if (!p->ok) return -1;
+    return p->ms > 0 ? p->ms : p->seed_ms_per_token > 0 ? p->seed_ms_per_token : -1;
+}
 
 static void fit_sweep(const rl_results *r, rl_phase phase, rl_break_fit *fit)
 {
@@ -14,8 +24,9 @@ static void fit_sweep(const rl_results *r, rl_phase phase, rl_break_fit *fit)
     if (!x || !y) goto done;
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
-        if (p->sweep != phase || !p->ok) continue;
-        x[n] = (double)p->x, y[n] = p->ms, n++;
+        const double v = rl_point_measured_ms(p);
+        if (p->sweep != phase || v <= 0) continue;
+        x[n] = (double)p->x, y[n] = v, n++;
     }
     rl_fit_break(x, y, n, fit);
 done:
@@ -25,25 +36,47 @@ done:
 
 static rl_workload workload(const rl_results *r, rl_phase phase, int64_t x)
 {
-    int64_t ctx = r->input_len + r->output_len / 2;
-    rl_workload w = phase == RL_PHASE_DECODE ? rl_workload_decode(x, ctx) : rl_workload_prefill(1, x);
-    w.weight_bytes = w.act_bytes = w.kv_bytes = r->elem_bytes > 0 ? r->elem_bytes : 2;
+    rl_workload w = phase == RL_PHASE_DECODE ? rl_workload_decode(x, rl_decode_context(r->input_len, r->output_len))
+                                             : rl_workload_prefill(1, x);
+    const int dt = rl_dtype_from_name(r->dtype);
+    rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
     return w;
 }
 
-void rl_analyse_results(rl_results *r)
+/* |value - ms| / ms over the measured points whose value exists (offset: the rl_point member). */
+static int error_over(const rl_results *r, size_t offset, double *median, double *max, int *worst_sweep,
+                      int64_t *worst_x)
 {
-    rl_analysis *a = &r->analysis;
+    int n = r->n_points > 0 ? r->n_points : 1, used = 0;
+    double *pred = malloc(sizeof *pred * (size_t)n), *ms = malloc(sizeof *ms * (size_t)n);
+    *median = *max = -1;
+    if (pred && ms) {
+        for (int i = 0; i < r->n_points; i++) {
+            const rl_point *p = &r->points[i];
+            pred[i] = p->ok && p->ms > 0 ? *(const double *)((const char *)p + offset) : -1;
+            ms[i] = p->ok ? p->ms : -1;
+        }
+        int worst;
+        used = rl_prediction_error(pred, ms, r->n_points, median, max, &worst);
+        if (used > 0) *worst_sweep = r->points[worst].sweep, *worst_x = r->points[worst].x;
+        else *median = *max = -1;
+    }
+    free(pred);
+    free(ms);
+    return used;
+}
+
+void rl_analyse_results(const rl_results *r, rl_analysis *a)
+{
     memset(a, 0, sizeof *a);
-    r->have_analysis = 1;
-    rl_roofs meas, ds = {0};
+    rl_roofs meas = {0}, ds = {0};
     int have_meas = rl_results_roofs(r, &meas) == 0;
     int have_ds = r->have_datasheet && r->datasheet.peak_tflops[RL_DT_BF16] > 0 && !strcmp(r->dtype, "bf16");
     if (have_ds) {
         ds.bandwidth_gbps = r->datasheet.bandwidth_gbps;
         ds.peak_tflops = r->datasheet.peak_tflops[RL_DT_BF16];
     }
-    int64_t ctx = r->input_len + r->output_len / 2;
+    const int64_t ctx = rl_decode_context(r->input_len, r->output_len);
 
     fit_sweep(r, RL_PHASE_DECODE, &a->decode_fit);
     fit_sweep(r, RL_PHASE_PREFILL, &a->prefill_fit);
@@ -69,7 +102,7 @@ void rl_analyse_results(rl_results *r)
     a->util_datasheet_pct = a->util_measured_pct = -1;
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
-        if (p->sweep == RL_PHASE_DECODE && p->ok && p->x == 1) a->batch1_ms = p->ms;
+        if (p->sweep == RL_PHASE_DECODE && p->ok && p->x == 1 && p->ms > 0) a->batch1_ms = p->ms;
     }
     if (a->batch1_ms > 0) {
         if (have_ds) a->util_datasheet_pct = 100 * a->decode_floor_datasheet_ms / a->batch1_ms;
@@ -80,7 +113,7 @@ void rl_analyse_results(rl_results *r)
     const rl_point *longest = NULL;
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
-        if (p->sweep == RL_PHASE_PREFILL && p->ok && (!longest || p->x > longest->x)) longest = p;
+        if (p->sweep == RL_PHASE_PREFILL && p->ok && p->ms > 0 && (!longest || p->x > longest->x)) longest = p;
     }
     a->prefill_achieved_tflops = a->achieved_pct_nominal = a->achieved_pct_measured = -1;
     a->nominal_tflops = have_ds ? ds.peak_tflops : -1;
@@ -95,28 +128,87 @@ void rl_analyse_results(rl_results *r)
         if (have_meas) a->achieved_pct_measured = 100 * a->prefill_achieved_tflops / meas.peak_tflops;
     }
 
-    /* Prediction error over every measured point (measured roofs). */
-    int n = r->n_points > 0 ? r->n_points : 1;
-    double *pred = malloc(sizeof *pred * (size_t)n), *ms = malloc(sizeof *ms * (size_t)n);
-    a->err_median_pct = a->err_max_pct = a->err_worst_pct = -1;
-    if (pred && ms) {
-        for (int i = 0; i < r->n_points; i++) {
-            const rl_point *p = &r->points[i];
-            pred[i] = p->ok ? p->predicted_ms : -1;
-            ms[i] = p->ok ? p->ms : -1;
-        }
-        int worst;
-        double med, mx;
-        a->err_n = rl_prediction_error(pred, ms, r->n_points, &med, &mx, &worst);
-        if (a->err_n > 0) {
-            a->err_median_pct = med, a->err_max_pct = mx, a->err_worst_pct = mx;
-            a->err_worst_sweep = r->points[worst].sweep;
-            a->err_worst_x = r->points[worst].x;
-        }
-    }
-    free(pred);
-    free(ms);
+    /* Errors over every measured point (measured roofs): the roofline and the latency-aware estimate. */
+    a->err_n = error_over(r, offsetof(rl_point, predicted_ms), &a->err_median_pct, &a->err_max_pct,
+                          &a->err_worst_sweep, &a->err_worst_x);
+    a->err_worst_pct = a->err_max_pct;
+    a->est_n = error_over(r, offsetof(rl_point, estimated_ms), &a->est_median_pct, &a->est_max_pct,
+                          &a->est_worst_sweep, &a->est_worst_x);
 }
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+static void add_num(cJSON *o, const char *k, double v) { rl_json_add_number_or_null(o, k, v >= 0 ? v : NAN); }
+
+static cJSON *fit_json(const rl_break_fit *f, int64_t predicted, int64_t predicted_ds, int have_ds)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (f->ok && f->has_break) cJSON_AddNumberToObject(o, "measured_transition", f->brk);
+    else cJSON_AddNullToObject(o, "measured_transition");
+    if (predicted > 0) cJSON_AddNumberToObject(o, "predicted_transition", (double)predicted);
+    else cJSON_AddNullToObject(o, "predicted_transition");
+    if (have_ds && predicted_ds > 0) cJSON_AddNumberToObject(o, "predicted_transition_datasheet", (double)predicted_ds);
+    else cJSON_AddNullToObject(o, "predicted_transition_datasheet");
+    cJSON_AddStringToObject(o, "method", RL_BREAK_METHOD);
+    cJSON *fit = cJSON_AddObjectToObject(o, "fit");
+    if (f->ok) {
+        cJSON_AddNumberToObject(fit, "break", f->brk);
+        cJSON_AddNumberToObject(fit, "flat_ms", f->flat);
+        cJSON_AddNumberToObject(fit, "slope_ms_per_x", f->slope);
+        cJSON_AddNumberToObject(fit, "rss_log", f->rss);
+        cJSON_AddNumberToObject(fit, "rss_log_flat_only", f->rss_flat);
+    }
+    return o;
+}
+
+static cJSON *error_json(int n, double median, double max, int worst_sweep, int64_t worst_x, const char *definition)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "points", n);
+    add_num(e, "median_pct", n ? median : -1);
+    add_num(e, "max_pct", n ? max : -1);
+    if (n) {
+        cJSON *w = cJSON_AddObjectToObject(e, "worst");
+        cJSON_AddStringToObject(w, "sweep", rl_phase_name((rl_phase)worst_sweep));
+        cJSON_AddNumberToObject(w, "x", (double)worst_x);
+        cJSON_AddNumberToObject(w, "pct", max);
+    } else {
+        cJSON_AddNullToObject(e, "worst");
+    }
+    cJSON_AddStringToObject(e, "definition", definition);
+    return e;
+}
+
+cJSON *rl_analysis_to_json(const rl_results *r, const rl_analysis *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *d = fit_json(&a->decode_fit, a->decode_predicted, a->decode_predicted_datasheet, r->have_datasheet);
+    cJSON_AddNumberToObject(d, "context", (double)rl_decode_context(r->input_len, r->output_len));
+    add_num(d, "bytes_batch1", a->decode_bytes_b1);
+    add_num(d, "floor_ms", a->decode_floor_measured_ms);
+    add_num(d, "floor_datasheet_ms", a->decode_floor_datasheet_ms);
+    add_num(d, "batch1_ms", a->batch1_ms);
+    add_num(d, "utilisation_measured_pct", a->util_measured_pct);
+    add_num(d, "utilisation_datasheet_pct", a->util_datasheet_pct);
+    cJSON_AddItemToObject(o, "decode", d);
+    cJSON *p = fit_json(&a->prefill_fit, a->prefill_predicted, a->prefill_predicted_datasheet, r->have_datasheet);
+    if (a->prefill_longest > 0) cJSON_AddNumberToObject(p, "longest", (double)a->prefill_longest);
+    add_num(p, "achieved_tflops", a->prefill_achieved_tflops);
+    add_num(p, "nominal_tflops", a->nominal_tflops);
+    add_num(p, "measured_tflops", a->measured_tflops);
+    add_num(p, "achieved_pct_of_nominal", a->achieved_pct_nominal);
+    add_num(p, "achieved_pct_of_measured", a->achieved_pct_measured);
+    cJSON_AddItemToObject(o, "prefill", p);
+    cJSON_AddItemToObject(o, "prediction_error",
+                          error_json(a->err_n, a->err_median_pct, a->err_max_pct, a->err_worst_sweep, a->err_worst_x,
+                                     "|predicted_ms - ms| / ms over every ok point, measured roofs"));
+    cJSON_AddItemToObject(o, "estimate_error",
+                          error_json(a->est_n, a->est_median_pct, a->est_max_pct, a->est_worst_sweep, a->est_worst_x,
+                                     "|estimated_ms - ms| / ms over every ok point with an estimate"));
+    return o;
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
 
 static void print_fit(FILE *f, const char *what, const char *unit, const rl_break_fit *fit, int64_t pred,
                       int64_t pred_ds)
@@ -134,11 +226,8 @@ static void print_fit(FILE *f, const char *what, const char *unit, const rl_brea
     }
 }
 
-void rl_analysis_print(const rl_results *r, void *file)
+void rl_analysis_print(const rl_results *r, const rl_analysis *a, FILE *f)
 {
-    FILE *f = file;
-    const rl_analysis *a = &r->analysis;
-    if (!r->have_analysis) return;
     fprintf(f, "analysis:\n");
     print_fit(f, "decode", "batch", &a->decode_fit, a->decode_predicted, a->decode_predicted_datasheet);
     print_fit(f, "prefill", "length", &a->prefill_fit, a->prefill_predicted, a->prefill_predicted_datasheet);
@@ -158,6 +247,15 @@ void rl_analysis_print(const rl_results *r, void *file)
     }
     if (a->err_n > 0)
         fprintf(f, "  prediction error (measured roofs, %d points): median %.1f%%, max %.1f%% (%s x=%lld)\n", a->err_n,
-                a->err_median_pct, a->err_max_pct, a->err_worst_sweep == RL_PHASE_DECODE ? "decode" : "prefill",
+                a->err_median_pct, a->err_max_pct, rl_phase_name((rl_phase)a->err_worst_sweep),
                 (long long)a->err_worst_x);
+    if (a->est_n > 0) {
+        const double t_min = rl_results_kernel_min_us(r);
+        char roof[64];
+        if (t_min > 0) snprintf(roof, sizeof roof, "latency roof %.2f us", t_min);
+        else snprintf(roof, sizeof roof, "no latency roof measured");
+        fprintf(f, "  estimate error (the engine's launches, %s; %d points): median %.1f%%, max %.1f%% (%s x=%lld)\n",
+                roof, a->est_n, a->est_median_pct, a->est_max_pct, rl_phase_name((rl_phase)a->est_worst_sweep),
+                (long long)a->est_worst_x);
+    }
 }

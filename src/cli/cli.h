@@ -12,6 +12,8 @@ int cmd_probe(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_step(int argc, char **argv);
+int cmd_ncu_check(int argc, char **argv);
 
 /* Prints "ridgeline: <msg>" to stderr and returns status. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

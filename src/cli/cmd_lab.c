@@ -17,12 +17,13 @@ static const char *usage =
     "usage: ridgeline lab [--backend cpu|cuda] [--model MODEL] [--weights DIR] --out DIR [--quick] [--quiet]\n"
     "                     [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed N]\n"
-    "                     [--gpu-file FILE] [--no-kernels] [--no-report]\n\n"
+    "                     [--gpu-file FILE] [--trace FILE] [--no-kernels] [--no-report]\n\n"
     "Runs the whole roofline lab on this machine and writes DIR/results.json (rewritten after every\n"
     "point), DIR/report.md, DIR/report.json and the charts:\n"
     "  1. probe: measured read bandwidth and GEMM FLOP/s (the roofs every prediction uses)\n"
     "  2. decode sweep: median ms per step at each batch (input 128, output 64 on cuda)\n"
-    "  3. per-kernel roofline of one decode step at batch 1 and 64\n"
+    "  3. per-kernel roofline of decode steps at batch 1 and 64 (CUPTI records of the real step on\n"
+    "     cuda, the graph replayed with PDL; events where CUPTI is unavailable and on cpu)\n"
     "  4. prefill sweep: ms of the whole prefill at each length (batch 1, fresh KV cache each run)\n"
     "  5. per-kernel roofline of one prefill (L=1024 on cuda, 128 on cpu)\n"
     "  6. analysis: measured vs predicted transitions, batch-1 bandwidth utilisation, prefill\n"
@@ -39,6 +40,7 @@ static const char *usage =
     "  --batches, --lengths, --input-len, --output-len, -r, --warmup: as for `ridgeline sweep`\n"
     "  --roofs FILE    measured roofs from an earlier `ridgeline probe --out FILE` (skips the probe)\n"
     "  --ncu-csv FILE  Nsight Compute CSV to list beside our per-kernel rows\n"
+    "  --trace FILE    the profiled steps as Chrome trace events (default DIR/trace.json; opens in Perfetto)\n"
     "  --no-kernels    skip the per-kernel steps; --no-report: skip the report\n";
 
 typedef struct {
@@ -102,9 +104,14 @@ int cmd_lab(int argc, char **argv)
         session_close(&s);
         return cli_error(2, "lab: %s", err.msg);
     }
-    char results_path[4200];
+    char results_path[4200], trace_path[4200];
     snprintf(results_path, sizeof results_path, "%s/results.json", a.out);
+    snprintf(trace_path, sizeof trace_path, "%s/trace.json", a.out);
     s.results_path = results_path;
+    if (!a.no_kernels && session_trace(&s, a.m.trace ? a.m.trace : trace_path, &err)) {
+        session_close(&s);
+        return cli_error(1, "lab: %s", err.msg);
+    }
     s.res.input_len = in, s.res.output_len = out;
     if (rl_mkdirs(a.out, &err) || session_checkpoint(&s, &err)) {
         session_close(&s);
@@ -158,7 +165,7 @@ int cmd_lab(int argc, char **argv)
     session_print_points(&s, RL_PHASE_PREFILL, stdout);
     if (s.res.n_kernels || s.res.n_ncu) rl_kernels_print(&s.res, stdout);
     putchar('\n');
-    rl_analysis_print(&s.res, stdout);
+    rl_analysis_print(&s.res, &s.analysis, stdout);
     printf("wrote %s\n", results_path);
     fflush(stdout); /* the report's notes go to stderr: keep the order when both share a file */
     if (!a.no_report) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../predict/launch_plan.h"
 #include "cli.h"
 #include "predict_cli.h"
 
@@ -42,6 +43,9 @@ static const char *usage =
     "                     beside, where the GPU has fp8\n"
     "  --batches LIST     decode sweep batches (comma-separated)\n"
     "  --lengths LIST     prefill sweep lengths\n"
+    "  --kernel-min-us T  the latency roof t_min per kernel for estimated_ms (default: the --roofs file's\n"
+    "                     kernel_min_us, else 2.5 us); estimated_ms = the sum over the CUDA engine's\n"
+    "                     kernels (src/predict/launch_plan.c) of max(FLOPs/peak, bytes/bandwidth, t_min)\n"
     "  --json             machine-readable output\n";
 
 int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *err)
@@ -159,6 +163,25 @@ static void print_table(const rl_cost *c, const rl_prediction *p)
                c->comm_bytes * 1e-6);
 }
 
+double predict_kernel_min_us(const predict_args *a, const rl_roofs *r, const char **source)
+{
+    if (a->kernel_min_us > 0) return *source = "--kernel-min-us", a->kernel_min_us;
+    if (r->kernel_min_us > 0) return *source = "measured (--roofs)", r->kernel_min_us;
+    *source = "default (not measured)";
+    return RL_DEFAULT_KERNEL_MIN_US;
+}
+
+int predict_estimate(const rl_model_config *m, rl_phase phase, const rl_cost *c, const rl_roofs *r, double t_min_us,
+                     rl_estimate *out)
+{
+    rl_launch_plan plan = {0};
+    rl_err err;
+    int rc = rl_launch_plan_static(m, phase, &plan, &err);
+    if (!rc) rl_estimate_step(&plan, c, r, t_min_us, out);
+    rl_launch_plan_free(&plan);
+    return rc;
+}
+
 static int predict_point(const rl_gpu *g, const rl_model_config *m, const predict_args *a, cJSON *json_out)
 {
     rl_err err;
@@ -170,8 +193,22 @@ static int predict_point(const rl_gpu *g, const rl_model_config *m, const predic
     rl_prediction p;
     rl_cost_step(m, &w, &c);
     rl_predict(&c, &r, &p);
+    const char *t_src;
+    const double t_min = predict_kernel_min_us(a, &r, &t_src);
+    rl_estimate est;
+    if (predict_estimate(m, a->decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &r, t_min, &est))
+        return cli_error(1, "predict: out of host memory");
     if (json_out) {
         cJSON *o = prediction_json(&c, &p);
+        cJSON_AddNumberToObject(o, "estimated_ms", est.total_ms);
+        cJSON *e = cJSON_AddObjectToObject(o, "estimate");
+        cJSON_AddNumberToObject(e, "kernel_min_us", t_min);
+        cJSON_AddStringToObject(e, "kernel_min_source", t_src);
+        cJSON_AddNumberToObject(e, "launches", est.launches);
+        cJSON_AddNumberToObject(e, "kernels", est.kernels);
+        cJSON_AddNumberToObject(e, "at_latency_roof", est.at_latency);
+        cJSON_AddNumberToObject(e, "latency_ms", est.latency_ms);
+        cJSON_AddStringToObject(e, "plan", "the CUDA engine's launches (static table, src/predict/launch_plan.c)");
         cJSON_AddStringToObject(o, "gpu", g->name);
         cJSON_AddStringToObject(o, "model", m->name);
         cJSON_AddStringToObject(o, "phase", a->decode ? "decode" : "prefill");
@@ -199,6 +236,9 @@ static int predict_point(const rl_gpu *g, const rl_model_config *m, const predic
                (long long)a->batch);
     print_roofs(a, &r, &p);
     print_table(&c, &p);
+    printf("  estimated %.4f ms with the CUDA engine's %d kernels and a latency roof of %.2f us each (%s): "
+           "%d kernels at it add %.4f ms\n",
+           est.total_ms, est.kernels, t_min, t_src, est.at_latency, est.latency_ms);
     return 0;
 }
 
@@ -224,7 +264,8 @@ static void set_single_dtype(predict_args *a, rl_dtype d)
 int cmd_predict(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
-    predict_args a = {.gpu = "H100", .model = "llama-3.1-8b", .batch = 1, .context = 160, .tp = 1,
+    predict_args a = {.gpu = "H100", .model = "llama-3.1-8b", .batch = 1,
+                      .context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN), .tp = 1,
                       .link_gbps = -1, .allreduce_us = -1, .prec_flag = "--dtype"};
     set_single_dtype(&a, RL_DT_BF16);
     const char *batches = NULL, *lengths = NULL, *contexts = NULL, *wdt = NULL, *kvdt = NULL;
@@ -240,7 +281,8 @@ int cmd_predict(int argc, char **argv)
         {"lengths", required_argument, 0, 'L'},   {"json", no_argument, 0, 'j'},
         {"weight-dtype", required_argument, 0, 'W'}, {"kv-dtype", required_argument, 0, 'K'},
         {"tp", required_argument, 0, 'T'},        {"link-gbps", required_argument, 0, 'N'},
-        {"allreduce-us", required_argument, 0, 'A'}, {0, 0, 0, 0}};
+        {"allreduce-us", required_argument, 0, 'A'}, {"kernel-min-us", required_argument, 0, 'k'},
+        {0, 0, 0, 0}};
     int ch;
     optind = 1;
     opterr = 0;
@@ -284,6 +326,10 @@ int cmd_predict(int argc, char **argv)
         case 'B': batches = optarg; break;
         case 'L': lengths = optarg; break;
         case 'j': a.json = 1; break;
+        case 'k':
+            if (rl_parse_f64(optarg, 1e-3, 1e6, "--kernel-min-us", &a.kernel_min_us, &err))
+                return cli_error(2, "predict: %s", err.msg);
+            break;
         default: return cli_error(2, "predict: unknown or incomplete option '%s' (see ridgeline predict --help)", argv[optind - 1]);
         }
     }
@@ -309,14 +355,13 @@ int cmd_predict(int argc, char **argv)
     if (a.sweep) {
         if (strcmp(a.sweep, "decode") && strcmp(a.sweep, "prefill"))
             return cli_error(2, "predict: --sweep must be 'decode' or 'prefill', not '%s'", a.sweep);
-        static const int64_t seed_b[] = {1, 4, 16, 64, 128, 256, 512}, seed_l[] = {64, 128, 256, 512, 1024, 2048, 4096};
         const char *list = decode_sweep ? batches : lengths;
         if (list) {
             a.nx = rl_parse_i64_list(list, 1, 1 << 20, decode_sweep ? "--batches" : "--lengths", a.xs, PREDICT_MAX_LIST, &err);
             if (a.nx < 0) return cli_error(2, "predict: %s", err.msg);
         } else {
-            a.nx = 7;
-            memcpy(a.xs, decode_sweep ? seed_b : seed_l, sizeof seed_b);
+            a.nx = RL_SEED_GRID_N;
+            memcpy(a.xs, decode_sweep ? rl_seed_decode_grid : rl_seed_prefill_grid, sizeof rl_seed_decode_grid);
         }
     } else {
         if (a.decode == a.prefill) return cli_error(2, "predict: give exactly one of --decode or --prefill (or --sweep)");

@@ -77,7 +77,9 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
     rl_workload tmpl = predict_workload(a, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, 1, decode ? context : 1);
     main_side.crossing = rl_predict_crossing_for(m, &tmpl, &main_side.r, 1 << 20);
     const int side = fp8_side(g, m, a, decode, context, &f8);
-    const double ridge = main_side.r.peak_tflops * 1e12 / (main_side.r.bandwidth_gbps * 1e9);
+    const double ridge = rl_roofs_ridge(&main_side.r);
+    const char *t_src;
+    const double t_min = predict_kernel_min_us(a, &main_side.r, &t_src);
     char prec[96];
     predict_precision_label(a, prec, sizeof prec);
     cJSON *o = NULL, *pts = NULL, *pts8 = NULL;
@@ -95,7 +97,7 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
         if (side) {
             cJSON *f = cJSON_AddObjectToObject(o, "fp8");
             predict_json_precision(f, &f8.a);
-            cJSON_AddNumberToObject(f, "ridge", f8.r.peak_tflops * 1e12 / (f8.r.bandwidth_gbps * 1e9));
+            cJSON_AddNumberToObject(f, "ridge", rl_roofs_ridge(&f8.r));
             if (f8.crossing) cJSON_AddNumberToObject(f, "crossing", (double)f8.crossing);
             else cJSON_AddNullToObject(f, "crossing");
             pts8 = cJSON_AddArrayToObject(f, "points");
@@ -108,9 +110,9 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
         else printf(", batch 1");
         if (strcmp(prec, "bf16")) printf(", %s", prec);
         if (a->tp > 1) printf(", TP %d per GPU", a->tp);
-        if (side) printf("; fp8 weights beside (ridge %.0f)", f8.r.peak_tflops * 1e12 / (f8.r.bandwidth_gbps * 1e9));
-        printf("\n  %8s %10s %10s %8s %11s %12s", decode ? "batch" : "length", "FLOP/B", "GB", "bound", "ms/step",
-               decode ? "ms/token" : "us/token");
+        if (side) printf("; fp8 weights beside (ridge %.0f)", rl_roofs_ridge(&f8.r));
+        printf("\n  %8s %10s %10s %8s %11s %12s %10s", decode ? "batch" : "length", "FLOP/B", "GB", "bound", "ms/step",
+               decode ? "ms/token" : "us/token", "estimated");
         if (side) printf("  | %8s %8s %11s %8s", "fp8 GB", "bound", "ms/step", "speedup");
         printf("\n");
     }
@@ -120,13 +122,19 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
         rl_prediction p, p8;
         point(m, &main_side, decode, x, context, &c, &p);
         if (side) point(m, &f8, decode, x, context, &c8, &p8);
+        rl_estimate est;
+        if (predict_estimate(m, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &main_side.r, t_min, &est))
+            return cli_error(1, "predict: out of host memory");
         if (pts) {
-            cJSON_AddItemToArray(pts, point_json(x, &c, &p));
+            cJSON *pt = point_json(x, &c, &p);
+            cJSON_AddNumberToObject(pt, "estimated_ms", est.total_ms);
+            cJSON_AddItemToArray(pts, pt);
             if (side) cJSON_AddItemToArray(pts8, point_json(x, &c8, &p8));
             continue;
         }
-        printf("  %8lld %10.1f %10.3f %8s %11.3f %12.4f", (long long)x, p.intensity, c.total_bytes * 1e-9,
-               bound_word(&p), p.total_ms, decode ? p.total_ms / (double)x : 1e3 * p.total_ms / (double)x);
+        printf("  %8lld %10.1f %10.3f %8s %11.3f %12.4f %10.3f", (long long)x, p.intensity, c.total_bytes * 1e-9,
+               bound_word(&p), p.total_ms, decode ? p.total_ms / (double)x : 1e3 * p.total_ms / (double)x,
+               est.total_ms);
         if (side)
             printf("  | %8.3f %8s %11.3f %7.2fx", c8.total_bytes * 1e-9, bound_word(&p8), p8.total_ms,
                    p.total_ms / p8.total_ms);

@@ -51,7 +51,8 @@ static cJSON *probe_doc(const session *s)
     } else {
         cJSON_AddNullToObject(roofs, "datasheet");
     }
-    cJSON_AddNumberToObject(roofs, "ridge", s->res.probe.gemm_tflops * 1e12 / (s->res.probe.read_gbps * 1e9));
+    rl_roofs measured;
+    if (!rl_results_roofs(&s->res, &measured)) cJSON_AddNumberToObject(roofs, "ridge", rl_roofs_ridge(&measured));
     cJSON_AddItemToObject(root, "roofs", roofs);
     if (s->res.n_samples) {
         const rl_nvml_sample *t = &s->res.samples[s->res.n_samples - 1];

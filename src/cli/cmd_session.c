@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "../analyse/lab_analysis.h"
 #include "../common/util.h"
 #include "../measure/kernels.h"
@@ -53,6 +55,8 @@ int session_open(session *s, const session_args *a, int argc, char **argv, rl_er
 void session_close(session *s)
 {
     rl_engine_slot_release(&s->slot);
+    rl_trace_free(s->trace);
+    s->trace = NULL;
     rl_telemetry_close(s->tel);
     rl_gpu_table_free(&s->table);
     rl_results_free(&s->res);
@@ -84,7 +88,8 @@ int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err)
         r->probe.read_gbps = roofs.bandwidth_gbps;
         r->probe.gemm_tflops = roofs.peak_tflops;
         r->probe.write_gbps = r->probe.copy_gbps = r->probe.buffer_bytes = r->probe.gemm_square_tflops = -1;
-        r->probe.launch_us = r->probe.graph_node_us = -1;
+        r->probe.launch_us = r->probe.graph_node_us = r->probe.empty_node_us = -1;
+        r->probe.kernel_min_us = roofs.kernel_min_us > 0 ? roofs.kernel_min_us : -1;
         snprintf(r->probe.dtype, sizeof r->probe.dtype, "%s", r->dtype);
         snprintf(r->probe.method, sizeof r->probe.method, "loaded from %s", roofs_file);
     } else {
@@ -104,12 +109,24 @@ int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err)
     return 0;
 }
 
+int session_trace(session *s, const char *path, rl_err *err)
+{
+    if (!(s->trace = rl_trace_new())) return rl_fail(err, "--trace %s: out of host memory", path);
+    s->trace_path = path;
+    return 0;
+}
+
 int session_checkpoint(void *user, rl_err *err)
 {
     session *s = user;
-    rl_analyse_results(&s->res);
+    rl_analyse_results(&s->res, &s->analysis);
     if (!s->results_path) return 0;
-    return rl_results_save(&s->res, s->results_path, err);
+    cJSON *extra = cJSON_CreateObject();
+    if (!extra) return rl_fail(err, "%s: out of host memory", s->results_path);
+    cJSON_AddItemToObject(extra, "analysis", rl_analysis_to_json(&s->res, &s->analysis));
+    int rc = rl_results_save(&s->res, extra, s->results_path, err);
+    cJSON_Delete(extra);
+    return rc;
 }
 
 rl_sweep_ctx session_sweep_ctx(session *s, volatile sig_atomic_t *stop)
@@ -137,19 +154,19 @@ void session_kernels(session *s, rl_phase phase, int64_t x, int64_t input_len)
     int64_t B = phase == RL_PHASE_DECODE ? x : 1, len = phase == RL_PHASE_DECODE ? input_len : x;
     const rl_engine_opts *cur = &s->slot.opts;
     int64_t pb = s->slot.e ? cur->max_batch : 0, pc = s->slot.e ? cur->max_context : 0, pp = s->slot.e ? cur->max_prefill : 0;
-    rl_engine *e = rl_engine_slot_get(&s->slot, &s->base, &s->res.model, B, len + 2, len, pb, pc, pp, &err);
-    int rc = e ? rl_kernels_profile(e, phase, x, input_len, s->base.seed, &s->res, &err) : -1;
+    const int64_t context = len + (phase == RL_PHASE_DECODE ? RL_KERNELS_DECODE_STEPS : 0) + 2;
+    rl_engine *e = rl_engine_slot_get(&s->slot, &s->base, &s->res.model, B, context, len, pb, pc, pp, &err);
+    int rc = e ? rl_kernels_profile(e, phase, x, input_len, s->base.seed, &s->res, s->trace, &err) : -1;
     const char *what = phase == RL_PHASE_DECODE ? "decode B" : "prefill L";
     if (rc) {
         rl_progress_step(&s->progress, 1, "kernels %s=%lld: skipped: %s", what, (long long)x, err.msg);
         return;
     }
-    int n = 0;
-    double ms = 0;
-    for (int i = 0; i < s->res.n_kernels; i++)
-        if (s->res.kernels[i].phase == phase && s->res.kernels[i].x == x) n++, ms += s->res.kernels[i].ms;
-    rl_progress_step(&s->progress, 1, "kernels %s=%lld: %d kernels, %.3f ms profiled", what, (long long)x, n, ms);
+    const rl_profile *p = &s->res.profiles[s->res.n_profiles - 1];
+    rl_progress_step(&s->progress, 1, "kernels %s=%lld: %d kernels per step (%s), %.3f ms profiled, step %.3f ms", what,
+                     (long long)x, p->kernels, rl_timing_name(p->timing), p->kernels_ms, p->step_ms);
     if (session_checkpoint(s, &err)) fprintf(stderr, "ridgeline: %s\n", err.msg);
+    if (s->trace && rl_trace_save(s->trace, s->trace_path, &err)) fprintf(stderr, "ridgeline: %s\n", err.msg);
 }
 
 void session_print_points(const session *s, rl_phase phase, FILE *f)
@@ -236,6 +253,7 @@ int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err
     case 'q': m->quick = 1; return 1;
     case 'Q': m->s.quiet = 1; return 1;
     case 'g': m->s.gpu_file = arg; return 1;
+    case 'T': m->trace = arg; return 1;
     }
     return 0;
 }
@@ -248,7 +266,7 @@ int session_check_backend(const measure_args *m, rl_err *err)
 
 int session_grid(const measure_args *m, int cuda, rl_phase phase, int small, int64_t *xs, rl_err *err)
 {
-    static const int64_t cuda_b[] = {1, 4, 16, 64, 128, 256, 512}, cuda_l[] = {64, 128, 256, 512, 1024, 2048, 4096};
+    const int64_t *cuda_b = rl_seed_decode_grid, *cuda_l = rl_seed_prefill_grid; /* the seed's */
     static const int64_t cpu_b[] = {1, 2, 4, 8, 16, 32}, cpu_l[] = {16, 32, 64, 128, 256};
     static const int64_t cuda_qb[] = {1, 16, 64}, cuda_ql[] = {64, 256, 1024};
     static const int64_t cpu_qb[] = {1, 4, 16}, cpu_ql[] = {16, 64, 128};
@@ -260,14 +278,14 @@ int session_grid(const measure_args *m, int cuda, rl_phase phase, int small, int
     const int64_t *d;
     int n;
     if (small) d = decode ? (cuda ? cuda_qb : cpu_qb) : (cuda ? cuda_ql : cpu_ql), n = 3;
-    else if (decode) d = cuda ? cuda_b : cpu_b, n = cuda ? 7 : 6;
-    else d = cuda ? cuda_l : cpu_l, n = cuda ? 7 : 5;
+    else if (decode) d = cuda ? cuda_b : cpu_b, n = cuda ? RL_SEED_GRID_N : 6;
+    else d = cuda ? cuda_l : cpu_l, n = cuda ? RL_SEED_GRID_N : 5;
     memcpy(xs, d, sizeof *xs * (size_t)n);
     return n;
 }
 
 void session_decode_lengths(const measure_args *m, int cuda, int small, int64_t *input_len, int64_t *output_len)
 {
-    *input_len = m->input_len ? m->input_len : cuda ? 128 : small ? 16 : 32;
-    *output_len = m->output_len ? m->output_len : cuda ? (small ? 16 : 64) : small ? 8 : 16;
+    *input_len = m->input_len ? m->input_len : cuda ? RL_SEED_INPUT_LEN : small ? 16 : 32;
+    *output_len = m->output_len ? m->output_len : cuda ? (small ? 16 : RL_SEED_OUTPUT_LEN) : small ? 8 : 16;
 }

@@ -14,7 +14,7 @@ static const char *usage =
     "usage: ridgeline sweep --decode|--prefill [--backend cpu|cuda] [--model MODEL] [--weights DIR]\n"
     "                       [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                       [--warmup N] [--roofs FILE] [--out results.json] [--json] [--kernels]\n"
-    "                       [--ncu-csv FILE] [--threads N] [--seed N] [--quick] [--quiet]\n\n"
+    "                       [--ncu-csv FILE] [--trace FILE] [--threads N] [--seed N] [--quick] [--quiet]\n\n"
     "Times the engine across batch sizes (decode) or prompt lengths (prefill) and sets every point\n"
     "beside the roofline prediction at the measured roofs (the probe of this run, or --roofs FILE)\n"
     "and at the datasheet's, where the GPU is in the table.\n"
@@ -37,6 +37,7 @@ static const char *usage =
     "  --kernels              also a per-kernel roofline of one step (decode B=1 and 64; prefill L=1024,\n"
     "                         cpu 128)\n"
     "  --ncu-csv FILE         import an Nsight Compute CSV and list it beside our kernels\n"
+    "  --trace FILE           the profiled steps as Chrome trace events (implies --kernels; Perfetto)\n"
     "  --backend, --model, --weights DIR, --threads N, --seed N, --gpu-file FILE: as for `lab`\n"
     "  --quick                quick probe (smaller problems); --quiet: no progress lines\n";
 
@@ -72,6 +73,7 @@ static int parse(int argc, char **argv, sweep_args *a, rl_err *err)
     if (optind < argc) return rl_fail(err, "unexpected argument '%s'", argv[optind]);
     if (a->decode == a->prefill) return rl_fail(err, "give exactly one of --decode or --prefill");
     if (a->decode && a->m.lengths) return rl_fail(err, "--lengths belongs to --prefill (decode takes --batches)");
+    if (a->m.trace) a->kernels = 1;
     if (a->prefill && a->m.batches) return rl_fail(err, "--batches belongs to --decode (prefill takes --lengths)");
     return session_check_backend(&a->m, err);
 }
@@ -101,6 +103,10 @@ int cmd_sweep(int argc, char **argv)
     s.res.input_len = in, s.res.output_len = out;
     s.results_path = a.out;
     int rc = 0;
+    if (a.m.trace && session_trace(&s, a.m.trace, &err)) {
+        session_close(&s);
+        return cli_error(1, "sweep: %s", err.msg);
+    }
     if (a.out) {
         /* Fail before measuring when the file cannot be written. */
         if (session_checkpoint(&s, &err)) {
@@ -141,6 +147,7 @@ int cmd_sweep(int argc, char **argv)
     if (!rc) {
         if (a.json) {
             cJSON *doc = rl_results_to_json(&s.res);
+            cJSON_AddItemToObject(doc, "analysis", rl_analysis_to_json(&s.res, &s.analysis));
             cli_print_json(doc);
             cJSON_Delete(doc);
         } else {
@@ -148,7 +155,7 @@ int cmd_sweep(int argc, char **argv)
             session_print_points(&s, phase, stdout);
             if (s.res.n_kernels || s.res.n_ncu) rl_kernels_print(&s.res, stdout);
             putchar('\n');
-            rl_analysis_print(&s.res, stdout);
+            rl_analysis_print(&s.res, &s.analysis, stdout);
             if (a.out) printf("wrote %s\n", a.out);
         }
     }

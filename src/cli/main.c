@@ -23,6 +23,8 @@ static const command commands[] = {
     {"sweep", cmd_sweep, "measure decode (batch) or prefill (length) sweeps against predictions"},
     {"lab", cmd_lab, "the whole lab: probe, sweeps, per-kernel roofline, analysis, report"},
     {"report", cmd_report, "render report.md, report.json and charts from results files"},
+    {"step", cmd_step, "one step the lab's way, profiled alone (for ncu); writes its launch plan"},
+    {"ncu-check", cmd_ncu_check, "the cost model's bytes against Nsight Compute's DRAM counters"},
 };
 
 int cli_error(int status, const char *fmt, ...)
@@ -64,7 +66,7 @@ static void usage(FILE *f)
             "usage: ridgeline COMMAND [options]   (ridgeline COMMAND --help for its options)\n\ncommands:\n",
             rl_version());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n  --version   print the version and the commit it was built from\n"
                "  --help      this text\n");
 }

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "../predict/launch_plan.h"
 #include "../predict/predict.h"
 
 #define PREDICT_MAX_LIST 64
@@ -24,7 +25,14 @@ typedef struct {
     double link_gbps, allreduce_us; /* < 0: the GPU table's (or the roofs file's) */
     int64_t xs[PREDICT_MAX_LIST];
     int nx;
+    double kernel_min_us; /* --kernel-min-us; 0 = the roofs file's, else the default */
 } predict_args;
+
+/* The latency roof for estimated_ms, and where it comes from. */
+double predict_kernel_min_us(const predict_args *a, const rl_roofs *r, const char **source);
+/* estimated_ms of one step: the static table of the CUDA engine's launches on these roofs. */
+int predict_estimate(const rl_model_config *m, rl_phase phase, const rl_cost *c, const rl_roofs *r, double t_min_us,
+                     rl_estimate *out);
 
 /* The roofs of GPU g for the precision and TP of a (datasheet or a->roofs_file). */
 int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *err);

@@ -12,6 +12,8 @@
 #include "../measure/results.h"
 #include "../measure/sweep.h"
 #include "../measure/telemetry.h"
+#include "../measure/trace.h"
+#include "../analyse/analyse.h"
 
 typedef struct {
     const char *backend;      /* "cpu" | "cuda" | NULL (cuda when a GPU is present, else cpu) */
@@ -28,6 +30,7 @@ typedef struct {
     session_args s;
     const char *batches, *lengths; /* explicit grids, or NULL for the backend's defaults */
     const char *roofs, *ncu;       /* --roofs FILE, --ncu-csv FILE */
+    const char *trace;             /* --trace FILE: the profiled steps as Chrome trace events */
     int quick;
     int64_t input_len, output_len; /* 0 = the backend's default */
     int64_t reps;                  /* 0 = the sweep's default */
@@ -41,7 +44,8 @@ typedef struct {
         {"output-len", required_argument, 0, 'o'}, {"warmup", required_argument, 0, 'W'},                    \
         {"roofs", required_argument, 0, 'R'}, {"ncu-csv", required_argument, 0, 'n'},                        \
         {"threads", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},                         \
-        {"quick", no_argument, 0, 'q'}, {"quiet", no_argument, 0, 'Q'}, {"gpu-file", required_argument, 0, 'g'}
+        {"quick", no_argument, 0, 'q'}, {"quiet", no_argument, 0, 'Q'}, {"gpu-file", required_argument, 0, 'g'}, \
+        {"trace", required_argument, 0, 'T'}
 
 /* Handles one getopt_long result of SESSION_MEASURE_OPTIONS or -r: 1 = taken, 0 = not a shared
  * option, -1 = a bad value (message in err). */
@@ -61,6 +65,7 @@ void session_decode_lengths(const measure_args *m, int cuda, int small, int64_t 
 
 typedef struct {
     rl_results res;
+    rl_analysis analysis;     /* of res, recomputed at every checkpoint */
     rl_backend backend;
     rl_gpu_table table;
     rl_telemetry *tel;
@@ -68,6 +73,8 @@ typedef struct {
     rl_engine_slot slot;
     rl_progress progress;
     const char *results_path; /* rewritten at every checkpoint; NULL = none */
+    rl_trace *trace;          /* profiled steps, written to trace_path after each; NULL = none */
+    const char *trace_path;
     int quiet;
 } session;
 
@@ -79,6 +86,9 @@ void session_close(session *s);
 /* Measured roofs: loaded from roofs_file (device facts still read from the device), or probed
  * (quick: smaller problems). Then the GPU-table match and one NVML reading. */
 int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err);
+
+/* Collects the profiled steps into a trace written to path (after every profile). */
+int session_trace(session *s, const char *path, rl_err *err);
 
 /* rl_sweep_ctx.checkpoint: analyse, then rewrite results_path atomically. */
 int session_checkpoint(void *user, rl_err *err);

@@ -114,21 +114,51 @@ int rl_engine_decode(rl_engine *e, const int32_t *tokens, float *logits, int32_t
 
 int rl_engine_sync(rl_engine *e, rl_err *err) { return e->ops->sync(e->state, err); }
 
+static int log_grow(rl_kernel_log *log)
+{
+    if (log->n < log->cap) return 0;
+    int cap = log->cap ? log->cap * 2 : 256;
+    rl_kernel_record *r = realloc(log->recs, sizeof *r * (size_t)cap);
+    if (!r) return -1;
+    log->recs = r;
+    log->cap = cap;
+    return 0;
+}
+
 void rl_kernel_log_push(rl_kernel_log *log, const char *kernel, unsigned op_mask, int layer, double ms)
 {
-    if (!log) return;
-    if (log->n == log->cap) {
-        int cap = log->cap ? log->cap * 2 : 256;
-        rl_kernel_record *r = realloc(log->recs, sizeof *r * (size_t)cap);
-        if (!r) return; /* profiling is best effort; the caller sees fewer records */
-        log->recs = r;
-        log->cap = cap;
-    }
+    if (!log || log_grow(log)) return; /* profiling is best effort; the caller sees fewer records */
+    double start = 0;
+    for (int i = log->n - 1; i >= 0 && log->recs[i].step == log->steps; i--)
+        if (log->recs[i].ms > 0) start += log->recs[i].ms;
     rl_kernel_record *r = &log->recs[log->n++];
+    memset(r, 0, sizeof *r);
     snprintf(r->kernel, sizeof r->kernel, "%s", kernel);
     r->op_mask = op_mask;
     r->layer = layer;
-    r->ms = ms;
+    r->ms = r->busy_ms = ms;
+    r->start_ms = start;
+    r->step = log->steps;
+    r->launch = log->launches++;
+}
+
+int rl_kernel_log_add(rl_kernel_log *log, const rl_kernel_record *r, rl_err *err)
+{
+    if (log_grow(log)) return rl_fail(err, "profile: out of host memory for kernel records");
+    log->recs[log->n++] = *r;
+    return 0;
+}
+
+void rl_kernel_log_next_step(rl_kernel_log *log)
+{
+    log->steps++;
+    log->launches = 0;
+}
+
+void rl_kernel_log_clear(rl_kernel_log *log)
+{
+    log->n = 0;
+    log->steps = log->launches = 0;
 }
 
 void rl_kernel_log_free(rl_kernel_log *log)
@@ -136,4 +166,21 @@ void rl_kernel_log_free(rl_kernel_log *log)
     free(log->recs);
     log->recs = NULL;
     log->n = log->cap = 0;
+}
+
+int rl_kernel_log_plan(const rl_kernel_log *log, int step, rl_launch_plan *out, rl_err *err)
+{
+    rl_launch_plan_clear(out);
+    int last = -1;
+    for (int i = 0; i < log->n; i++) {
+        const rl_kernel_record *r = &log->recs[i];
+        if (r->step != step) continue;
+        if (out->n && r->launch == last) {
+            out->v[out->n - 1].n_kernels++;
+            continue;
+        }
+        if (rl_launch_plan_push(out, r->kernel, r->op_mask, r->layer, 1, 1, err)) return -1;
+        last = r->launch;
+    }
+    return 0;
 }

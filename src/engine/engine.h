@@ -9,6 +9,7 @@
 
 #include "../common/err.h"
 #include "../model/config.h"
+#include "../predict/launch_plan.h"
 #include "../predict/ops.h"
 
 typedef enum { RL_BACKEND_CPU, RL_BACKEND_CUDA } rl_backend;
@@ -42,17 +43,41 @@ typedef struct {
     int quiet;
 } rl_engine_opts;
 
-/* One timed kernel (per-kernel profiling): which ops it covers, its time, its layer (-1 = none). */
+/* Per-kernel profiling (set_profile). The caller sets `want`, hands the log to set_profile, runs
+ * steps (rl_kernel_log_next_step after each), then calls set_profile(NULL).
+ *   RL_PROFILE_TIMES: every kernel of the step is timed. The CUDA engine records CUPTI activity of
+ *     the real step (decode: the graph replay with PDL; prefill: its launches as they run), timing =
+ *     RL_TIMING_CUPTI; where CUPTI is unavailable (or its records do not match the launches) it
+ *     times eager, serialised launches between events instead: timing = RL_TIMING_EVENTS and `note`
+ *     says why. The CPU engine times each operator on the host clock (events).
+ *   RL_PROFILE_PLAN: the step runs as usual; only its launch plan is recorded (ms = -1), one record
+ *     per device kernel where the engine knows them (a replayed graph), else one per launch. */
+typedef enum { RL_PROFILE_TIMES, RL_PROFILE_PLAN } rl_profile_want;
+typedef enum { RL_TIMING_NONE, RL_TIMING_EVENTS, RL_TIMING_CUPTI } rl_timing;
+
 typedef struct {
-    char kernel[48];
+    char kernel[48];  /* the engine's name of the launch ("gemv_tc", "cublaslt_gemm", ...) */
     unsigned op_mask; /* RL_OPMASK(...) of the ops this kernel implements */
-    int layer;
-    double ms;
+    int layer;        /* -1 = none */
+    double ms;        /* the kernel's share of its step. CUPTI: from the end of the kernel before it (the
+                       * start of the first) to its own end, so one step's records add up to the step's
+                       * span on the GPU and PDL overlap is counted once; events: between the events
+                       * around the launch; -1 in plan mode */
+    double busy_ms;   /* CUPTI: the kernel's own end - start (overlaps its neighbours under PDL); else ms */
+    double start_ms;  /* start after the step's first kernel (events: the records before it, summed) */
+    int step;         /* which step of the profile */
+    int launch;       /* its launch within the step: the kernels of one library call share it */
+    char symbol[96];  /* the device function (CUPTI; demangled, no parameters), "" when not known */
 } rl_kernel_record;
 
 typedef struct {
     rl_kernel_record *recs;
     int n, cap;
+    rl_profile_want want; /* set by the caller */
+    rl_timing timing;     /* set by the engine */
+    int steps;            /* steps finished (rl_kernel_log_next_step) */
+    int launches;         /* launches recorded in the current step */
+    char note[240];       /* why CUPTI is not used, or what was left out; "" */
 } rl_kernel_log;
 
 /* Which kernel runs one projection shape, decided once per shape (recorded in results.json). */
@@ -62,6 +87,13 @@ typedef struct {
     char kernel[24];   /* "gemm_stream", "gemv_tc" or "cublaslt" */
     double ms, alt_ms; /* timed ms of the chosen kernel and of the best other one (-1: not timed) */
 } rl_linear_choice;
+
+/* One kernel as the GPU ran it (CUPTI activity, or an Nsight Compute launch). */
+typedef struct {
+    char symbol[96];
+    uint64_t start_ns, end_ns;
+    int64_t launch; /* the launch of the plan it belongs to when known (external correlation), else -1 */
+} rl_kernel_activity;
 
 typedef struct rl_engine rl_engine;
 
@@ -79,7 +111,7 @@ typedef struct {
      * next: NULL or batch greedy token ids. */
     int (*decode)(void *state, int64_t batch, const int32_t *tokens, float *logits, int32_t *next, rl_err *err);
     int (*sync)(void *state, rl_err *err);
-    /* Per-kernel timing on (log != NULL) or off. Timed runs serialise kernels; not for sweeps. */
+    /* Per-kernel profiling on (log != NULL, see rl_kernel_log) or off. */
     void (*set_profile)(void *state, rl_kernel_log *log);
     /* Bytes of device (or host) memory the engine holds: weights, KV cache, workspace. */
     void (*memory)(void *state, int64_t *weights_bytes, int64_t *kv_bytes, int64_t *workspace_bytes);
@@ -111,7 +143,25 @@ int rl_engine_prefill(rl_engine *e, int64_t batch, int64_t len, const int32_t *t
 int rl_engine_decode(rl_engine *e, const int32_t *tokens, float *logits, int32_t *next, rl_err *err);
 int rl_engine_sync(rl_engine *e, rl_err *err);
 
+/* Appends one launch timed as a whole (events, host clock): its start follows the step's records. */
 void rl_kernel_log_push(rl_kernel_log *log, const char *kernel, unsigned op_mask, int layer, double ms);
+int rl_kernel_log_add(rl_kernel_log *log, const rl_kernel_record *r, rl_err *err);
+/* Closes the current step: records pushed after it belong to the next. */
+void rl_kernel_log_next_step(rl_kernel_log *log);
+/* Drops every record (the settings stay). */
+void rl_kernel_log_clear(rl_kernel_log *log);
 void rl_kernel_log_free(rl_kernel_log *log);
+/* The launch plan of one step of the log: its launches in order, n_kernels = their records. */
+int rl_kernel_log_plan(const rl_kernel_log *log, int step, rl_launch_plan *out, rl_err *err);
+
+/* kernel_match.c: which launch of plan (count 1 per entry) each activity came from. Sorts acts by
+ * start. Activities that carry their launch (external correlation) keep it, those outside the plan
+ * get -1; otherwise the plan's n_kernels assign them in order (a replayed graph: its kernel nodes run
+ * in capture order) and must add up to n. Returns the activities assigned, or -1 with a message. */
+int rl_kernel_assign(const rl_launch_plan *plan, rl_kernel_activity *acts, int n, rl_err *err);
+/* Appends the assigned activities of one step (sorted, as rl_kernel_assign leaves them) to log, one
+ * record each, with the attributed times described at rl_kernel_record.ms. */
+int rl_kernel_log_activities(rl_kernel_log *log, const rl_launch_plan *plan, const rl_kernel_activity *acts, int n,
+                             rl_err *err);
 
 #endif

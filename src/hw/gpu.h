@@ -55,7 +55,11 @@ typedef struct {
     double other_peak_tflops; /* attention and elementwise ops (the activations' dtype); 0 = peak_tflops */
     double link_gbps;         /* tensor-parallel interconnect, GB/s each direction; 0 = none */
     double allreduce_us;      /* latency of one all-reduce */
+    double kernel_min_us;     /* the latency roof t_min (a probe's kernel_min_us); 0 = not measured */
 } rl_roofs;
+
+/* FLOP/byte where the roofs meet: peak / bandwidth (0 when either is missing). */
+double rl_roofs_ridge(const rl_roofs *r);
 
 /* Datasheet roofs of a GPU at a dtype (matmuls and everything else alike). */
 int rl_roofs_from_gpu(const rl_gpu *g, rl_dtype dt, rl_roofs *out, rl_err *err);
@@ -67,8 +71,8 @@ int rl_roofs_from_gpu_prec(const rl_gpu *g, rl_dtype matmul, rl_dtype other, con
 
 /* Measured roofs from the JSON written by `ridgeline probe` (or a results.json): reads
  * roofs.read_gbps and roofs.gemm_tflops (at the precision the model runs in; top-level object or
- * under "roofs"); optional
- * interconnect_gbps and allreduce_latency_us (measured tensor-parallel link). */
+ * under "roofs"); optional interconnect_gbps and allreduce_latency_us (measured tensor-parallel
+ * link) and kernel_min_us (the latency roof) where the probe measured them. */
 int rl_roofs_load(const char *path, rl_roofs *out, rl_err *err);
 
 /* The same for matmuls at `matmul`: gemm_tflops is the GEMM roof the probe measured at

@@ -245,10 +245,16 @@ const rl_gpu *rl_gpu_match_device(const rl_gpu_table *t, const char *device_name
     return best;
 }
 
+double rl_roofs_ridge(const rl_roofs *r)
+{
+    if (!(r->peak_tflops > 0) || !(r->bandwidth_gbps > 0)) return 0;
+    return r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+}
+
 double rl_gpu_ridge(const rl_gpu *g, rl_dtype dt)
 {
-    if (g->peak_tflops[dt] <= 0 || g->bandwidth_gbps <= 0) return 0;
-    return g->peak_tflops[dt] * 1e12 / (g->bandwidth_gbps * 1e9);
+    rl_roofs r = {.bandwidth_gbps = g->bandwidth_gbps, .peak_tflops = g->peak_tflops[dt]};
+    return rl_roofs_ridge(&r);
 }
 
 int rl_roofs_from_gpu_prec(const rl_gpu *g, rl_dtype matmul, rl_dtype other, const char *flag, rl_roofs *out,
@@ -266,6 +272,7 @@ int rl_roofs_from_gpu_prec(const rl_gpu *g, rl_dtype matmul, rl_dtype other, con
     out->other_peak_tflops = g->peak_tflops[other];
     out->link_gbps = g->link_gbps;
     out->allreduce_us = g->allreduce_us;
+    out->kernel_min_us = 0;
     snprintf(out->origin, sizeof out->origin, "datasheet %s", g->name);
     return 0;
 }
@@ -299,6 +306,8 @@ static int load_roofs(const char *path, int matmul, rl_roofs *out, rl_err *err)
         rc = rl_fail(err, "%s: roofs read_gbps and %s must be > 0", path, field);
     if (!rc && (out->link_gbps < 0 || out->allreduce_us < 0))
         rc = rl_fail(err, "%s: roofs interconnect_gbps and allreduce_latency_us must be >= 0", path);
+    if (!rc) rc = rl_json_get_f64(r, path, "kernel_min_us", 0, 0, &out->kernel_min_us, err);
+    if (!rc && out->kernel_min_us < 0) out->kernel_min_us = 0;
     if (!rc) snprintf(out->origin, sizeof out->origin, "measured");
     cJSON_Delete(root);
     return rc;

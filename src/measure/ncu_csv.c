@@ -13,6 +13,7 @@
 
 #include "../common/util.h"
 #include "kernels.h"
+#include "ncu_check.h"
 
 enum { MAX_FIELDS = 256 };
 
@@ -107,34 +108,26 @@ typedef struct {
 } launch;
 
 typedef struct {
-    rl_ncu_row *rows;
+    rl_ncu_launch *v;
     int n, cap;
-} agg;
+} launch_list;
 
-static int add_launch(agg *a, const launch *l, rl_err *err)
+/* Keeps one assembled launch (in file order). */
+static int keep_launch(launch_list *a, const launch *l, rl_err *err)
 {
     if (!l->kernel[0]) return 0;
-    if (!l->have_ms) return rl_fail(err, "launch %s (%s) has no gpu__time_duration.sum", l->id, l->kernel);
-    int j = 0;
-    while (j < a->n && strcmp(a->rows[j].kernel, l->kernel)) j++;
-    if (j == a->n) {
-        if (a->n == a->cap) {
-            int c = a->cap ? 2 * a->cap : 32;
-            rl_ncu_row *r = realloc(a->rows, sizeof *r * (size_t)c);
-            if (!r) return rl_fail(err, "out of host memory");
-            a->rows = r, a->cap = c;
-        }
-        memset(&a->rows[j], 0, sizeof a->rows[j]);
-        snprintf(a->rows[j].kernel, sizeof a->rows[j].kernel, "%s", l->kernel);
-        a->n++;
+    if (a->n == a->cap) {
+        int c = a->cap ? 2 * a->cap : 64;
+        rl_ncu_launch *v = realloc(a->v, sizeof *v * (size_t)c);
+        if (!v) return rl_fail(err, "out of memory");
+        a->v = v, a->cap = c;
     }
-    rl_ncu_row *r = &a->rows[j];
-    double bytes = l->have_tot ? l->tot : (l->have_rd || l->have_wr) ? l->rd + l->wr : -1;
-    if (r->calls == 0) r->dram_bytes = bytes;
-    else if (bytes < 0 || r->dram_bytes < 0) r->dram_bytes = -1;
-    else r->dram_bytes += bytes;
-    r->calls++;
-    r->ms += l->ms;
+    rl_ncu_launch *o = &a->v[a->n++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "%s", l->id);
+    snprintf(o->kernel, sizeof o->kernel, "%s", l->kernel);
+    o->ms = l->have_ms ? l->ms : -1;
+    o->dram_bytes = l->have_tot ? l->tot : (l->have_rd || l->have_wr) ? l->rd + l->wr : -1;
     return 0;
 }
 
@@ -222,11 +215,13 @@ static void match_ours(const rl_results *res, const char *full, char *ours, size
         }
 }
 
-int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
+int rl_ncu_read_launches(const char *path, rl_ncu_launch **out, int *n_out, rl_err *err)
 {
     char *text = rl_read_file(path, NULL, err);
     if (!text) return -1;
-    agg a = {0};
+    launch_list a = {0};
+    *out = NULL;
+    *n_out = 0;
     launch cur;
     memset(&cur, 0, sizeof cur);
     char *fields[MAX_FIELDS];
@@ -269,7 +264,7 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
             const char *id = c_id >= 0 ? fields[c_id] : "";
             /* A new launch starts when the ID (or, without IDs, the kernel name) changes. */
             if (strcmp(cur.id, id) || (c_id < 0 && strcmp(cur.kernel, fields[c_kernel]))) {
-                rc = add_launch(&a, &cur, err);
+                rc = keep_launch(&a, &cur, err);
                 memset(&cur, 0, sizeof cur);
                 snprintf(cur.id, sizeof cur.id, "%s", id);
                 snprintf(cur.kernel, sizeof cur.kernel, "%s", fields[c_kernel]);
@@ -292,24 +287,64 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
             snprintf(l.id, sizeof l.id, "%s", c_id >= 0 ? fields[c_id] : "");
             snprintf(l.kernel, sizeof l.kernel, "%s", fields[c_kernel]);
             for (int i = 0; i < ncols; i++) put_metric(&l, hdr_names[i], units[i], fields[i]);
-            rc = add_launch(&a, &l, err);
+            rc = keep_launch(&a, &l, err);
             rows++;
         }
         line = next;
     }
-    if (!rc && longfmt) rc = add_launch(&a, &cur, err);
+    if (!rc && longfmt) rc = keep_launch(&a, &cur, err);
     if (!rc && !header)
         rc = rl_fail(err, "%s: no CSV header with a \"Kernel Name\" column (export with ncu --csv)", path);
     else if (!rc && a.n == 0) rc = rl_fail(err, "%s: no kernel launches in the CSV", path);
+    free(text);
+    if (rc) {
+        free(a.v);
+        return -1;
+    }
+    *out = a.v;
+    *n_out = a.n;
+    return 0;
+}
+
+/* Launches summed per kernel name. */
+static int add_row(rl_results *res, rl_ncu_row **rows, int *n, const rl_ncu_launch *l, rl_err *err)
+{
+    if (l->ms < 0) return rl_fail(err, "launch %s (%s) has no gpu__time_duration.sum", l->id, l->kernel);
+    int j = 0;
+    while (j < *n && strcmp((*rows)[j].kernel, l->kernel)) j++;
+    if (j == *n) {
+        rl_ncu_row *g = realloc(*rows, sizeof *g * (size_t)(*n + 1));
+        if (!g) return rl_fail(err, "out of memory");
+        *rows = g;
+        memset(&g[j], 0, sizeof g[j]);
+        snprintf(g[j].kernel, sizeof g[j].kernel, "%s", l->kernel);
+        (*n)++;
+    }
+    rl_ncu_row *r = &(*rows)[j];
+    if (r->calls == 0) r->dram_bytes = l->dram_bytes;
+    else if (l->dram_bytes < 0 || r->dram_bytes < 0) r->dram_bytes = -1;
+    else r->dram_bytes += l->dram_bytes;
+    r->calls++;
+    r->ms += l->ms;
+    (void)res;
+    return 0;
+}
+
+int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
+{
+    rl_ncu_launch *v = NULL;
+    rl_ncu_row *rows = NULL;
+    int n = 0, nr = 0, rc = rl_ncu_read_launches(path, &v, &n, err);
+    for (int i = 0; !rc && i < n; i++) rc = add_row(res, &rows, &nr, &v[i], err);
     if (rc) {
         rl_wrap(err, "--ncu-csv %s", path);
     } else {
-        for (int i = 0; i < a.n && !rc; i++) {
-            match_ours(res, a.rows[i].kernel, a.rows[i].ours, sizeof a.rows[i].ours);
-            rc = rl_results_add_ncu(res, &a.rows[i], err);
+        for (int i = 0; i < nr && !rc; i++) {
+            match_ours(res, rows[i].kernel, rows[i].ours, sizeof rows[i].ours);
+            rc = rl_results_add_ncu(res, &rows[i], err);
         }
     }
-    free(a.rows);
-    free(text);
+    free(rows);
+    free(v);
     return rc;
 }

@@ -49,6 +49,11 @@ void rl_probe_print(const rl_probe *p, const rl_device_info *dev, FILE *f)
                 (long long)p->shapes[i].n, (long long)p->shapes[i].k, p->shapes[i].tflops);
     if (p->launch_us > 0) fprintf(f, "  launch    %10.2f us per kernel (back-to-back empty kernels)\n", p->launch_us);
     if (p->graph_node_us > 0) fprintf(f, "  graph     %10.2f us per kernel node (CUDA graph replay)\n", p->graph_node_us);
+    if (p->empty_node_us > 0) fprintf(f, "  pdl node  %10.2f us per empty kernel node chained with PDL\n", p->empty_node_us);
+    if (p->kernel_min_us > 0)
+        fprintf(f, "  t_min     %10.2f us per kernel node moving 8 KB, chained with PDL (the latency roof)\n",
+                p->kernel_min_us);
+    const rl_roofs measured = {.bandwidth_gbps = p->read_gbps, .peak_tflops = p->gemm_tflops, .origin = "measured"};
     if (p->read_gbps > 0 && p->gemm_tflops > 0)
-        fprintf(f, "  ridge     %10.1f FLOP/byte (measured)\n", p->gemm_tflops * 1e12 / (p->read_gbps * 1e9));
+        fprintf(f, "  ridge     %10.1f FLOP/byte (measured)\n", rl_roofs_ridge(&measured));
 }

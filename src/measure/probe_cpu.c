@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyse/analyse.h"
+#include "../common/stats.h"
 #include "../common/util.h"
 #include "../engine/cpu/matmul.h"
 #include "../engine/cpu/pool.h"
@@ -306,7 +306,7 @@ int rl_probe_cpu(const rl_probe_opts *o, rl_device_info *dev, rl_probe *out, rl_
     memset(out, 0, sizeof *out);
     rl_cpu_device_info(threads, dev);
     snprintf(out->dtype, sizeof out->dtype, "fp32");
-    out->launch_us = out->graph_node_us = -1;
+    out->launch_us = out->graph_node_us = out->empty_node_us = out->kernel_min_us = -1;
     if (!o->quiet) fprintf(stderr, "probe: cpu bandwidth (%d threads)...\n", threads);
     if (probe_bandwidth(threads, o->quick, out, err)) return -1;
     if (!o->quiet) fprintf(stderr, "probe: cpu fp32 matmul...\n");

@@ -7,6 +7,10 @@
 //              projections at M = L tokens.
 //   launches:  back-to-back empty kernels (per-launch cost) and the same kernels replayed from a CUDA
 //              graph (per-node cost).
+//   latency:   the latency roof t_min: the shortest time a kernel node takes in a graph when it chains
+//              to its neighbours with programmatic dependent launch, as the engine's decode step does:
+//              a chain of empty kernels, and a chain of tiny ones that each read the 4 KB the previous
+//              one wrote and write 4 KB (kernel_min_us, what a 16 KB RMSNorm cannot beat).
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -17,10 +21,11 @@
 #include <string.h>
 
 extern "C" {
-#include "../analyse/analyse.h"
+#include "../common/stats.h"
 #include "../engine/code_path.h"
 #include "probe.h"
 }
+#include "../engine/cuda/common.cuh"
 
 #define CK(call)                                                                                            \
     do {                                                                                                    \
@@ -106,6 +111,25 @@ __global__ void copy_stream(const int4 *__restrict__ src, int4 *__restrict__ dst
 }
 
 __global__ void empty_kernel() {}
+
+// A kernel node of a PDL chain that does nothing: the chain's per-node cost.
+__global__ void empty_pdl_kernel()
+{
+    pdl_trigger();
+    pdl_wait();
+}
+
+// A kernel node of a PDL chain that moves 8 KB: 256 threads each read the 16 bytes the previous node
+// wrote and write 16 bytes for the next, so every node waits for its predecessor's data.
+#define TINY_THREADS 256
+__global__ void tiny_pdl_kernel(const int4 *__restrict__ in, int4 *__restrict__ out)
+{
+    pdl_trigger();
+    pdl_wait();
+    int4 v = in[threadIdx.x];
+    v.x += 1;
+    out[threadIdx.x] = v;
+}
 
 // ---- helpers --------------------------------------------------------------------------------------
 
@@ -356,6 +380,68 @@ done:
     return rc;
 }
 
+// Per-node time of a graph of `nodes` chained kernel nodes launched with PDL (tiny: the 8 KB kernel),
+// median of reps replays. *pdl_used = 0 when the driver refused to capture PDL launches (then the
+// chain runs without it).
+static int time_chain(int tiny, int nodes, int reps, cudaStream_t st, int4 *buf, int pdl, double *us, rl_err *err)
+{
+    int rc = 0;
+    cudaGraph_t g = NULL;
+    cudaGraphExec_t ge = NULL;
+    CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < nodes && !rc; i++) {
+        cudaError_t e = tiny ? rl_launch(tiny_pdl_kernel, dim3(1), dim3(TINY_THREADS), 0, st, pdl,
+                                         (const int4 *)(buf + (i & 1) * TINY_THREADS), buf + ((i + 1) & 1) * TINY_THREADS)
+                             : rl_launch(empty_pdl_kernel, dim3(1), dim3(32), 0, st, pdl);
+        if (e != cudaSuccess) rc = rl_fail(err, "probe_cuda.cu: capturing a PDL kernel chain failed: %s", cudaGetErrorString(e));
+    }
+    {
+        cudaError_t e = cudaStreamEndCapture(st, &g);
+        if (!rc && e != cudaSuccess) rc = rl_fail(err, "probe_cuda.cu: cudaStreamEndCapture failed: %s", cudaGetErrorString(e));
+    }
+    if (rc) goto done;
+    CK(cudaGraphInstantiate(&ge, g, 0));
+    {
+        auto launch = [&](int) -> int {
+            cudaError_t e = cudaGraphLaunch(ge, st);
+            return e == cudaSuccess ? 0 : rl_fail(err, "probe_cuda.cu: cudaGraphLaunch failed: %s", cudaGetErrorString(e));
+        };
+        double ms = 0;
+        if (time_median_ms(st, 2, reps, launch, &ms, err)) {
+            rc = -1;
+            goto done;
+        }
+        *us = 1e3 * ms / nodes;
+    }
+done:
+    if (ge) cudaGraphExecDestroy(ge);
+    if (g) cudaGraphDestroy(g);
+    return rc;
+}
+
+static int probe_latency(const rl_probe_opts *o, cudaStream_t st, rl_probe *out, int *pdl_used, rl_err *err)
+{
+    int rc = 0;
+    int4 *buf = NULL;
+    const int nodes = 1000, reps = o->quick ? 3 : 10;
+    CK(cudaMalloc(&buf, 2 * TINY_THREADS * sizeof(int4)));
+    CK(cudaMemset(buf, 0, 2 * TINY_THREADS * sizeof(int4)));
+    *pdl_used = 1;
+    if (time_chain(0, nodes, reps, st, buf, 1, &out->empty_node_us, err)) {
+        // A driver that cannot capture PDL launches: the chain without it, said in the method.
+        cudaGetLastError();
+        *pdl_used = 0;
+        if (time_chain(0, nodes, reps, st, buf, 0, &out->empty_node_us, err)) {
+            rc = -1;
+            goto done;
+        }
+    }
+    if (time_chain(1, nodes, reps, st, buf, *pdl_used, &out->kernel_min_us, err)) rc = -1;
+done:
+    if (buf) cudaFree(buf);
+    return rc;
+}
+
 extern "C" int rl_cuda_device_info(rl_device_info *dev, rl_err *err)
 {
     int rc = 0, rt = 0, drv = 0;
@@ -384,11 +470,11 @@ done:
 
 extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_probe *out, rl_err *err)
 {
-    int rc = 0, threads_sm = 0, blocks = 0;
+    int rc = 0, threads_sm = 0, blocks = 0, pdl_used = 0;
     cudaStream_t st = NULL;
     memset(out, 0, sizeof *out);
     snprintf(out->dtype, sizeof out->dtype, "bf16");
-    out->launch_us = out->graph_node_us = -1;
+    out->launch_us = out->graph_node_us = out->empty_node_us = out->kernel_min_us = -1;
     if (rl_cuda_device_info(dev, err)) return -1;
     // Blocks of 256 threads filling every SM (2048 threads per SM on A100/Hopper, 1536 on sm_86/89).
     CK(cudaDeviceGetAttribute(&threads_sm, cudaDevAttrMaxThreadsPerMultiProcessor, 0));
@@ -409,11 +495,18 @@ extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_pro
         rc = -1;
         goto done;
     }
+    if (!o->quiet) fprintf(stderr, "probe: latency roof (PDL chains of graph kernel nodes)...\n");
+    if (probe_latency(o, st, out, &pdl_used, err)) {
+        rc = -1;
+        goto done;
+    }
     snprintf(out->method, sizeof out->method,
              "own int4 stream kernels (%d blocks x 256 threads, 4 loads in flight) over %.2f GB buffers, median of "
              "%d event-timed runs after 2 warm-ups; GEMM: cuBLASLt bf16 (fp32 accumulate, TN), random operands, "
-             "median of %d after 3 warm-ups; roof = the %lld^3 square",
-             blocks, out->buffer_bytes / 1e9, out->reps, out->reps, (long long)out->gemm_square_n);
+             "median of %d after 3 warm-ups; roof = the %lld^3 square; latency roof: 1000-node graph chains%s, "
+             "8 KB per node",
+             blocks, out->buffer_bytes / 1e9, out->reps, out->reps, (long long)out->gemm_square_n,
+             pdl_used ? " with PDL" : " without PDL (the driver refused it)");
 done:
     if (st) cudaStreamDestroy(st);
     return rc;

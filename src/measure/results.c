@@ -1,5 +1,6 @@
-/* results.c: the rl_results document and its JSON form (docs/results-schema.md). Values that were
- * not measured are written as null, never as 0, so a reader cannot mistake them for data. */
+/* results.c: the rl_results document and its JSON writer (docs/results-schema.md), through the
+ * field table of results_fields.c. Values that were not measured are written as null, never as 0,
+ * so a reader cannot mistake them for data. */
 #include "results.h"
 
 #include <cjson/cJSON.h>
@@ -10,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../analyse/analyse.h"
+#include "../common/stats.h"
 #include "../common/util.h"
+#include "results_fields.h"
 
 void rl_results_init(rl_results *r, int argc, char **argv)
 {
@@ -28,6 +30,8 @@ void rl_results_init(rl_results *r, int argc, char **argv)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(r->date, sizeof r->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(r->version, sizeof r->version, "%s", rl_version());
+    snprintf(r->commit, sizeof r->commit, "%s", rl_build_commit());
     r->elem_bytes = 2;
     snprintf(r->dtype, sizeof r->dtype, "bf16");
 }
@@ -38,8 +42,10 @@ void rl_results_free(rl_results *r)
     free(r->points);
     free(r->kernels);
     free(r->ncu);
-    r->samples = NULL, r->points = NULL, r->kernels = NULL, r->ncu = NULL;
-    r->n_samples = r->n_points = r->n_kernels = r->n_ncu = 0;
+    free(r->profiles);
+    r->samples = NULL, r->points = NULL, r->kernels = NULL, r->ncu = NULL, r->profiles = NULL;
+    r->n_samples = r->n_points = r->n_kernels = r->n_ncu = r->n_profiles = 0;
+    r->cap_samples = r->cap_points = r->cap_kernels = r->cap_ncu = r->cap_profiles = 0;
 }
 
 /* Grows an array of elem-sized items to hold one more. */
@@ -52,6 +58,19 @@ static int grow(void **arr, int n, int *cap, size_t elem, rl_err *err)
     *arr = p;
     *cap = c;
     return 0;
+}
+
+void rl_point_init(rl_point *p, rl_phase sweep, int64_t x)
+{
+    memset(p, 0, sizeof *p);
+    p->sweep = sweep;
+    p->x = x;
+    p->batch = sweep == RL_PHASE_DECODE ? x : 1;
+    p->ms = p->p10 = p->p90 = p->min_ms = p->max_ms = -1;
+    p->predicted_ms = p->predicted_datasheet_ms = p->estimated_ms = p->estimated_latency_ms = -1;
+    p->flops = p->bytes = p->intensity = -1;
+    p->tokens_per_s = p->prefill_ms = p->seed_ms_per_token = -1;
+    p->input_len = p->output_len = p->context = -1;
 }
 
 int rl_results_add_point(rl_results *r, const rl_point *p, rl_err *err)
@@ -75,6 +94,13 @@ int rl_results_add_ncu(rl_results *r, const rl_ncu_row *n, rl_err *err)
     return 0;
 }
 
+int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err)
+{
+    if (grow((void **)&r->profiles, r->n_profiles, &r->cap_profiles, sizeof *p, err)) return -1;
+    r->profiles[r->n_profiles++] = *p;
+    return 0;
+}
+
 void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s)
 {
     rl_err err;
@@ -89,8 +115,27 @@ int rl_results_roofs(const rl_results *r, rl_roofs *out)
     memset(out, 0, sizeof *out);
     out->bandwidth_gbps = r->probe.read_gbps;
     out->peak_tflops = r->probe.gemm_tflops;
+    out->kernel_min_us = rl_results_kernel_min_us(r);
     snprintf(out->origin, sizeof out->origin, "measured");
     return 0;
+}
+
+double rl_results_kernel_min_us(const rl_results *r)
+{
+    return r->have_probe && r->probe.kernel_min_us > 0 ? r->probe.kernel_min_us : 0;
+}
+
+const char *rl_timing_name(rl_timing t)
+{
+    return t == RL_TIMING_CUPTI ? "cupti" : t == RL_TIMING_EVENTS ? "events" : "none";
+}
+
+int rl_timing_from_name(const char *s)
+{
+    if (!strcmp(s, "cupti")) return RL_TIMING_CUPTI;
+    if (!strcmp(s, "events")) return RL_TIMING_EVENTS;
+    if (!strcmp(s, "none")) return RL_TIMING_NONE;
+    return -1;
 }
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
@@ -101,33 +146,17 @@ static void add_num(cJSON *o, const char *k, double v) { rl_json_add_number_or_n
 cJSON *rl_device_to_json(const rl_device_info *d)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", d->name);
-    cJSON_AddStringToObject(o, "backend", d->backend);
-    rl_json_add_string_or_null(o, "table_name", d->table_name);
-    rl_json_add_string_or_null(o, "driver", d->driver);
-    rl_json_add_string_or_null(o, "cuda_runtime", d->cuda_runtime);
-    rl_json_add_string_or_null(o, "pci_bus_id", d->pci_bus_id);
-    rl_json_add_string_or_null(o, "code_path", d->code_path);
-    if (d->sm_count > 0) cJSON_AddNumberToObject(o, "sm_count", d->sm_count);
-    if (d->threads > 0) cJSON_AddNumberToObject(o, "threads", d->threads);
-    add_num(o, "memory_gb", d->memory_gb > 0 ? d->memory_gb : -1);
-    add_num(o, "l2_mb", d->l2_mb > 0 ? d->l2_mb : -1);
+    rl_fields_write(o, &rl_device_fields, d, 0);
     return o;
 }
 
 cJSON *rl_probe_to_json(const rl_probe *p)
 {
     cJSON *o = cJSON_CreateObject();
-    add_num(o, "read_gbps", p->read_gbps);
-    add_num(o, "gemm_tflops", p->gemm_tflops);
-    add_num(o, "write_gbps", p->write_gbps);
-    add_num(o, "copy_gbps", p->copy_gbps);
+    rl_fields_write(o, &rl_probe_fields, p, 0);
     cJSON_AddStringToObject(o, "bandwidth_note",
                             "read_gbps: read-only stream; write_gbps: write-only; copy_gbps: read + write bytes "
                             "both counted; GB = 1e9 bytes");
-    add_num(o, "buffer_bytes", p->buffer_bytes);
-    add_num(o, "gemm_square_tflops", p->gemm_square_tflops);
-    if (p->gemm_square_n > 0) cJSON_AddNumberToObject(o, "gemm_square_n", (double)p->gemm_square_n);
     cJSON *sh = cJSON_AddArrayToObject(o, "gemm_shapes");
     for (int i = 0; i < p->n_shapes; i++) {
         cJSON *s = cJSON_CreateObject();
@@ -138,11 +167,6 @@ cJSON *rl_probe_to_json(const rl_probe *p)
         add_num(s, "tflops", p->shapes[i].tflops);
         cJSON_AddItemToArray(sh, s);
     }
-    add_num(o, "launch_us", p->launch_us);
-    add_num(o, "graph_node_us", p->graph_node_us);
-    cJSON_AddStringToObject(o, "dtype", p->dtype);
-    if (p->reps > 0) cJSON_AddNumberToObject(o, "reps", p->reps);
-    if (p->method[0]) cJSON_AddStringToObject(o, "method", p->method);
     return o;
 }
 
@@ -195,75 +219,44 @@ static cJSON *telemetry_json(const rl_results *r)
     return o;
 }
 
-static const char *sweep_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
-
 static cJSON *point_json(const rl_point *p)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "sweep", sweep_name(p->sweep));
-    cJSON_AddNumberToObject(o, "x", (double)p->x);
-    cJSON_AddStringToObject(o, "status", p->ok ? "ok" : "failed");
-    if (p->ok) {
-        cJSON_AddNumberToObject(o, "ms", p->ms);
-        cJSON_AddNumberToObject(o, "p10", p->p10);
-        cJSON_AddNumberToObject(o, "p90", p->p90);
-        add_num(o, "min_ms", p->min_ms);
-        add_num(o, "max_ms", p->max_ms);
-    } else {
-        cJSON_AddStringToObject(o, "error", p->error);
-    }
-    add_num(o, "predicted_ms", p->predicted_ms);
-    add_num(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
+    rl_fields_write(o, &rl_point_fields, p, rl_point_context(p));
     add_num(o, "roof_pct", p->ok && p->predicted_ms >= 0 && p->ms > 0 ? 100 * p->predicted_ms / p->ms : -1);
-    cJSON_AddStringToObject(o, "bound", p->compute_bound ? "compute" : "memory");
-    cJSON_AddNumberToObject(o, "intensity", p->intensity);
-    cJSON_AddNumberToObject(o, "flops", p->flops);
-    cJSON_AddNumberToObject(o, "bytes", p->bytes);
-    if (p->ok) add_num(o, "tokens_per_s", p->tokens_per_s);
-    if (p->sweep == RL_PHASE_DECODE) {
-        if (p->ok) {
-            add_num(o, "prefill_ms", p->prefill_ms);
-            add_num(o, "seed_ms_per_token", p->seed_ms_per_token);
-        }
-        cJSON_AddNumberToObject(o, "input_len", (double)p->input_len);
-        cJSON_AddNumberToObject(o, "output_len", (double)p->output_len);
-        cJSON_AddNumberToObject(o, "context", (double)p->context);
-    }
-    cJSON_AddNumberToObject(o, "batch", (double)p->batch);
-    if (p->ok) cJSON_AddNumberToObject(o, "reps", p->reps);
     cJSON_AddItemToObject(o, "nvml", nvml_json(&p->nvml));
     return o;
 }
 
-/* Roofline figures of a kernel row against the roofs: achieved rates, % of the binding roof. */
-static cJSON *kernel_json(const rl_kernel_row *k, const rl_roofs *roofs)
+/* Roofline figures of a kernel row against the roofs: achieved rates, the three roofs (bytes, FLOPs,
+ * t_min per kernel) and the % of the binding one. */
+static cJSON *kernel_json(const rl_kernel_row *k, const rl_roofs *roofs, double kernel_min_us)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "phase", sweep_name(k->phase));
-    cJSON_AddNumberToObject(o, "x", (double)k->x);
-    cJSON_AddStringToObject(o, "kernel", k->kernel);
-    cJSON *ops = cJSON_AddArrayToObject(o, "ops");
-    for (int op = 0; op < RL_OP_COUNT; op++)
-        if (k->op_mask & RL_OPMASK(op)) cJSON_AddItemToArray(ops, cJSON_CreateString(rl_op_names[op]));
-    cJSON_AddNumberToObject(o, "calls", k->calls);
-    cJSON_AddNumberToObject(o, "ms", k->ms);
-    cJSON_AddNumberToObject(o, "flops", k->flops);
-    cJSON_AddNumberToObject(o, "bytes", k->bytes);
-    double ai = k->bytes > 0 ? k->flops / k->bytes : 0;
-    cJSON_AddNumberToObject(o, "intensity", ai);
+    rl_fields_write(o, &rl_kernel_fields, k, 0);
+    cJSON_AddNumberToObject(o, "intensity", k->bytes > 0 ? k->flops / k->bytes : 0);
     double s = k->ms * 1e-3;
     add_num(o, "achieved_gbps", s > 0 ? k->bytes / s / 1e9 : -1);
     add_num(o, "achieved_tflops", s > 0 ? k->flops / s / 1e12 : -1);
     if (roofs) {
-        double roof_ms = rl_roof_time_ms(k->flops, k->bytes, roofs);
-        double ridge = roofs->peak_tflops * 1e12 / (roofs->bandwidth_gbps * 1e9);
+        rl_bound bound;
+        double roof_ms = rl_roof3_ms(k->flops, k->bytes, k->calls, roofs, kernel_min_us, &bound);
+        add_num(o, "latency_floor_ms", kernel_min_us > 0 ? 1e-3 * kernel_min_us * k->calls : -1);
         add_num(o, "roof_ms", roof_ms);
         add_num(o, "roof_pct", k->ms > 0 ? 100 * roof_ms / k->ms : -1);
-        cJSON_AddStringToObject(o, "bound", ai >= ridge ? "compute" : "memory");
+        cJSON_AddStringToObject(o, "bound", rl_bound_name(bound));
     } else {
         cJSON_AddNullToObject(o, "roof_pct");
     }
-    if (k->shared) cJSON_AddBoolToObject(o, "shared", 1);
+    return o;
+}
+
+static cJSON *profile_json(const rl_profile *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    rl_fields_write(o, &rl_profile_fields, p, 0);
+    rl_json_add_number_or_null(o, "kernels_vs_step_pct",
+                               p->step_ms > 0 ? 100 * (p->kernels_ms - p->step_ms) / p->step_ms : NAN);
     return o;
 }
 
@@ -279,81 +272,17 @@ static cJSON *ncu_json(const rl_ncu_row *n)
     return o;
 }
 
-static cJSON *fit_json(const rl_break_fit *f, int64_t predicted, int64_t predicted_ds, int have_ds)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (f->ok && f->has_break) cJSON_AddNumberToObject(o, "measured_transition", f->brk);
-    else cJSON_AddNullToObject(o, "measured_transition");
-    if (predicted > 0) cJSON_AddNumberToObject(o, "predicted_transition", (double)predicted);
-    else cJSON_AddNullToObject(o, "predicted_transition");
-    if (have_ds && predicted_ds > 0) cJSON_AddNumberToObject(o, "predicted_transition_datasheet", (double)predicted_ds);
-    else cJSON_AddNullToObject(o, "predicted_transition_datasheet");
-    cJSON_AddStringToObject(o, "method", RL_BREAK_METHOD);
-    cJSON *fit = cJSON_AddObjectToObject(o, "fit");
-    if (f->ok) {
-        cJSON_AddNumberToObject(fit, "break", f->brk);
-        cJSON_AddNumberToObject(fit, "flat_ms", f->flat);
-        cJSON_AddNumberToObject(fit, "slope_ms_per_x", f->slope);
-        cJSON_AddNumberToObject(fit, "rss_log", f->rss);
-        cJSON_AddNumberToObject(fit, "rss_log_flat_only", f->rss_flat);
-    }
-    return o;
-}
-
-static cJSON *analysis_json(const rl_results *r)
-{
-    const rl_analysis *a = &r->analysis;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *d = fit_json(&a->decode_fit, a->decode_predicted, a->decode_predicted_datasheet, r->have_datasheet);
-    cJSON_AddNumberToObject(d, "context", (double)(r->input_len + r->output_len / 2));
-    add_num(d, "bytes_batch1", a->decode_bytes_b1);
-    add_num(d, "floor_ms", a->decode_floor_measured_ms);
-    add_num(d, "floor_datasheet_ms", a->decode_floor_datasheet_ms);
-    add_num(d, "batch1_ms", a->batch1_ms);
-    add_num(d, "utilisation_measured_pct", a->util_measured_pct);
-    add_num(d, "utilisation_datasheet_pct", a->util_datasheet_pct);
-    cJSON_AddItemToObject(o, "decode", d);
-    cJSON *p = fit_json(&a->prefill_fit, a->prefill_predicted, a->prefill_predicted_datasheet, r->have_datasheet);
-    if (a->prefill_longest > 0) cJSON_AddNumberToObject(p, "longest", (double)a->prefill_longest);
-    add_num(p, "achieved_tflops", a->prefill_achieved_tflops);
-    add_num(p, "nominal_tflops", a->nominal_tflops);
-    add_num(p, "measured_tflops", a->measured_tflops);
-    add_num(p, "achieved_pct_of_nominal", a->achieved_pct_nominal);
-    add_num(p, "achieved_pct_of_measured", a->achieved_pct_measured);
-    cJSON_AddItemToObject(o, "prefill", p);
-    cJSON *e = cJSON_AddObjectToObject(o, "prediction_error");
-    cJSON_AddNumberToObject(e, "points", a->err_n);
-    add_num(e, "median_pct", a->err_n ? a->err_median_pct : -1);
-    add_num(e, "max_pct", a->err_n ? a->err_max_pct : -1);
-    if (a->err_n) {
-        cJSON *w = cJSON_AddObjectToObject(e, "worst");
-        cJSON_AddStringToObject(w, "sweep", sweep_name((rl_phase)a->err_worst_sweep));
-        cJSON_AddNumberToObject(w, "x", (double)a->err_worst_x);
-        cJSON_AddNumberToObject(w, "pct", a->err_worst_pct);
-    } else {
-        cJSON_AddNullToObject(e, "worst");
-    }
-    cJSON_AddStringToObject(e, "definition", "|predicted_ms - ms| / ms over every ok point, measured roofs");
-    return o;
-}
-
 cJSON *rl_results_to_json(const rl_results *r)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "ridgeline-results/1");
     cJSON_AddStringToObject(root, "engine", r->engine);
-    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
-    cJSON_AddStringToObject(tool, "version", rl_version());
-    cJSON_AddStringToObject(tool, "commit", rl_build_commit());
-    cJSON_AddStringToObject(tool, "command", r->command);
-    cJSON_AddStringToObject(tool, "date", r->date);
+    rl_fields_write(cJSON_AddObjectToObject(root, "tool"), &rl_tool_fields, r, 0);
     cJSON_AddItemToObject(root, "device", rl_device_to_json(&r->device));
 
     cJSON *m = cJSON_AddObjectToObject(root, "model");
-    cJSON_AddStringToObject(m, "name", r->model.name);
+    rl_fields_write(m, &rl_model_fields, r, 0);
     cJSON_AddNumberToObject(m, "params", (double)rl_model_param_count(&r->model));
-    cJSON_AddStringToObject(m, "dtype", r->dtype);
-    cJSON_AddStringToObject(m, "weights", r->weights);
     cJSON_AddNumberToObject(m, "layers", (double)r->model.layers);
     cJSON_AddNumberToObject(m, "hidden", (double)r->model.hidden);
     cJSON_AddNumberToObject(m, "kv_bytes_per_token", (double)rl_model_kv_bytes_per_token(&r->model, r->elem_bytes));
@@ -370,7 +299,7 @@ cJSON *rl_results_to_json(const rl_results *r)
     } else {
         cJSON_AddNullToObject(ro, "datasheet");
     }
-    if (have_roofs) cJSON_AddNumberToObject(ro, "ridge", roofs.peak_tflops * 1e12 / (roofs.bandwidth_gbps * 1e9));
+    if (have_roofs) cJSON_AddNumberToObject(ro, "ridge", rl_roofs_ridge(&roofs));
     cJSON_AddItemToObject(root, "roofs", ro);
 
     cJSON_AddItemToObject(root, "telemetry", telemetry_json(r));
@@ -383,25 +312,32 @@ cJSON *rl_results_to_json(const rl_results *r)
                                              "after the prefill), host clock after a device sync per step");
     cJSON_AddStringToObject(sw, "prefill_ms", "median over repetitions of one whole prefill forward (batch 1), "
                                               "each into a freshly reset KV cache");
+    cJSON_AddStringToObject(sw, "estimated_ms", "sum over the kernels the engine launched for the step of "
+                                                "max(FLOPs / peak, bytes / bandwidth, t_min), measured roofs and "
+                                                "roofs.kernel_min_us");
     cJSON_AddBoolToObject(sw, "interrupted", r->interrupted);
 
     cJSON *pts = cJSON_AddArrayToObject(root, "points");
     for (int i = 0; i < r->n_points; i++) cJSON_AddItemToArray(pts, point_json(&r->points[i]));
     cJSON *ks = cJSON_AddArrayToObject(root, "kernels");
-    for (int i = 0; i < r->n_kernels; i++) cJSON_AddItemToArray(ks, kernel_json(&r->kernels[i], have_roofs ? &roofs : NULL));
+    const double t_min = rl_results_kernel_min_us(r);
+    for (int i = 0; i < r->n_kernels; i++)
+        cJSON_AddItemToArray(ks, kernel_json(&r->kernels[i], have_roofs ? &roofs : NULL, t_min));
+    cJSON *pr = cJSON_AddArrayToObject(root, "profiles");
+    for (int i = 0; i < r->n_profiles; i++) cJSON_AddItemToArray(pr, profile_json(&r->profiles[i]));
     if (r->n_ncu) {
         cJSON *nc = cJSON_AddArrayToObject(root, "ncu");
         for (int i = 0; i < r->n_ncu; i++) cJSON_AddItemToArray(nc, ncu_json(&r->ncu[i]));
     }
-    if (r->have_analysis) cJSON_AddItemToObject(root, "analysis", analysis_json(r));
-    else cJSON_AddNullToObject(root, "analysis");
     return root;
 }
 
-int rl_results_save(const rl_results *r, const char *path, rl_err *err)
+int rl_results_save(const rl_results *r, const cJSON *extra, const char *path, rl_err *err)
 {
     cJSON *root = rl_results_to_json(r);
     if (!root) return rl_fail(err, "results: out of host memory building %s", path);
+    for (const cJSON *it = extra ? extra->child : NULL; it; it = it->next)
+        cJSON_AddItemToObject(root, it->string, cJSON_Duplicate(it, 1));
     int rc = rl_json_save(path, root, err);
     cJSON_Delete(root);
     return rc;

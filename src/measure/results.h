@@ -1,12 +1,14 @@
-/* results.h: the measured lab in memory (device, roofs, sweep points, per-kernel rows, analysis)
- * and its writer to results.json (docs/results-schema.md). The lab rewrites the file atomically
- * after every point, so an interrupted run keeps everything it finished. */
+/* results.h: the measured lab in memory (device, roofs, sweep points, per-kernel rows and
+ * profiles), its writer to results.json and its reader (docs/results-schema.md): both go through
+ * one field table (results_fields.h), so a field is named, typed and null-marked in one place. The
+ * lab rewrites the file atomically after every point, so an interrupted run keeps everything it
+ * finished. The analysis (src/analyse) is computed from this document, never stored in it. */
 #ifndef RL_RESULTS_H
 #define RL_RESULTS_H
 #include <stdint.h>
 
-#include "../analyse/analyse.h"
 #include "../common/err.h"
+#include "../engine/engine.h"
 #include "../hw/gpu.h"
 #include "../model/config.h"
 #include "../predict/predict.h"
@@ -48,6 +50,8 @@ typedef struct {
     int n_shapes;
     double launch_us;            /* back-to-back empty-kernel launches, per launch */
     double graph_node_us;        /* the same kernels replayed from a CUDA graph, per node */
+    double empty_node_us;        /* an empty kernel node in a graph chained with PDL, per node */
+    double kernel_min_us;        /* the latency roof t_min: a kernel node moving 8 KB in a PDL chain */
     int reps;                    /* timed repetitions behind each median */
     char method[320];            /* one line: how the figures were taken */
 } rl_probe;
@@ -63,6 +67,9 @@ typedef struct {
     int reps;                    /* timed samples behind ms (decode: steps of the run) */
     double predicted_ms;         /* measured roofs; < 0 when no roofs */
     double predicted_datasheet_ms; /* datasheet roofs of the matched GPU; < 0 when none */
+    double estimated_ms;         /* latency-aware: the engine's launches, measured roofs and t_min; < 0 none */
+    double estimated_latency_ms; /* of which the latency roof adds (estimated - the same launches' roofline) */
+    int estimated_kernels;       /* device kernels of the launch plan behind it */
     double flops, bytes, intensity;
     int compute_bound;           /* of the predicted step */
     double tokens_per_s;
@@ -78,11 +85,26 @@ typedef struct {
     int64_t x;
     char kernel[48];
     unsigned op_mask;
-    int calls;
-    double ms;                   /* sum over calls in one step */
+    int calls;                   /* kernels of this row in one step */
+    double ms;                   /* sum over calls in one step (mean over the profiled steps) */
+    double busy_ms;              /* the same over the kernels' own run times (CUPTI; overlaps under PDL) */
     double flops, bytes;         /* from rl_cost_step: the ops in op_mask */
     int shared;                  /* 1 when another kernel also claims one of its ops (cost split by time) */
+    char symbol[96];             /* the device function of its first kernel (CUPTI), "" when unknown */
 } rl_kernel_row;
+
+/* One per-kernel profile: how it was timed, and its rows' sum against the same step timed the
+ * normal way in the same run. */
+typedef struct {
+    rl_phase phase;
+    int64_t x;
+    rl_timing timing;            /* RL_TIMING_CUPTI or RL_TIMING_EVENTS */
+    double kernels_ms;           /* sum of its kernel rows (one step) */
+    double step_ms;              /* median of the step timed normally just before */
+    int steps;                   /* profiled steps the rows average */
+    int kernels;                 /* kernels per step */
+    char note[240];              /* why events, or what was left out; "" */
+} rl_profile;
 
 /* One kernel from an imported Nsight Compute CSV, aggregated over its launches. */
 typedef struct {
@@ -95,6 +117,7 @@ typedef struct {
 
 typedef struct {
     char engine[32];             /* "ridgeline" */
+    char version[32], commit[64]; /* of the binary that measured */
     char command[1024];
     char date[32];               /* UTC, ISO 8601 */
     rl_device_info device;
@@ -114,10 +137,10 @@ typedef struct {
     int n_points, cap_points;
     rl_kernel_row *kernels;
     int n_kernels, cap_kernels;
+    rl_profile *profiles;
+    int n_profiles, cap_profiles;
     rl_ncu_row *ncu;
     int n_ncu, cap_ncu;
-    int have_analysis;
-    rl_analysis analysis;
     int interrupted;             /* the run was stopped (Ctrl-C) before its plan finished */
 } rl_results;
 
@@ -125,20 +148,38 @@ typedef struct {
 void rl_results_init(rl_results *r, int argc, char **argv);
 void rl_results_free(rl_results *r);
 
+/* A point of sweep at x, every figure marked "not measured" (-1) until it is. */
+void rl_point_init(rl_point *p, rl_phase sweep, int64_t x);
+
 int rl_results_add_point(rl_results *r, const rl_point *p, rl_err *err);
 int rl_results_add_kernel(rl_results *r, const rl_kernel_row *k, rl_err *err);
 int rl_results_add_ncu(rl_results *r, const rl_ncu_row *n, rl_err *err);
+int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err);
 void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s);
 
 /* Measured roofs of the probe as the cost model takes them; -1 when there is no probe. */
 int rl_results_roofs(const rl_results *r, rl_roofs *out);
+
+/* The latency roof t_min of r in us: the probe's kernel_min_us, else 0 (not measured). */
+double rl_results_kernel_min_us(const rl_results *r);
 
 /* The whole document as cJSON (caller deletes). */
 struct cJSON *rl_results_to_json(const rl_results *r);
 struct cJSON *rl_probe_to_json(const rl_probe *p);
 struct cJSON *rl_device_to_json(const rl_device_info *d);
 
-/* Writes the document to path atomically (path.tmp, then rename). */
-int rl_results_save(const rl_results *r, const char *path, rl_err *err);
+/* Writes the document to path atomically (path.tmp, then rename); extra (may be NULL) is added to
+ * the document's top level under its own keys first (the lab's analysis). */
+int rl_results_save(const rl_results *r, const struct cJSON *extra, const char *path, rl_err *err);
+
+/* Reads a results document (ours or a peer engine's, schema ridgeline-results/1) through the same
+ * field table: errors name the file and the field path ("FILE: points[3]: field 'x' must be a
+ * number"). path names the document in messages. out->model holds only the name the file gives
+ * (resolve it with rl_model_resolve). */
+int rl_results_from_json(const struct cJSON *root, const char *path, rl_results *out, rl_err *err);
+
+/* "cupti" / "events" / "none", and back (-1 when unknown). */
+const char *rl_timing_name(rl_timing t);
+int rl_timing_from_name(const char *s);
 
 #endif

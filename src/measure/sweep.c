@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyse/analyse.h"
+#include "../common/stats.h"
 #include "../common/util.h"
 
 void rl_random_tokens(int32_t *a, int64_t n, int64_t vocab, uint64_t *rng)
@@ -66,7 +66,8 @@ static rl_workload point_workload(const rl_results *res, const rl_point *p)
 {
     rl_workload w = p->sweep == RL_PHASE_DECODE ? rl_workload_decode(p->batch, p->context)
                                                 : rl_workload_prefill(p->batch, p->x);
-    w.weight_bytes = w.act_bytes = w.kv_bytes = res->elem_bytes > 0 ? res->elem_bytes : 2;
+    const int dt = rl_dtype_from_name(res->dtype);
+    rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
     return w;
 }
 
@@ -101,11 +102,26 @@ void rl_point_predict(const rl_results *res, rl_point *p)
     }
 }
 
+void rl_point_estimate(const rl_results *res, rl_point *p, const rl_launch_plan *plan)
+{
+    rl_roofs meas;
+    p->estimated_ms = p->estimated_latency_ms = -1;
+    if (!plan->n || rl_results_roofs(res, &meas)) return;
+    rl_workload w = point_workload(res, p);
+    rl_cost c;
+    rl_estimate e;
+    rl_cost_step(&res->model, &w, &c);
+    rl_estimate_step(plan, &c, &meas, rl_results_kernel_min_us(res), &e);
+    p->estimated_ms = e.total_ms;
+    p->estimated_latency_ms = e.latency_ms;
+    p->estimated_kernels = e.kernels;
+}
+
 static double predicted_ms_of(const rl_results *res, rl_phase phase, int64_t batch, int64_t x, int64_t context)
 {
     rl_point p;
-    memset(&p, 0, sizeof p);
-    p.sweep = phase, p.batch = batch, p.x = x, p.context = context;
+    rl_point_init(&p, phase, x);
+    p.batch = batch, p.context = context;
     rl_point_predict(res, &p);
     return p.predicted_ms >= 0 ? p.predicted_ms : p.predicted_datasheet_ms;
 }
@@ -116,7 +132,7 @@ double rl_sweep_point_weight(const rl_results *res, rl_phase phase, int64_t x, i
     const double overhead_ms = 20; /* host work per point: tokens, engine calls, file writes */
     if (phase == RL_PHASE_DECODE) {
         double pre = predicted_ms_of(res, RL_PHASE_PREFILL, x, input_len, 0);
-        double step = predicted_ms_of(res, RL_PHASE_DECODE, x, 1, input_len + output_len / 2);
+        double step = predicted_ms_of(res, RL_PHASE_DECODE, x, 1, rl_decode_context(input_len, output_len));
         if (pre < 0 || step < 0) return 1;
         return overhead_ms + 2 * pre + (double)(warmup + output_len) * step;
     }
@@ -142,6 +158,27 @@ static void sample_nvml(rl_sweep_ctx *ctx, rl_point *p)
     rl_results_add_sample(ctx->res, &p->nvml);
 }
 
+/* Runs one step with the engine's plan recording on and estimates p from the plan (the kernels
+ * this engine launches for this very step). A failure only leaves p without an estimate. */
+static int planned_step(rl_sweep_ctx *ctx, rl_engine *e, rl_point *p, const int32_t *prompt, int64_t len, int32_t *tok,
+                        int32_t *next, float *logits, rl_err *err)
+{
+    rl_kernel_log log;
+    memset(&log, 0, sizeof log);
+    log.want = RL_PROFILE_PLAN;
+    if (e->ops->set_profile) e->ops->set_profile(e->state, &log);
+    int rc = p->sweep == RL_PHASE_DECODE ? rl_engine_decode(e, tok, NULL, next, err)
+                                         : rl_engine_prefill(e, 1, len, prompt, logits, 0, err);
+    if (!rc) rc = rl_engine_sync(e, err);
+    if (e->ops->set_profile) e->ops->set_profile(e->state, NULL);
+    rl_launch_plan plan = {0};
+    rl_err perr;
+    if (!rc && log.n && !rl_kernel_log_plan(&log, 0, &plan, &perr)) rl_point_estimate(ctx->res, p, &plan);
+    rl_launch_plan_free(&plan);
+    rl_kernel_log_free(&log);
+    return rc;
+}
+
 /* Runs one decode point into p. Returns 0 when measured, -1 with p->error set when it failed. */
 static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int64_t in, int64_t out, int64_t plan_b,
                         rl_point *p)
@@ -165,7 +202,10 @@ static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int6
     if (rl_engine_prefill(e, B, in, prompt, NULL, 0, &err)) goto failed;
     rl_random_tokens(tok, B, ctx->model->vocab, &rng);
     for (int64_t s = 0; s < warm; s++) {
-        if (rl_engine_decode(e, tok, NULL, next, &err)) goto failed;
+        /* The last warm step (a graph replay once the first captured it) gives the launch plan. */
+        if (s == warm - 1 ? planned_step(ctx, e, p, NULL, 0, tok, next, NULL, &err)
+                          : rl_engine_decode(e, tok, NULL, next, &err))
+            goto failed;
         memcpy(tok, next, sizeof *tok * (size_t)B);
     }
     if (rl_engine_sync(e, &err)) goto failed;
@@ -222,6 +262,7 @@ static int prefill_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t L, int
         if (rl_engine_prefill(e, 1, L, prompt, logits, 0, &err) || rl_engine_sync(e, &err)) goto failed;
         fastest = fmin(fastest, rl_now_ms() - t0);
     }
+    if (planned_step(ctx, e, p, prompt, L, NULL, NULL, logits, &err)) goto failed;
     if (ctx->point_budget_ms > 0 && fastest * reps > ctx->point_budget_ms) {
         int r = (int)(ctx->point_budget_ms / fastest);
         reps = r < 3 ? 3 : r < reps ? r : reps;
@@ -274,11 +315,9 @@ int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batc
     ctx->res->output_len = output_len;
     for (int i = 0; i < nb && !stopped(ctx); i++) {
         rl_point p;
-        memset(&p, 0, sizeof p);
-        p.sweep = RL_PHASE_DECODE;
-        p.x = p.batch = batches[i];
+        rl_point_init(&p, RL_PHASE_DECODE, batches[i]);
         p.input_len = input_len, p.output_len = output_len;
-        p.context = input_len + output_len / 2; /* the mean context over the run's steps */
+        p.context = rl_decode_context(input_len, output_len); /* the mean context over the run's steps */
         rl_point_predict(ctx->res, &p);
         decode_point(ctx, slot, batches[i], input_len, output_len, plan_b, &p);
         double w = rl_sweep_point_weight(ctx->res, RL_PHASE_DECODE, batches[i], input_len, output_len, ctx->warmup, 0);
@@ -293,10 +332,7 @@ int rl_sweep_prefill(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *len
     for (int i = 0; i < nl; i++) plan_l = lengths[i] > plan_l ? lengths[i] : plan_l;
     for (int i = 0; i < nl && !stopped(ctx); i++) {
         rl_point p;
-        memset(&p, 0, sizeof p);
-        p.sweep = RL_PHASE_PREFILL;
-        p.x = lengths[i];
-        p.batch = 1;
+        rl_point_init(&p, RL_PHASE_PREFILL, lengths[i]);
         rl_point_predict(ctx->res, &p);
         prefill_point(ctx, slot, lengths[i], plan_l, &p);
         double w = rl_sweep_point_weight(ctx->res, RL_PHASE_PREFILL, lengths[i], 0, 0, ctx->warmup, ctx->reps);

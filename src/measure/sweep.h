@@ -59,6 +59,10 @@ int rl_sweep_prefill(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *len
  * predicted_datasheet_ms) from res's roofs, datasheet and element size. */
 void rl_point_predict(const rl_results *res, rl_point *p);
 
+/* Fills p's estimated_ms (and estimated_latency_ms, estimated_kernels) from plan, the launches the
+ * engine made for p's step, at res's measured roofs and latency roof; -1 without roofs or plan. */
+void rl_point_estimate(const rl_results *res, rl_point *p, const rl_launch_plan *plan);
+
 /* Expected cost of a point in ms (for the progress ETA): warm-up and timed work at predicted speed. */
 double rl_sweep_point_weight(const rl_results *res, rl_phase phase, int64_t x, int64_t input_len, int64_t output_len,
                              int warmup, int reps);

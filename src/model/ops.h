@@ -38,4 +38,8 @@ int rl_op_is_linear(rl_op_id op);
 /* Bitmask helpers for kernels that fuse several ops. */
 #define RL_OPMASK(op) (1u << (op))
 
+#include <stddef.h>
+/* The ops of a mask as their names joined with '+' ("rope+kv_write+attention"), into out[n]. */
+void rl_ops_text(unsigned mask, char *out, size_t n);
+
 #endif

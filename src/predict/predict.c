@@ -17,7 +17,19 @@
 
 #include "../model/spec.h"
 
-const char *const rl_bound_names[3] = {"memory", "compute", "communication"};
+const char *const rl_bound_names[4] = {"memory", "compute", "communication", "latency"};
+const char *rl_phase_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
+
+void rl_ops_text(unsigned mask, char *out, size_t n)
+{
+    out[0] = 0;
+    for (int op = 0; op < RL_OP_COUNT; op++) {
+        if (!(mask & RL_OPMASK(op))) continue;
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s", used ? "+" : "", rl_op_names[op]);
+    }
+}
+
 
 rl_workload rl_workload_decode(int64_t batch, int64_t context)
 {
@@ -141,6 +153,24 @@ static void attention_extent(const rl_workload *wl, double W, double *pairs, dou
         *kv_tokens = B * L;
     }
 }
+
+/* The dtype's storage format: weights and KV cache both in it (the lab's runs are single-dtype). */
+void rl_workload_set_dtype(rl_workload *w, rl_dtype dt)
+{
+    const rl_format f = dt == RL_DT_FP16 ? RL_FMT_FP16 : dt == RL_DT_FP8 ? RL_FMT_FP8 : dt == RL_DT_INT8 ? RL_FMT_INT8
+                        : dt == RL_DT_FP32 || dt == RL_DT_TF32 ? RL_FMT_FP32 : RL_FMT_BF16;
+    rl_workload_set_formats(w, f, f);
+}
+
+int rl_dtype_bytes(rl_dtype dt)
+{
+    return dt == RL_DT_FP8 || dt == RL_DT_INT8 ? 1 : (dt == RL_DT_FP32 || dt == RL_DT_TF32) ? 4 : 2;
+}
+
+int64_t rl_decode_context(int64_t input_len, int64_t output_len) { return input_len + output_len / 2; }
+
+const int64_t rl_seed_decode_grid[RL_SEED_GRID_N] = {1, 4, 16, 64, 128, 256, 512};
+const int64_t rl_seed_prefill_grid[RL_SEED_GRID_N] = {64, 128, 256, 512, 1024, 2048, 4096};
 
 void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
 {
@@ -280,7 +310,7 @@ void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *p)
 {
     memset(p, 0, sizeof *p);
     const double other = r->other_peak_tflops > 0 ? r->other_peak_tflops : r->peak_tflops;
-    p->ridge = r->peak_tflops * 1e12 / (r->bandwidth_gbps * 1e9);
+    p->ridge = rl_roofs_ridge(r);
     for (int op = 0; op < RL_OP_COUNT; op++) {
         const double peak = rl_op_is_linear((rl_op_id)op) ? r->peak_tflops : other;
         p->time_ms[op] = time_ms(c->flops[op], c->bytes[op], peak, r->bandwidth_gbps);

@@ -9,6 +9,7 @@
 #include "ops.h"
 
 typedef enum { RL_PHASE_DECODE, RL_PHASE_PREFILL } rl_phase;
+const char *rl_phase_name(rl_phase p); /* "decode" | "prefill" */
 
 /* How weight matrices are stored (CONTRACT.md): plain elements of weight_bytes each, or
  * quantised: fp8 / int8 one byte per weight plus one bf16 scale per output channel (row); int4
@@ -48,6 +49,22 @@ double rl_matrix_bytes(double rows, double cols, const rl_workload *w);
 /* Checks w against m: a tensor-parallel group must split the heads, KV heads, MLP widths evenly
  * (one-line error naming --tp). */
 int rl_workload_check(const rl_model_config *m, const rl_workload *w, rl_err *err);
+/* The dtype's element sizes (weights and KV cache in it, activations at least 2 bytes): the one
+ * place a single-dtype run's bytes are decided (rl_workload_set_formats for mixed formats). */
+void rl_workload_set_dtype(rl_workload *w, rl_dtype dt);
+/* Bytes of one weight element in dt (fp32/tf32 4, bf16/fp16 2, fp8/int8 1). */
+int rl_dtype_bytes(rl_dtype dt);
+
+/* The seed's decode run: prompts of 128 tokens, 64 generated. */
+#define RL_SEED_INPUT_LEN 128
+#define RL_SEED_OUTPUT_LEN 64
+/* The KV context a decode run's steps see on average: input + output / 2 (160 for 128 / 64); the
+ * context every decode prediction of a run uses. */
+int64_t rl_decode_context(int64_t input_len, int64_t output_len);
+/* The seed's grids: decode batches 1, 4, 16, 64, 128, 256, 512 and prefill lengths 64 .. 4096. */
+#define RL_SEED_GRID_N 7
+extern const int64_t rl_seed_decode_grid[RL_SEED_GRID_N];
+extern const int64_t rl_seed_prefill_grid[RL_SEED_GRID_N];
 
 typedef struct {
     double flops[RL_OP_COUNT];
@@ -64,8 +81,9 @@ typedef struct {
 /* FLOPs and HBM bytes of every operator for one step (all layers), per GPU of the group. */
 void rl_cost_step(const rl_model_config *m, const rl_workload *w, rl_cost *out);
 
-typedef enum { RL_BOUND_MEMORY, RL_BOUND_COMPUTE, RL_BOUND_COMM } rl_bound;
-extern const char *const rl_bound_names[3]; /* "memory", "compute", "communication" */
+/* Which roof binds: a step's bytes, FLOPs or all-reduces; a kernel's bytes, FLOPs or latency floor. */
+typedef enum { RL_BOUND_MEMORY, RL_BOUND_COMPUTE, RL_BOUND_COMM, RL_BOUND_LATENCY } rl_bound;
+extern const char *const rl_bound_names[4]; /* "memory", "compute", "communication", "latency" */
 
 typedef struct {
     double time_ms[RL_OP_COUNT];

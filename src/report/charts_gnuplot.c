@@ -1,7 +1,12 @@
-/* charts_gnuplot.c: figure1 (decode ms vs batch | prefill ms vs length, like the seed's Figure 1)
- * and roofline (attainable TFLOP/s vs FLOP/byte with every kernel and sweep point). Each chart is
- * a self-contained gnuplot script (data inline) kept in the output directory, so a reader can
- * restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd png). */
+/* charts_gnuplot.c: the report's charts, one registry entry each (charts[] below):
+ *   figure1  decode ms vs batch | prefill ms vs length, like the seed's Figure 1: our rows and the
+ *            cost model (imported rows only when there is nothing else to draw);
+ *   roofline attainable TFLOP/s vs FLOP/byte: every kernel (labelled by its operators; decode and
+ *            prefill kernels in different marks) under its latency roof (a cap at FLOPs ÷ (calls x
+ *            t_min)), every sweep point, the measured and datasheet roofs;
+ *   seed     the imported rows (the seed's vLLM numbers) beside ours, in their own chart.
+ * Each chart is a self-contained gnuplot script (data inline) kept in the output directory, so a
+ * reader can restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +79,19 @@ static const char *gpu_color(const rl_report_data *d, const char *gpu)
     return others[0];
 }
 
+/* Imported rows go to their own chart (seed) when the report has rows of its own to draw. */
+static int has_results(const rl_report_data *d)
+{
+    for (int i = 0; i < d->n_runs; i++)
+        if (d->runs[i].source == RL_SRC_RESULTS) return 1;
+    return 0;
+}
+
+static int on_main_charts(const rl_report_data *d, const rl_report_run *r)
+{
+    return r->source != RL_SRC_CSV || !has_results(d);
+}
+
 /* ---- figure 1 ------------------------------------------------------------------------------ */
 
 typedef enum { VAL_MEASURED, VAL_PREDICTED } val_kind;
@@ -118,11 +136,12 @@ static int engine_pt(const rl_report_data *d, const char *engine)
     return pts[0];
 }
 
-static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int for_roofline)
+static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int for_roofline, int seed_chart)
 {
     int n = 0;
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
+        if (seed_chart ? r->source != RL_SRC_CSV : !on_main_charts(d, r)) continue;
         unsigned col = (unsigned)strtoul(gpu_color(d, r->gpu) + 1, NULL, 16);
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
@@ -153,6 +172,7 @@ static void panel(chart *c, const rl_report_data *d, rl_phase ph)
 {
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
+        if (!on_main_charts(d, r)) continue;
         const char *col = gpu_color(d, r->gpu);
         int id;
         if (r->source == RL_SRC_RESULTS) {
@@ -169,7 +189,7 @@ static void panel(chart *c, const rl_report_data *d, rl_phase ph)
             clause(c, "$d%d with lines dt 2 lw 1.5 lc rgb '%s' notitle", id, col);
         }
     }
-    violations_block(c, d, ph, 0);
+    violations_block(c, d, ph, 0, 0);
 }
 
 /* Legend of the left panel: one colour per GPU. */
@@ -178,7 +198,8 @@ static void gpu_key(chart *c, const rl_report_data *d)
     char t[128];
     for (int i = 0; i < d->n_runs; i++) {
         int seen = 0;
-        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
+        if (!on_main_charts(d, &d->runs[i])) continue;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu) && on_main_charts(d, &d->runs[j]);
         if (!seen)
             clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
                    gp_str(d->runs[i].gpu, t, sizeof t));
@@ -192,11 +213,15 @@ static void style_key(chart *c, const rl_report_data *d)
     char t[128];
     for (int i = 0; i < d->n_runs; i++)
         any_ours |= d->runs[i].source == RL_SRC_RESULTS && !strcmp(d->runs[i].engine, "ridgeline");
+    if (has_results(d)) any_viol = 0; /* the imported rows' violations are drawn in the seed chart */
+    for (int i = 0; i < d->n_runs && has_results(d); i++)
+        for (int k = 0; k < d->runs[i].n_points; k++)
+            any_viol |= d->runs[i].source == RL_SRC_RESULTS && d->runs[i].points[k].violation;
     if (any_ours)
         clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline)\"");
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
-        any_csv |= r->source == RL_SRC_CSV;
+        any_csv |= r->source == RL_SRC_CSV && on_main_charts(d, r);
         any_ridge |= r->prefill.predicted_datasheet > 0 || r->prefill.predicted_measured > 0;
         if (r->source != RL_SRC_RESULTS || !strcmp(r->engine, "ridgeline")) continue;
         int seen = 0;
@@ -224,7 +249,8 @@ static void ridge_marks(rl_sbuf *b, const rl_report_data *d, double x_lo, double
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
         int seen = 0;
-        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, r->gpu);
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, r->gpu) && on_main_charts(d, &d->runs[j]);
+        if (!on_main_charts(d, r)) continue;
         double L = !isnan(r->prefill.predicted_datasheet) ? r->prefill.predicted_datasheet
                                                           : r->prefill.predicted_measured;
         if (seen || isnan(L) || L < x_lo || L > x_hi) continue;
@@ -238,15 +264,18 @@ static void ridge_marks(rl_sbuf *b, const rl_report_data *d, double x_lo, double
 }
 
 /* Smallest and largest value a panel plots, so the y range can leave the top free for the legend. */
-static void panel_range(const rl_report_data *d, rl_phase ph, double *lo, double *hi)
+static void panel_range(const rl_report_data *d, rl_phase ph, int seed_chart, double *lo, double *hi)
 {
     *lo = INFINITY, *hi = 0;
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
+        if (!seed_chart && !on_main_charts(d, r)) continue;
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
             if (p->sweep != ph) continue;
             double v[3] = {rl_report_point_value(p), p->predicted_datasheet_ms, p->predicted_ms};
+            if (seed_chart && ph == RL_PHASE_DECODE)
+                v[0] = p->seed_ms_per_token, v[1] = p->predicted_seed_ms_per_token, v[2] = NAN;
             for (int j = 0; j < 3; j++)
                 if (v[j] > 0) {
                     *lo = v[j] < *lo ? v[j] : *lo;
@@ -257,33 +286,102 @@ static void panel_range(const rl_report_data *d, rl_phase ph, double *lo, double
     if (!(*hi > 0)) *lo = 1, *hi = 10;
 }
 
-static void figure1_body(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d)
+static void two_panels(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d,
+                       int seed_chart)
 {
     double lo, hi;
     /* Both panels log-y: decode times span 3 to 100+ ms once peers and large batches are drawn, and
      * a linear axis flattens the memory-bound regime the figure is about. */
-    panel_range(d, RL_PHASE_DECODE, &lo, &hi);
+    panel_range(d, RL_PHASE_DECODE, seed_chart, &lo, &hi);
     double left_lo = lo / 1.5, left_top = left_lo * pow(hi * 1.2 / left_lo, 1 / 0.62);
-    panel_range(d, RL_PHASE_PREFILL, &lo, &hi);
+    panel_range(d, RL_PHASE_PREFILL, seed_chart, &lo, &hi);
     double right_lo = lo / 1.5, right_top = right_lo * pow(hi * 1.2 / right_lo, 1 / 0.6);
     rl_sbuf_puts(b, "set multiplot layout 1,2\nunset arrow\nunset label\n"
                     "set logscale x 2\nset xtics (1,4,16,64,128,256,512)\nset xrange [0.8:700]\n"
                     "set logscale y 10\nset grid\n"
-                    "set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'\n"
-                    "set title \"Decode: time per step vs batch (context 160)\"\n"
-                    "set xlabel \"batch B (sequences)\"\n"
-                    "set ylabel \"ms per decode step, log scale (imported CSV: seed ms/token)\"\n");
+                    "set key top left font ',9' spacing 1.0 box opaque title 'GPU (colour)'\n");
+    if (seed_chart)
+        rl_sbuf_puts(b, "set title \"Decode, seed-style: (prefill + 64 steps) / 64 tokens vs batch\"\n"
+                        "set xlabel \"batch B (sequences)\"\n"
+                        "set ylabel \"ms per output token, seed style (log scale)\"\n");
+    else
+        rl_sbuf_printf(b, "set title \"Decode: time per step vs batch (context 160)\"\n"
+                          "set xlabel \"batch B (sequences)\"\n"
+                          "set ylabel \"ms per decode step, log scale%s\"\n",
+                       has_results(d) ? "" : " (imported CSV: seed ms/token)");
     rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", left_lo, left_top);
     rl_sbuf_puts(b, left_plot ? left_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nset logscale x 2\nset xtics (64,128,256,512,1024,2048,4096)\nset xrange [50:9000]\n"
                     "set logscale y 10\n"
-                    "set key top left font ',9' spacing 1.0 box opaque title 'line and mark'\n"
-                    "set title \"Prefill: whole-prefill time vs prompt length (batch 1)\"\n"
-                    "set xlabel \"prompt length L (tokens)\"\nset ylabel \"ms per prefill (log scale)\"\n");
+                    "set key top left font ',9' spacing 1.0 box opaque title 'line and mark'\n");
+    rl_sbuf_puts(b, seed_chart ? "set title \"Prefill vs prompt length: the seed's rows beside ours\"\n"
+                               : "set title \"Prefill: whole-prefill time vs prompt length (batch 1)\"\n");
+    rl_sbuf_puts(b, "set xlabel \"prompt length L (tokens)\"\nset ylabel \"ms per prefill (log scale)\"\n");
     rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", right_lo, right_top);
-    ridge_marks(b, d, 50, 9000);
+    if (!seed_chart) ridge_marks(b, d, 50, 9000);
     rl_sbuf_puts(b, right_plot ? right_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nunset multiplot\n");
+}
+
+/* ---- the seed's rows ------------------------------------------------------------------------ */
+
+/* One series of the seed chart: x and the value the chart compares (decode: seed-style ms/token,
+ * measured or predicted; prefill: ms). Returns the block id or -1. */
+static int seed_series(chart *c, const rl_report_run *r, rl_phase ph, int predicted)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_points; i++) {
+        const rl_report_point *p = &r->points[i];
+        if (p->sweep != ph) continue;
+        double v = ph == RL_PHASE_DECODE ? (predicted ? p->predicted_seed_ms_per_token : p->seed_ms_per_token)
+                                         : (predicted ? p->predicted_datasheet_ms : (p->ok ? p->ms : NAN));
+        if (isnan(v) || !(v > 0)) continue;
+        if (!n++) block_begin(c);
+        rl_sbuf_printf(&c->data, "%lld %.6g\n", (long long)p->x, v);
+    }
+    if (!n) return -1;
+    block_end(c);
+    return c->n_blocks - 1;
+}
+
+static void seed_panel(chart *c, const rl_report_data *d, rl_phase ph)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        const char *col = gpu_color(d, r->gpu);
+        int id;
+        if (r->source == RL_SRC_CSV && (id = seed_series(c, r, ph, 0)) >= 0)
+            clause(c, "$d%d with linespoints dt 3 lw 1.2 pt 6 ps 1.2 lc rgb '%s' notitle", id, col);
+        else if (r->source == RL_SRC_RESULTS && !strcmp(r->engine, "ridgeline") && (id = seed_series(c, r, ph, 0)) >= 0)
+            clause(c, "$d%d with linespoints lw 2.2 pt 7 ps 0.9 lc rgb '%s' notitle", id, col);
+        else if (r->source == RL_SRC_PREDICTED && (id = seed_series(c, r, ph, 1)) >= 0)
+            clause(c, "$d%d with lines dt 2 lw 1.5 lc rgb '%s' notitle", id, col);
+    }
+    violations_block(c, d, ph, 0, 1);
+}
+
+static void seed_key(chart *c, const rl_report_data *d)
+{
+    clause(c, "NaN with linespoints dt 3 lw 1.2 pt 6 ps 1.2 lc rgb 'gray20' title \"imported (the seed's vLLM rows)\"");
+    clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline, same quantity)\"");
+    clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"predicted (cost model, datasheet)\"");
+    int viol = 0;
+    for (int i = 0; i < d->n_runs; i++)
+        for (int k = 0; k < d->runs[i].n_points && d->runs[i].source == RL_SRC_CSV; k++) viol |= d->runs[i].points[k].violation;
+    if (viol)
+        clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor (impossible)\"");
+}
+
+static void seed_gpu_key(chart *c, const rl_report_data *d)
+{
+    char t[128];
+    for (int i = 0; i < d->n_runs; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
+        if (!seen)
+            clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
+                   gp_str(d->runs[i].gpu, t, sizeof t));
+    }
 }
 
 /* ---- roofline ------------------------------------------------------------------------------ */
@@ -292,9 +390,11 @@ static void roof_lines(chart *c, const rl_report_data *d)
 {
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
+        if (!on_main_charts(d, r)) continue;
         const char *col = gpu_color(d, r->gpu);
         int seen = 0;
-        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, r->gpu) && d->runs[j].ds_peak_tflops > 0;
+        for (int j = 0; j < i; j++)
+            seen |= rl_name_eq(d->runs[j].gpu, r->gpu) && d->runs[j].ds_peak_tflops > 0 && on_main_charts(d, &d->runs[j]);
         if (!seen && r->ds_peak_tflops > 0)
             clause(c, "roof(x, %g, %g) with lines dt 2 lw 1.5 lc rgb '%s' notitle", r->ds_bandwidth_gbps,
                    r->ds_peak_tflops, col);
@@ -304,27 +404,95 @@ static void roof_lines(chart *c, const rl_report_data *d)
     }
 }
 
+/* Marks: decode steps filled triangles, prefills filled squares, decode kernels open circles,
+ * prefill kernels open diamonds; imported rows (seed chart only) open triangles and squares. */
+enum { PT_DECODE = 9, PT_PREFILL = 5, PT_KERNEL_DECODE = 6, PT_KERNEL_PREFILL = 12, PT_IMPORTED_DECODE = 8,
+       PT_IMPORTED_PREFILL = 4 };
+
+/* Attainable TFLOP/s of a kernel row: its FLOPs over its time. */
+static int kernel_point(const rl_report_kernel *k, double *ai, double *tf)
+{
+    *ai = !isnan(k->intensity) ? k->intensity : k->flops / k->bytes;
+    *tf = k->flops / (k->ms * 1e-3) * 1e-12;
+    return *ai > 0 && *tf > 0 && isfinite(*tf);
+}
+
+/* Every kernel of one run and phase: its point, its operators written beside it, and its latency
+ * roof, a short cap at FLOPs / (calls x t_min) where that is below its other roofs (a kernel at the
+ * cap is at the latency roof, however far it sits under the bandwidth line). */
+typedef struct {
+    double ai, tf;
+    int k;
+} kernel_xy;
+
+static int by_xy(const void *a, const void *b)
+{
+    const kernel_xy *x = a, *y = b;
+    if (x->ai != y->ai) return x->ai < y->ai ? -1 : 1;
+    return (x->tf > y->tf) - (x->tf < y->tf);
+}
+
+static void kernel_series(chart *c, const rl_report_run *r, rl_phase ph, const char *col)
+{
+    kernel_xy *v = calloc((size_t)(r->n_kernels + 1), sizeof *v);
+    int n = 0;
+    for (int k = 0; v && k < r->n_kernels; k++) {
+        const rl_report_kernel *kn = &r->kernels[k];
+        if (kn->phase == ph && kernel_point(kn, &v[n].ai, &v[n].tf)) v[n++].k = k;
+    }
+    if (!n) {
+        free(v);
+        return;
+    }
+    /* Kernels of one intensity stack up (every GEMV of a decode step sits near 1 FLOP/byte): their
+     * labels alternate between the right and the left of the marks. */
+    qsort(v, (size_t)n, sizeof *v, by_xy);
+    block_begin(c);
+    for (int i = 0; i < n; i++) {
+        const rl_report_kernel *kn = &r->kernels[v[i].k];
+        char ops[200];
+        rl_sbuf_printf(&c->data, "%.6g %.6g \"%s\" %d\n", v[i].ai, v[i].tf,
+                       gp_str(kn->ops[0] ? kn->ops : kn->kernel, ops, sizeof ops), i % 2);
+    }
+    block_end(c);
+    free(v);
+    const int id = c->n_blocks - 1;
+    clause(c, "$d%d using 1:2 with points pt %d ps 0.9 lw 1.2 lc rgb '%s' notitle", id,
+           ph == RL_PHASE_DECODE ? PT_KERNEL_DECODE : PT_KERNEL_PREFILL, col);
+    clause(c, "$d%d using 1:($4 == 0 ? $2 : NaN):3 with labels left offset char 0.7,0.3 font ',7' tc rgb '%s' "
+              "noenhanced notitle", id, col);
+    clause(c, "$d%d using 1:($4 == 1 ? $2 : NaN):3 with labels right offset char -0.7,0.3 font ',7' tc rgb '%s' "
+              "noenhanced notitle", id, col);
+    const double bw = r->read_gbps > 0 ? r->read_gbps : r->ds_bandwidth_gbps;
+    const double peak = r->gemm_tflops > 0 ? r->gemm_tflops : r->ds_peak_tflops;
+    if (!(r->kernel_min_us > 0) || !(bw > 0 && peak > 0)) return;
+    n = 0;
+    for (int k = 0; k < r->n_kernels; k++) {
+        const rl_report_kernel *kn = &r->kernels[k];
+        double ai, tf;
+        if (kn->phase != ph || !kernel_point(kn, &ai, &tf) || kn->calls <= 0) continue;
+        const double cap = kn->flops / (kn->calls * r->kernel_min_us * 1e-6) * 1e-12;
+        const double other = fmin(peak, ai * bw * 1e-3);
+        if (!(cap < other)) continue;
+        if (!n++) block_begin(c);
+        rl_sbuf_printf(&c->data, "%.6g %.6g\n", ai, cap);
+    }
+    if (!n) return;
+    block_end(c);
+    clause(c, "$d%d using ($1/1.4):2:($1*1.4-$1/1.4):(0) with vectors nohead lw 2.5 lc rgb '%s' notitle",
+           c->n_blocks - 1, col);
+}
+
 static void roof_points(chart *c, const rl_report_data *d)
 {
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
-        if (r->source == RL_SRC_PREDICTED) continue;
+        if (r->source == RL_SRC_PREDICTED || !on_main_charts(d, r)) continue;
         const char *col = gpu_color(d, r->gpu);
-        int n = 0;
-        for (int k = 0; k < r->n_kernels; k++) {
-            const rl_report_kernel *kn = &r->kernels[k];
-            double ai = !isnan(kn->intensity) ? kn->intensity : kn->flops / kn->bytes;
-            double tf = kn->flops / (kn->ms * 1e-3) * 1e-12;
-            if (!(ai > 0) || !(tf > 0) || !isfinite(tf)) continue;
-            if (!n++) block_begin(c);
-            rl_sbuf_printf(&c->data, "%.6g %.6g\n", ai, tf);
-        }
-        if (n) {
-            block_end(c);
-            clause(c, "$d%d with points pt 7 ps 0.6 lc rgb '%s' notitle", c->n_blocks - 1, col);
-        }
+        kernel_series(c, r, RL_PHASE_DECODE, col);
+        kernel_series(c, r, RL_PHASE_PREFILL, col);
         for (int ph = 0; ph < 2; ph++) {
-            n = 0;
+            int n = 0;
             for (int k = 0; k < r->n_points; k++) {
                 const rl_report_point *p = &r->points[k];
                 double v = rl_report_point_value(p);
@@ -336,7 +504,9 @@ static void roof_points(chart *c, const rl_report_data *d)
             block_end(c);
             int imported = r->source == RL_SRC_CSV;
             clause(c, "$d%d with points pt %d ps 1.3 lw 1.5 lc rgb '%s' notitle", c->n_blocks - 1,
-                   ph == RL_PHASE_DECODE ? (imported ? 8 : 9) : (imported ? 4 : 5), col);
+                   ph == RL_PHASE_DECODE ? (imported ? PT_IMPORTED_DECODE : PT_DECODE)
+                                         : (imported ? PT_IMPORTED_PREFILL : PT_PREFILL),
+                   col);
         }
     }
 }
@@ -345,25 +515,38 @@ static void roof_points(chart *c, const rl_report_data *d)
 static void roof_key(chart *c, const rl_report_data *d)
 {
     gpu_key(c, d);
-    int any_csv = 0, any_kernel = 0, any_measured = 0, any_results = 0;
+    int any_csv = 0, any_kd = 0, any_kp = 0, any_measured = 0, any_results = 0, any_latency = 0;
     for (int i = 0; i < d->n_runs; i++) {
-        any_csv |= d->runs[i].source == RL_SRC_CSV;
-        any_results |= d->runs[i].source == RL_SRC_RESULTS;
-        any_kernel |= d->runs[i].n_kernels > 0;
-        any_measured |= d->runs[i].read_gbps > 0 && d->runs[i].gemm_tflops > 0;
+        const rl_report_run *r = &d->runs[i];
+        if (!on_main_charts(d, r)) continue;
+        any_csv |= r->source == RL_SRC_CSV;
+        any_results |= r->source == RL_SRC_RESULTS;
+        for (int k = 0; k < r->n_kernels; k++) {
+            any_kd |= r->kernels[k].phase == RL_PHASE_DECODE;
+            any_kp |= r->kernels[k].phase == RL_PHASE_PREFILL;
+        }
+        any_latency |= r->n_kernels > 0 && r->kernel_min_us > 0;
+        any_measured |= r->read_gbps > 0 && r->gemm_tflops > 0;
     }
     if (any_measured) clause(c, "NaN with lines lw 2.5 lc rgb 'gray20' title \"measured roof\"");
     clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"datasheet roof\"");
-    if (any_kernel) clause(c, "NaN with points pt 7 ps 0.6 lc rgb 'gray20' title \"kernel\"");
+    if (any_latency)
+        clause(c, "NaN with lines lw 2.5 lc rgb 'gray20' title \"latency roof (bar over a kernel): FLOPs / (calls x "
+                  "t_min)\" noenhanced");
+    if (any_kd) clause(c, "NaN with points pt %d ps 0.9 lc rgb 'gray20' title \"kernel of a decode step (its ops)\"", PT_KERNEL_DECODE);
+    if (any_kp) clause(c, "NaN with points pt %d ps 0.9 lc rgb 'gray20' title \"kernel of a prefill (its ops)\"", PT_KERNEL_PREFILL);
     if (any_results) {
-        clause(c, "NaN with points pt 9 ps 1.3 lc rgb 'gray20' title \"decode step\"");
-        clause(c, "NaN with points pt 5 ps 1.3 lc rgb 'gray20' title \"prefill\"");
+        clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"decode step\"", PT_DECODE);
+        clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"prefill\"", PT_PREFILL);
     }
     if (any_csv) {
-        clause(c, "NaN with points pt 8 ps 1.3 lc rgb 'gray20' title \"decode, imported (seed ms/token)\"");
-        clause(c, "NaN with points pt 4 ps 1.3 lc rgb 'gray20' title \"prefill, imported\"");
+        clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"decode, imported (seed ms/token)\"", PT_IMPORTED_DECODE);
+        clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"prefill, imported\"", PT_IMPORTED_PREFILL);
     }
-    if (d->n_violations)
+    int viol = 0;
+    for (int i = 0; i < d->n_runs; i++)
+        for (int k = 0; k < d->runs[i].n_points && on_main_charts(d, &d->runs[i]); k++) viol |= d->runs[i].points[k].violation;
+    if (viol)
         clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
                   "(impossible)\"");
 }
@@ -473,6 +656,72 @@ static int write_and_render(const char *out_dir, const char *name, const char *g
     return 0;
 }
 
+/* ---- the chart registry -------------------------------------------------------------------- */
+
+/* figure1 and seed: two panels, one datablock namespace (every block defined before multiplot). */
+static char *build_two_panels(const rl_report_data *d, int seed_chart)
+{
+    chart fig = {0};
+    rl_sbuf body = {0};
+    if (seed_chart) seed_panel(&fig, d, RL_PHASE_DECODE), seed_gpu_key(&fig, d);
+    else panel(&fig, d, RL_PHASE_DECODE), gpu_key(&fig, d);
+    rl_sbuf left_plot = fig.plot;
+    fig.plot = (rl_sbuf){0};
+    fig.n_clauses = 0;
+    if (seed_chart) seed_panel(&fig, d, RL_PHASE_PREFILL), seed_key(&fig, d);
+    else panel(&fig, d, RL_PHASE_PREFILL), style_key(&fig, d);
+    rl_sbuf_puts(&body, fig.data.s ? fig.data.s : "");
+    two_panels(&body, left_plot.s, fig.plot.s, d, seed_chart);
+    rl_sbuf_free(&fig.data);
+    rl_sbuf_free(&fig.plot);
+    rl_sbuf_free(&left_plot);
+    return rl_sbuf_take(&body);
+}
+
+static char *build_figure1(const rl_report_data *d) { return build_two_panels(d, 0); }
+static char *build_seed(const rl_report_data *d) { return build_two_panels(d, 1); }
+
+static char *build_roofline(const rl_report_data *d)
+{
+    chart roof = {0};
+    rl_sbuf body = {0};
+    roof_lines(&roof, d);
+    roof_points(&roof, d);
+    violations_block(&roof, d, RL_PHASE_DECODE, 1, 0);
+    roof_key(&roof, d);
+    if (!roof.n_clauses) clause(&roof, "NaN notitle");
+    rl_sbuf_puts(&body, roof.data.s ? roof.data.s : "");
+    roofline_body(&body, &roof);
+    rl_sbuf_free(&roof.data), rl_sbuf_free(&roof.plot);
+    return rl_sbuf_take(&body);
+}
+
+static int always(const rl_report_data *d)
+{
+    (void)d;
+    return 1;
+}
+
+/* The seed's rows get their own chart when the report also has rows of its own. */
+static int imported_beside_ours(const rl_report_data *d)
+{
+    int csv = 0;
+    for (int i = 0; i < d->n_runs; i++) csv |= d->runs[i].source == RL_SRC_CSV;
+    return csv && has_results(d);
+}
+
+typedef struct {
+    const char *name, *png, *size;
+    int (*wanted)(const rl_report_data *d);
+    char *(*build)(const rl_report_data *d);
+} chart_def;
+
+static const chart_def charts[] = {
+    {"figure1", "figure1.png", "1280,540", always, build_figure1},
+    {"roofline", "roofline.png", "1280,720", always, build_roofline},
+    {"seed", "seed.png", "1280,540", imported_beside_ours, build_seed},
+};
+
 int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, int *rendered, rl_err *err)
 {
     (void)quiet;
@@ -488,40 +737,23 @@ int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, in
     run_capture(cmd, terms, sizeof terms);
     const char *png_term = strstr(terms, "pngcairo") ? "pngcairo" : "png";
 
-    /* One datablock namespace for both panels: every block is defined before multiplot starts. */
-    chart fig = {0}, roof = {0};
-    rl_sbuf body = {0};
-    panel(&fig, d, RL_PHASE_DECODE);
-    gpu_key(&fig, d);
-    rl_sbuf left_plot = fig.plot;
-    fig.plot = (rl_sbuf){0};
-    fig.n_clauses = 0;
-    panel(&fig, d, RL_PHASE_PREFILL);
-    style_key(&fig, d);
-    rl_sbuf_puts(&body, fig.data.s ? fig.data.s : "");
-    figure1_body(&body, left_plot.s, fig.plot.s, d);
-    char *fig_text = rl_sbuf_take(&body);
-    int rc = fig_text ? write_and_render(out_dir, "figure1", gp, png_term, "1280,540", fig_text, err)
-                      : rl_fail(err, "figure1: out of memory");
-    free(fig_text);
-    rl_sbuf_free(&fig.data);
-    rl_sbuf_free(&fig.plot);
-    rl_sbuf_free(&left_plot);
-    if (rc) return -1;
-
-    roof_lines(&roof, d);
-    roof_points(&roof, d);
-    violations_block(&roof, d, RL_PHASE_DECODE, 1);
-    roof_key(&roof, d);
-    if (!roof.n_clauses) clause(&roof, "NaN notitle");
-    rl_sbuf_puts(&body, roof.data.s ? roof.data.s : "");
-    roofline_body(&body, &roof);
-    char *roof_text = rl_sbuf_take(&body);
-    rc = roof_text ? write_and_render(out_dir, "roofline", gp, png_term, "1280,720", roof_text, err)
-                   : rl_fail(err, "roofline: out of memory");
-    free(roof_text);
-    rl_sbuf_free(&roof.data), rl_sbuf_free(&roof.plot);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0] && !rc; i++) {
+        if (!charts[i].wanted(d)) continue;
+        char *text = charts[i].build(d);
+        rc = text ? write_and_render(out_dir, charts[i].name, gp, png_term, charts[i].size, text, err)
+                  : rl_fail(err, "%s: out of memory", charts[i].name);
+        free(text);
+    }
     if (rc) return -1;
     *rendered = 1;
     return 0;
+}
+
+int rl_report_chart_names(const rl_report_data *d, const char **names, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0] && n < max; i++)
+        if (charts[i].wanted(d)) names[n++] = charts[i].png;
+    return n;
 }

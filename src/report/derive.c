@@ -1,63 +1,67 @@
-/* derive.c: what the report computes from the loaded runs: the cost model's FLOPs and bytes of
- * every point, predictions on measured and datasheet roofs, transitions (the file's analysis, or
- * our fit), row labels and order, and predicted rows for the seed's GPUs nobody measured. */
+/* derive.c: what the report computes from the loaded runs. Every row is a results document
+ * (rl_results: read from its file, or built from imported points, or empty for the seed's GPUs
+ * nobody measured) put through the lab's own functions: rl_point_predict for the cost model's FLOPs,
+ * bytes and predictions the file lacks, and THE analysis (rl_analyse_results) for transitions and
+ * crossings; then row labels and order, and the three-roof figures of every kernel row. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyse/lab_analysis.h"
 #include "../common/util.h"
-#include "../analyse/analyse.h"
+#include "../measure/sweep.h"
 #include "report_model.h"
-
-const int64_t rl_report_decode_grid[RL_REPORT_N_GRID] = {1, 4, 16, 64, 128, 256, 512};
-const int64_t rl_report_prefill_grid[RL_REPORT_N_GRID] = {64, 128, 256, 512, 1024, 2048, 4096};
 
 /* The four GPUs of the seed's lab: each gets a row even when nobody measured it. */
 static const char *const seed_gpus[] = {"H200", "H100", "A100-PCIe", "L40S"};
 
-#define DECODE_CROSSING_LIMIT 65536
-
-const char *rl_report_sweep_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
-
-static void elem_bytes(rl_workload *w, rl_dtype dt)
-{
-    int wb = dt == RL_DT_FP8 ? 1 : (dt == RL_DT_FP32 || dt == RL_DT_TF32) ? 4 : 2;
-    w->weight_bytes = wb;
-    w->kv_bytes = wb;
-    w->act_bytes = wb < 2 ? 2 : wb;
-}
-
 void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t context, rl_cost *out)
 {
     rl_workload w = sweep == RL_PHASE_DECODE ? rl_workload_decode(x, context) : rl_workload_prefill(1, x);
-    elem_bytes(&w, r->dtype);
+    rl_workload_set_dtype(&w, r->dtype);
     rl_cost_step(&r->model, &w, out);
 }
 
-static double predict_ms(const rl_report_run *r, rl_phase sweep, int64_t batch, int64_t x, int64_t context,
-                         double bw_gbps, double peak_tflops)
+const rl_profile *rl_report_profile(const rl_report_run *r, rl_phase phase, int64_t x)
 {
-    if (!(bw_gbps > 0) || !(peak_tflops > 0)) return NAN;
-    rl_workload w = sweep == RL_PHASE_DECODE ? rl_workload_decode(batch, context) : rl_workload_prefill(batch, x);
-    elem_bytes(&w, r->dtype);
-    rl_cost c;
-    rl_cost_step(&r->model, &w, &c);
-    rl_roofs roofs = {.bandwidth_gbps = bw_gbps, .peak_tflops = peak_tflops};
-    rl_prediction p;
-    rl_predict(&c, &roofs, &p);
-    return p.total_ms;
+    for (int i = 0; i < r->res.n_profiles; i++)
+        if (r->res.profiles[i].phase == phase && r->res.profiles[i].x == x) return &r->res.profiles[i];
+    return NULL;
+}
+
+/* The cost model's prediction of one workload on r's roofs (the lab's rl_point_predict):
+ * datasheet_first picks the datasheet roofs where the GPU is in the table. NAN without roofs. */
+static double predicted(const rl_report_run *r, rl_phase phase, int64_t batch, int64_t x, int64_t context,
+                        int datasheet_first)
+{
+    rl_point p;
+    rl_point_init(&p, phase, x);
+    p.batch = batch, p.context = context;
+    rl_point_predict(&r->res, &p);
+    double first = datasheet_first ? p.predicted_datasheet_ms : p.predicted_ms;
+    double other = datasheet_first ? p.predicted_ms : p.predicted_datasheet_ms;
+    return first >= 0 ? first : other >= 0 ? other : NAN;
 }
 
 /* Seed-style ms/token of a decode run: (prefill of B prompts + output_len steps) / output_len,
  * every step taken at the mean context; the quantity the seed's table reports. */
-static double predict_seed_style(const rl_report_run *r, const rl_report_point *p, double bw, double peak)
+static double predict_seed_style(const rl_report_run *r, const rl_report_point *p)
 {
-    int64_t out_len = p->output_len > 0 ? p->output_len : RL_REPORT_OUTPUT_LEN;
-    int64_t in_len = p->input_len > 0 ? p->input_len : RL_REPORT_INPUT_LEN;
-    double pre = predict_ms(r, RL_PHASE_PREFILL, p->x, in_len, 0, bw, peak);
-    double step = predict_ms(r, RL_PHASE_DECODE, p->x, 0, p->context, bw, peak);
+    int64_t out_len = p->output_len > 0 ? p->output_len : RL_SEED_OUTPUT_LEN;
+    int64_t in_len = p->input_len > 0 ? p->input_len : RL_SEED_INPUT_LEN;
+    double pre = predicted(r, RL_PHASE_PREFILL, p->x, in_len, 0, 1);
+    double step = predicted(r, RL_PHASE_DECODE, p->x, p->x, p->context, 1);
     return (pre + (double)out_len * step) / (double)out_len;
+}
+
+/* How the report shows a fit: the break inside the range; without one, a value past the largest x
+ * for a flat curve ("still flat") and the smallest x for a curve rising from the start. */
+static double shown_transition(const rl_break_fit *f, double lo, double hi)
+{
+    if (!f->ok) return NAN;
+    if (f->has_break) return f->brk;
+    return f->slope * hi > 1.1 * f->flat ? lo : 4 * hi;
 }
 
 /* The transition fit is the analysis stage's (rl_fit_break, src/analyse): one method for the lab's
@@ -73,8 +77,7 @@ double rl_report_fit_transition(const double *x, const double *ms, int n, double
     for (int i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
     *floor_ms = f.flat;
     *slope_ms = f.slope;
-    if (f.has_break) return f.brk;
-    return f.slope * hi > 1.1 * f.flat ? lo : 4 * hi;
+    return shown_transition(&f, lo, hi);
 }
 
 double rl_report_point_value(const rl_report_point *p)
@@ -83,69 +86,119 @@ double rl_report_point_value(const rl_report_point *p)
     return isnan(p->ms) ? p->seed_ms_per_token : p->ms;
 }
 
-static void fit_run(rl_report_run *r, rl_phase phase, rl_report_transition *t)
+/* The run's results document as the lab would analyse it: model, datasheet row, precision, and the
+ * cost model's figures on every point (the file's own predictions kept where it has them). */
+static void complete_results(rl_report_run *r)
 {
-    if (t->measured_from_file) return;
-    double xs[256] = {0}, ys[256] = {0};
-    int n = 0;
-    for (int i = 0; i < r->n_points && n < 256; i++) {
-        const rl_report_point *p = &r->points[i];
-        double v = rl_report_point_value(p);
-        if (p->sweep != phase || isnan(v)) continue;
-        xs[n] = (double)p->x, ys[n] = v, n++;
+    rl_results *res = &r->res;
+    res->model = r->model;
+    snprintf(res->dtype, sizeof res->dtype, "%s", rl_dtype_names[r->dtype]);
+    res->have_datasheet = r->gpu_idx >= 0 && r->ds_peak_tflops > 0;
+    if (!(res->have_probe = r->read_gbps > 0 && r->gemm_tflops > 0)) {
+        res->probe.read_gbps = res->probe.gemm_tflops = -1;
+    } else {
+        res->probe.read_gbps = r->read_gbps, res->probe.gemm_tflops = r->gemm_tflops;
     }
-    t->measured = rl_report_fit_transition(xs, ys, n, &t->floor_ms, &t->slope_ms);
-    t->max_x = 0;
-    for (int i = 0; i < n; i++) t->max_x = xs[i] > t->max_x ? xs[i] : t->max_x;
+    if (!res->input_len) res->input_len = RL_SEED_INPUT_LEN, res->output_len = RL_SEED_OUTPUT_LEN;
+    for (int i = 0; i < res->n_points && r->have_model; i++) {
+        rl_point *p = &res->points[i], q = *p;
+        rl_point_predict(res, &q);
+        p->flops = q.flops, p->bytes = q.bytes, p->intensity = q.intensity;
+        if (p->predicted_ms < 0) p->predicted_ms = q.predicted_ms;
+        if (p->predicted_datasheet_ms < 0) p->predicted_datasheet_ms = q.predicted_datasheet_ms;
+    }
+}
+
+static void transition_of(const rl_report_run *r, rl_phase phase, const rl_analysis *a, rl_report_transition *t)
+{
+    const rl_break_fit *f = phase == RL_PHASE_DECODE ? &a->decode_fit : &a->prefill_fit;
+    double lo = INFINITY, hi = 0;
+    int n = 0;
+    for (int i = 0; i < r->res.n_points; i++) {
+        const rl_point *p = &r->res.points[i];
+        if (p->sweep != phase || rl_point_measured_ms(p) <= 0) continue;
+        lo = fmin(lo, (double)p->x), hi = fmax(hi, (double)p->x), n++;
+    }
+    t->measured = n >= 3 ? shown_transition(f, lo, hi) : NAN;
+    t->measured_from_file = 0;
+    t->floor_ms = f->ok ? f->flat : NAN;
+    t->slope_ms = f->ok ? f->slope : NAN;
+    t->max_x = hi;
     const char *what = phase == RL_PHASE_DECODE
                            ? (r->source == RL_SRC_CSV ? "seed-style ms/token vs batch" : "ms per step vs batch")
                            : "prefill ms vs length";
-    if (n < 3)
-        snprintf(t->method, sizeof t->method, "fewer than 3 measured points: no fit");
-    else
-        snprintf(t->method, sizeof t->method,
-                 "report's fit of %s: %s (beyond the largest x: still flat)", what, RL_BREAK_METHOD);
-}
-
-static void crossings(rl_report_run *r, rl_phase phase, rl_report_transition *t)
-{
+    if (n < 3) snprintf(t->method, sizeof t->method, "fewer than 3 measured points: no fit");
+    else snprintf(t->method, sizeof t->method, "%s: %s (beyond the largest x: still flat)", what, RL_BREAK_METHOD);
     if (!r->have_model) return;
-    int64_t limit = phase == RL_PHASE_DECODE ? DECODE_CROSSING_LIMIT : r->model.max_positions;
-    rl_roofs ds = {.bandwidth_gbps = r->ds_bandwidth_gbps, .peak_tflops = r->ds_peak_tflops, .origin = "datasheet"};
-    rl_roofs me = {.bandwidth_gbps = r->read_gbps, .peak_tflops = r->gemm_tflops, .origin = "measured"};
-    if (r->ds_bandwidth_gbps > 0 && r->ds_peak_tflops > 0)
-        t->predicted_datasheet = (double)rl_predict_crossing(&r->model, phase, RL_REPORT_CONTEXT, &ds, limit);
-    if (isnan(t->predicted_measured) && r->read_gbps > 0 && r->gemm_tflops > 0)
-        t->predicted_measured = (double)rl_predict_crossing(&r->model, phase, RL_REPORT_CONTEXT, &me, limit);
+    const int64_t meas = phase == RL_PHASE_DECODE ? a->decode_predicted : a->prefill_predicted;
+    const int64_t ds = phase == RL_PHASE_DECODE ? a->decode_predicted_datasheet : a->prefill_predicted_datasheet;
+    if (r->res.have_probe) t->predicted_measured = (double)meas;
+    if (r->res.have_datasheet && !strcmp(r->res.dtype, "bf16")) t->predicted_datasheet = (double)ds;
 }
 
-static void derive_point(rl_report_run *r, rl_report_point *p)
+/* The report's view of a point after the analysis: the cost model's figures, and the seed-style
+ * prediction for decode. */
+static void derive_point(rl_report_run *r, rl_report_point *p, const rl_point *q)
 {
-    if (r->have_model) {
-        rl_cost c;
-        rl_report_cost(r, p->sweep, p->x, p->context, &c);
-        p->flops = c.total_flops;
-        p->bytes = c.total_bytes;
-    }
+    if (q->flops > 0) p->flops = q->flops;
+    if (q->bytes > 0) p->bytes = q->bytes;
     if (p->flops > 0 && p->bytes > 0) p->intensity = p->flops / p->bytes;
-    if (!r->have_model) return; /* the file's own predictions are all we have */
-    int64_t batch = p->sweep == RL_PHASE_DECODE ? p->x : 1; /* prefill sweeps run batch 1 */
-    if (isnan(p->predicted_ms))
-        p->predicted_ms = predict_ms(r, p->sweep, batch, p->x, p->context, r->read_gbps, r->gemm_tflops);
-    if (isnan(p->predicted_datasheet_ms))
-        p->predicted_datasheet_ms =
-            predict_ms(r, p->sweep, batch, p->x, p->context, r->ds_bandwidth_gbps, r->ds_peak_tflops);
-    if (p->sweep == RL_PHASE_DECODE) {
-        int ds = r->ds_bandwidth_gbps > 0;
-        p->predicted_seed_ms_per_token = predict_seed_style(r, p, ds ? r->ds_bandwidth_gbps : r->read_gbps,
-                                                            ds ? r->ds_peak_tflops : r->gemm_tflops);
+    if (q->predicted_ms >= 0) p->predicted_ms = q->predicted_ms;
+    if (q->predicted_datasheet_ms >= 0) p->predicted_datasheet_ms = q->predicted_datasheet_ms;
+    if (r->have_model && p->sweep == RL_PHASE_DECODE) p->predicted_seed_ms_per_token = predict_seed_style(r, p);
+}
+
+/* Each kernel row on the run's three roofs: bytes, FLOPs and calls x t_min. */
+static void kernel_roofs(rl_report_run *r)
+{
+    const double bw = r->read_gbps > 0 ? r->read_gbps : r->ds_bandwidth_gbps;
+    const double peak = r->gemm_tflops > 0 ? r->gemm_tflops : r->ds_peak_tflops;
+    if (!(bw > 0 && peak > 0)) return;
+    rl_roofs roofs = {.bandwidth_gbps = bw, .peak_tflops = peak, .kernel_min_us = r->kernel_min_us > 0 ? r->kernel_min_us : 0};
+    for (int i = 0; i < r->n_kernels; i++) {
+        rl_report_kernel *k = &r->kernels[i];
+        rl_bound b;
+        k->roof_ms = rl_roof3_ms(k->flops, k->bytes, (int)k->calls, &roofs, roofs.kernel_min_us, &b);
+        k->roof_pct = k->ms > 0 ? 100 * k->roof_ms / k->ms : NAN;
+        snprintf(k->bound, sizeof k->bound, "%s", rl_bound_name(b));
     }
+}
+
+/* THE analysis of the run, and what the report shows of it. */
+static void analyse_run(rl_report_run *r)
+{
+    complete_results(r);
+    rl_analysis a;
+    rl_analyse_results(&r->res, &a);
+    transition_of(r, RL_PHASE_DECODE, &a, &r->decode);
+    transition_of(r, RL_PHASE_PREFILL, &a, &r->prefill);
+    for (int k = 0; k < r->n_points && k < r->res.n_points; k++) derive_point(r, &r->points[k], &r->res.points[k]);
+    kernel_roofs(r);
+}
+
+/* Imported rows carry their points only: the results document of the row is built from them. */
+static int results_of_points(rl_report_run *r, rl_err *err)
+{
+    if (r->res.n_points == r->n_points) return 0;
+    for (int i = 0; i < r->n_points; i++) {
+        const rl_report_point *p = &r->points[i];
+        rl_point q;
+        rl_point_init(&q, p->sweep, p->x);
+        q.ok = p->ok;
+        snprintf(q.error, sizeof q.error, "%s", p->error);
+        q.ms = isnan(p->ms) ? -1 : p->ms;
+        q.seed_ms_per_token = isnan(p->seed_ms_per_token) ? -1 : p->seed_ms_per_token;
+        q.input_len = p->input_len, q.output_len = p->output_len, q.context = p->context;
+        if (rl_results_add_point(&r->res, &q, err)) return -1;
+    }
+    return 0;
 }
 
 static void resolve_model(rl_report_data *d, rl_report_run *r)
 {
     rl_err err;
     r->have_model = rl_model_resolve(r->model_name, &r->model, &err) == 0;
+    if (r->gpu_idx >= 0) r->res.datasheet = d->table.gpus[r->gpu_idx];
     if (!r->have_model)
         rl_report_note(d, "%s: model '%s' cannot be resolved here (%s); its predictions are the file's own",
                        r->path, r->model_name, err.msg);
@@ -199,25 +252,28 @@ static int add_predicted_runs(rl_report_data *d, rl_err *err)
         r->ds_bandwidth_gbps = r->ds_peak_tflops = NAN;
         rl_report_transition none = {NAN, 0, "", NAN, NAN, NAN, NAN, NAN};
         r->decode = r->prefill = none;
+        r->kernel_min_us = NAN;
+        rl_results_init(&r->res, 0, NULL);
         resolve_model(d, r);
-        r->points = calloc(2 * RL_REPORT_N_GRID, sizeof *r->points);
+        r->points = calloc(2 * RL_SEED_GRID_N, sizeof *r->points);
         if (!r->points) return rl_fail(err, "out of memory");
-        for (int k = 0; k < 2 * RL_REPORT_N_GRID; k++) {
+        for (int k = 0; k < 2 * RL_SEED_GRID_N; k++) {
             rl_report_point *p = &r->points[k];
-            p->sweep = k < RL_REPORT_N_GRID ? RL_PHASE_DECODE : RL_PHASE_PREFILL;
-            p->x = k < RL_REPORT_N_GRID ? rl_report_decode_grid[k] : rl_report_prefill_grid[k - RL_REPORT_N_GRID];
+            p->sweep = k < RL_SEED_GRID_N ? RL_PHASE_DECODE : RL_PHASE_PREFILL;
+            p->x = k < RL_SEED_GRID_N ? rl_seed_decode_grid[k] : rl_seed_prefill_grid[k - RL_SEED_GRID_N];
             p->ok = 0; /* nothing measured */
             p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
             p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
+            p->estimated_ms = p->estimated_latency_ms = NAN;
+            p->flops = p->bytes = p->intensity = NAN;
             p->floor_ms = NAN;
-            p->input_len = RL_REPORT_INPUT_LEN, p->output_len = RL_REPORT_OUTPUT_LEN;
-            p->context = RL_REPORT_CONTEXT;
+            p->input_len = RL_SEED_INPUT_LEN, p->output_len = RL_SEED_OUTPUT_LEN;
+            p->context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN);
             snprintf(p->error, sizeof p->error, "not measured");
-            derive_point(r, p);
         }
-        r->n_points = 2 * RL_REPORT_N_GRID;
-        crossings(r, RL_PHASE_DECODE, &r->decode);
-        crossings(r, RL_PHASE_PREFILL, &r->prefill);
+        r->n_points = 2 * RL_SEED_GRID_N;
+        if (results_of_points(r, err)) return -1;
+        analyse_run(r);
     }
     return 0;
 }
@@ -315,6 +371,14 @@ static int merge_into(rl_report_run *a, rl_report_run *b, rl_err *err)
     if (!has_sweep(a, RL_PHASE_PREFILL) && has_sweep(b, RL_PHASE_PREFILL)) a->prefill = b->prefill;
     a->n_points += b->n_points;
     a->n_kernels += b->n_kernels;
+    for (int i = 0; i < b->res.n_points; i++)
+        if (rl_results_add_point(&a->res, &b->res.points[i], err)) return -1;
+    for (int i = 0; i < b->res.n_kernels; i++)
+        if (rl_results_add_kernel(&a->res, &b->res.kernels[i], err)) return -1;
+    for (int i = 0; i < b->res.n_profiles; i++)
+        if (rl_results_add_profile(&a->res, &b->res.profiles[i], err)) return -1;
+    if (!a->res.input_len) a->res.input_len = b->res.input_len, a->res.output_len = b->res.output_len;
+    if (isnan(a->kernel_min_us)) a->kernel_min_us = b->kernel_min_us;
     if (isnan(a->read_gbps)) a->read_gbps = b->read_gbps;
     if (isnan(a->gemm_tflops)) a->gemm_tflops = b->gemm_tflops;
     if (!a->have_telemetry && b->have_telemetry) {
@@ -330,6 +394,7 @@ static int merge_into(rl_report_run *a, rl_report_run *b, rl_err *err)
     join_field(a->commit, sizeof a->commit, b->commit);
     free(b->points);
     free(b->kernels);
+    rl_results_free(&b->res);
     return 0;
 }
 
@@ -352,11 +417,8 @@ int rl_report_derive(rl_report_data *d, rl_err *err)
     for (int i = 0; i < d->n_runs; i++) {
         rl_report_run *r = &d->runs[i];
         resolve_model(d, r);
-        for (int k = 0; k < r->n_points; k++) derive_point(r, &r->points[k]);
-        fit_run(r, RL_PHASE_DECODE, &r->decode);
-        fit_run(r, RL_PHASE_PREFILL, &r->prefill);
-        crossings(r, RL_PHASE_DECODE, &r->decode);
-        crossings(r, RL_PHASE_PREFILL, &r->prefill);
+        if (results_of_points(r, err)) return -1;
+        analyse_run(r);
     }
     if (add_predicted_runs(d, err)) return -1;
     qsort(d->runs, (size_t)d->n_runs, sizeof *d->runs, run_order);

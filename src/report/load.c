@@ -1,5 +1,6 @@
-/* load.c: results.json files (docs/results-schema.md) and imported CSV measurements
- * (sweep,gpu,x,ms with # comments) into one in-memory model (report_model.h).
+/* load.c: results.json files (docs/results-schema.md, read through the results field table of
+ * src/measure), imported CSV measurements (sweep,gpu,x,ms with # comments) and the counters check
+ * beside a results file (ncu-check.json) into one in-memory model (report_model.h).
  * Errors name the file and the line (JSON syntax, CSV rows) or the field path (JSON values). */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/util.h"
 #include "report_model.h"
@@ -17,13 +19,20 @@ int rl_report_data_init(rl_report_data *d, const char *gpu_file, rl_err *err)
     return rl_gpu_table_load(gpu_file, &d->table, err);
 }
 
+static void run_free(rl_report_run *r)
+{
+    free(r->points);
+    free(r->kernels);
+    rl_results_free(&r->res);
+    r->points = NULL, r->kernels = NULL;
+    r->n_points = r->n_kernels = 0;
+}
+
 void rl_report_data_free(rl_report_data *d)
 {
-    for (int i = 0; i < d->n_runs; i++) {
-        free(d->runs[i].points);
-        free(d->runs[i].kernels);
-    }
+    for (int i = 0; i < d->n_runs; i++) run_free(&d->runs[i]);
     free(d->runs);
+    free(d->ncu);
     free(d->violations);
     rl_gpu_table_free(&d->table);
     memset(d, 0, sizeof *d);
@@ -52,7 +61,8 @@ static rl_report_run *new_run(rl_report_data *d, rl_err *err)
     rl_report_run *r = &d->runs[d->n_runs++];
     memset(r, 0, sizeof *r);
     r->gpu_idx = -1;
-    r->read_gbps = r->gemm_tflops = NAN;
+    r->read_gbps = r->gemm_tflops = r->kernel_min_us = NAN;
+    rl_results_init(&r->res, 0, NULL);
     r->ds_bandwidth_gbps = r->ds_peak_tflops = NAN;
     r->dtype = RL_DT_BF16;
     rl_report_transition none = {NAN, 0, "", NAN, NAN, NAN, NAN, NAN};
@@ -74,21 +84,12 @@ static rl_report_point *new_point(rl_report_run *r, rl_err *err)
     p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
     p->flops = p->bytes = p->intensity = NAN;
     p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
+    p->estimated_ms = p->estimated_latency_ms = NAN;
     p->floor_ms = NAN;
     return p;
 }
 
 /* ---- JSON helpers ------------------------------------------------------------------------ */
-
-/* Optional string field; wrong type is an error naming where.field. */
-static int get_str(const cJSON *obj, const char *where, const char *field, char *buf, size_t n, rl_err *err)
-{
-    const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
-    if (!it || cJSON_IsNull(it)) return 0;
-    if (!cJSON_IsString(it)) return rl_fail(err, "%s: field '%s' must be a string", where, field);
-    snprintf(buf, n, "%s", it->valuestring);
-    return 0;
-}
 
 static int get_num(const cJSON *obj, const char *where, const char *field, double *out, rl_err *err)
 {
@@ -151,92 +152,44 @@ static cJSON *load_json(const char *path, rl_err *err)
     return root;
 }
 
-static int parse_phase(const cJSON *obj, const char *where, const char *field, rl_phase *out, rl_err *err)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
-    if (!cJSON_IsString(it)) return rl_fail(err, "%s: field '%s' must be \"decode\" or \"prefill\"", where, field);
-    if (!strcmp(it->valuestring, "decode"))
-        *out = RL_PHASE_DECODE;
-    else if (!strcmp(it->valuestring, "prefill"))
-        *out = RL_PHASE_PREFILL;
-    else
-        return rl_fail(err, "%s: field '%s' is '%s', expected \"decode\" or \"prefill\"", where, field,
-                       it->valuestring);
-    return 0;
-}
+/* "not measured" (< 0) in the results document is NAN in the report. */
+static double nan_if_neg(double v) { return v >= 0 ? v : NAN; }
 
-/* ---- results.json -------------------------------------------------------------------------- */
-
-static int parse_point(const cJSON *o, const char *where, rl_report_run *r, rl_err *err)
+static int add_point(rl_report_run *r, const rl_point *q, rl_err *err)
 {
-    if (!cJSON_IsObject(o)) return rl_fail(err, "%s: must be an object", where);
     rl_report_point *p = new_point(r, err);
     if (!p) return -1;
-    if (parse_phase(o, where, "sweep", &p->sweep, err)) return -1;
-    if (rl_json_get_i64(o, where, "x", 1, 0, &p->x, err)) return -1;
-    if (p->x < 1) return rl_fail(err, "%s: field 'x' must be >= 1 (batch or length)", where);
-    char status[16] = "ok";
-    if (get_str(o, where, "status", status, sizeof status, err)) return -1;
-    if (strcmp(status, "ok") && strcmp(status, "failed"))
-        return rl_fail(err, "%s: field 'status' is '%s', expected \"ok\" or \"failed\"", where, status);
-    p->ok = !strcmp(status, "ok");
-    if (get_str(o, where, "error", p->error, sizeof p->error, err)) return -1;
-    if (p->ok) {
-        if (rl_json_get_f64(o, where, "ms", 1, 0, &p->ms, err)) return -1;
-        if (!(p->ms > 0)) return rl_fail(err, "%s: field 'ms' must be > 0 (got %g)", where, p->ms);
-    }
-    if (get_num(o, where, "p10", &p->p10_ms, err) || get_num(o, where, "p90", &p->p90_ms, err) ||
-        get_num(o, where, "predicted_ms", &p->predicted_ms, err) ||
-        get_num(o, where, "predicted_datasheet_ms", &p->predicted_datasheet_ms, err) ||
-        get_num(o, where, "seed_ms_per_token", &p->seed_ms_per_token, err) ||
-        get_num(o, where, "flops", &p->flops, err) || get_num(o, where, "bytes", &p->bytes, err))
-        return -1;
-    if (rl_json_get_i64(o, where, "input_len", 0, RL_REPORT_INPUT_LEN, &p->input_len, err) ||
-        rl_json_get_i64(o, where, "output_len", 0, RL_REPORT_OUTPUT_LEN, &p->output_len, err) ||
-        rl_json_get_i64(o, where, "context", 0, p->input_len + p->output_len / 2, &p->context, err))
-        return -1;
-    if (p->sweep == RL_PHASE_DECODE && p->context < 0)
-        return rl_fail(err, "%s: field 'context' must be >= 0", where);
+    p->sweep = q->sweep, p->x = q->x, p->ok = q->ok;
+    snprintf(p->error, sizeof p->error, "%s", q->error);
+    if (q->ok) p->ms = nan_if_neg(q->ms);
+    p->p10_ms = nan_if_neg(q->p10), p->p90_ms = nan_if_neg(q->p90);
+    p->seed_ms_per_token = nan_if_neg(q->seed_ms_per_token);
+    p->predicted_ms = nan_if_neg(q->predicted_ms);
+    p->predicted_datasheet_ms = nan_if_neg(q->predicted_datasheet_ms);
+    p->estimated_ms = nan_if_neg(q->estimated_ms);
+    p->estimated_latency_ms = nan_if_neg(q->estimated_latency_ms);
+    p->flops = nan_if_neg(q->flops), p->bytes = nan_if_neg(q->bytes);
+    p->input_len = q->input_len, p->output_len = q->output_len, p->context = q->context;
     return 0;
 }
 
-static int parse_kernel(const cJSON *o, const char *where, rl_report_run *r, rl_err *err)
+static int add_kernel(rl_report_run *r, const rl_kernel_row *q, rl_err *err)
 {
-    if (!cJSON_IsObject(o)) return rl_fail(err, "%s: must be an object", where);
     rl_report_kernel *grown = realloc(r->kernels, sizeof *grown * (size_t)(r->n_kernels + 1));
     if (!grown) return rl_fail(err, "out of memory");
     r->kernels = grown;
     rl_report_kernel *k = &r->kernels[r->n_kernels++];
     memset(k, 0, sizeof *k);
-    if (parse_phase(o, where, "phase", &k->phase, err)) return -1;
-    if (rl_json_get_i64(o, where, "x", 1, 0, &k->x, err)) return -1;
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "kernel");
-    if (!cJSON_IsString(name)) return rl_fail(err, "%s: field 'kernel' must be a string", where);
-    snprintf(k->kernel, sizeof k->kernel, "%s", name->valuestring);
-    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(o, "ops");
-    if (cJSON_IsArray(ops)) {
-        const cJSON *op;
-        cJSON_ArrayForEach(op, ops)
-        {
-            if (!cJSON_IsString(op)) return rl_fail(err, "%s: field 'ops' must hold operator names", where);
-            size_t used = strlen(k->ops);
-            snprintf(k->ops + used, sizeof k->ops - used, "%s%s", used ? "+" : "", op->valuestring);
-        }
-    } else if (cJSON_IsString(ops)) {
-        snprintf(k->ops, sizeof k->ops, "%s", ops->valuestring);
-    } else if (ops && !cJSON_IsNull(ops)) {
-        return rl_fail(err, "%s: field 'ops' must be an array of operator names", where);
-    }
-    if (rl_json_get_i64(o, where, "calls", 0, 0, &k->calls, err)) return -1;
-    if (rl_json_get_f64(o, where, "ms", 1, 0, &k->ms, err)) return -1;
-    if (!(k->ms >= 0)) return rl_fail(err, "%s: field 'ms' must be >= 0", where);
-    if (get_num(o, where, "flops", &k->flops, err) || get_num(o, where, "bytes", &k->bytes, err) ||
-        get_num(o, where, "intensity", &k->intensity, err) ||
-        get_num(o, where, "achieved_gbps", &k->achieved_gbps, err) ||
-        get_num(o, where, "achieved_tflops", &k->achieved_tflops, err) ||
-        get_num(o, where, "roof_pct", &k->roof_pct, err))
-        return -1;
-    return get_str(o, where, "bound", k->bound, sizeof k->bound, err);
+    k->phase = q->phase, k->x = q->x, k->calls = q->calls;
+    snprintf(k->kernel, sizeof k->kernel, "%s", q->kernel);
+    snprintf(k->symbol, sizeof k->symbol, "%s", q->symbol);
+    rl_ops_text(q->op_mask, k->ops, sizeof k->ops);
+    k->ms = q->ms, k->busy_ms = nan_if_neg(q->busy_ms), k->flops = q->flops, k->bytes = q->bytes;
+    k->intensity = q->bytes > 0 ? q->flops / q->bytes : NAN;
+    k->achieved_gbps = q->ms > 0 ? q->bytes / (q->ms * 1e-3) * 1e-9 : NAN;
+    k->achieved_tflops = q->ms > 0 ? q->flops / (q->ms * 1e-3) * 1e-12 : NAN;
+    k->roof_ms = k->roof_pct = NAN; /* derive.c: against the run's three roofs */
+    return 0;
 }
 
 static int parse_stat(const cJSON *tel, const char *where, const char *field, rl_report_stat *s, rl_err *err)
@@ -251,30 +204,6 @@ static int parse_stat(const cJSON *tel, const char *where, const char *field, rl
         get_num(o, w, "max", &s->max, err))
         return -1;
     return 0;
-}
-
-static int ok_points(const rl_report_run *r, rl_phase ph)
-{
-    int n = 0;
-    for (int i = 0; i < r->n_points; i++) n += r->points[i].sweep == ph && r->points[i].ok;
-    return n;
-}
-
-/* The file's transition is taken as is, a null one included ("no break found"), when the file
- * measured that sweep; the report fits its own only where the file says nothing. */
-static int parse_transition(const cJSON *an, const char *where, const char *field, const rl_report_run *r,
-                            rl_phase ph, rl_report_transition *t, int *present, rl_err *err)
-{
-    const cJSON *o;
-    if (get_obj(an, where, field, &o, err)) return -1;
-    *present = o != NULL;
-    if (!o) return 0;
-    char w[600];
-    snprintf(w, sizeof w, "%s.%s", where, field);
-    if (get_num(o, w, "measured_transition", &t->measured, err)) return -1;
-    t->measured_from_file = !isnan(t->measured) || ok_points(r, ph) > 0;
-    if (get_num(o, w, "predicted_transition", &t->predicted_measured, err)) return -1;
-    return get_str(o, w, "method", t->method, sizeof t->method, err);
 }
 
 static int dtype_from_label(const char *s)
@@ -303,91 +232,56 @@ static void resolve_gpu(rl_report_data *d, rl_report_run *r, const char *table_n
 
 static int parse_results(rl_report_data *d, const cJSON *root, const char *path, rl_report_run *r, rl_err *err)
 {
-    char schema[64] = "";
-    if (get_str(root, path, "schema", schema, sizeof schema, err)) return -1;
-    if (schema[0] && strncmp(schema, "ridgeline-results/", 18) != 0)
-        return rl_fail(err, "%s: field 'schema' is '%s', expected ridgeline-results/1 (docs/results-schema.md)", path,
-                       schema);
-    snprintf(r->engine, sizeof r->engine, "ridgeline");
-    if (get_str(root, path, "engine", r->engine, sizeof r->engine, err)) return -1;
-
-    char w[600];
-    const cJSON *tool, *dev, *model, *roofs, *tel, *an;
-    if (get_obj(root, path, "tool", &tool, err) || get_obj(root, path, "device", &dev, err) ||
-        get_obj(root, path, "model", &model, err) || get_obj(root, path, "roofs", &roofs, err) ||
-        get_obj(root, path, "telemetry", &tel, err) || get_obj(root, path, "analysis", &an, err))
-        return -1;
-    snprintf(w, sizeof w, "%s: tool", path);
-    if (get_str(tool, w, "version", r->version, sizeof r->version, err) ||
-        get_str(tool, w, "commit", r->commit, sizeof r->commit, err) ||
-        get_str(tool, w, "command", r->command, sizeof r->command, err) ||
-        get_str(tool, w, "date", r->date, sizeof r->date, err))
-        return -1;
-
-    if (!dev) return rl_fail(err, "%s: required field 'device' is missing (device.name names the GPU)", path);
-    snprintf(w, sizeof w, "%s: device", path);
-    char table_name[64] = "";
-    if (get_str(dev, w, "name", r->device_name, sizeof r->device_name, err) ||
-        get_str(dev, w, "backend", r->backend, sizeof r->backend, err) ||
-        get_str(dev, w, "table_name", table_name, sizeof table_name, err) ||
-        get_str(dev, w, "driver", r->driver, sizeof r->driver, err) ||
-        get_str(dev, w, "cuda_runtime", r->cuda_runtime, sizeof r->cuda_runtime, err))
-        return -1;
-    if (!r->device_name[0]) return rl_fail(err, "%s: field 'device.name' is missing or empty", path);
-    resolve_gpu(d, r, table_name);
-
-    snprintf(w, sizeof w, "%s: model", path);
-    char dtype[24] = "";
-    snprintf(r->model_name, sizeof r->model_name, "llama-3.1-8b");
-    if (get_str(model, w, "name", r->model_name, sizeof r->model_name, err) ||
-        get_str(model, w, "dtype", dtype, sizeof dtype, err) ||
-        get_str(model, w, "weights", r->weights, sizeof r->weights, err))
-        return -1;
-    if (!model)
+    rl_results *res = &r->res;
+    if (rl_results_from_json(root, path, res, err)) return -1;
+    snprintf(r->engine, sizeof r->engine, "%s", res->engine);
+    snprintf(r->version, sizeof r->version, "%s", res->version);
+    snprintf(r->commit, sizeof r->commit, "%s", res->commit);
+    snprintf(r->command, sizeof r->command, "%s", res->command);
+    snprintf(r->date, sizeof r->date, "%s", res->date);
+    snprintf(r->device_name, sizeof r->device_name, "%s", res->device.name);
+    snprintf(r->backend, sizeof r->backend, "%s", res->device.backend);
+    snprintf(r->driver, sizeof r->driver, "%s", res->device.driver);
+    snprintf(r->cuda_runtime, sizeof r->cuda_runtime, "%s", res->device.cuda_runtime);
+    snprintf(r->weights, sizeof r->weights, "%s", res->weights);
+    resolve_gpu(d, r, res->device.table_name);
+    snprintf(r->model_name, sizeof r->model_name, "%s", res->model.name[0] ? res->model.name : "llama-3.1-8b");
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "model")))
         rl_report_note(d, "%s has no 'model': predictions assume llama-3.1-8b", path);
-
-    snprintf(w, sizeof w, "%s: roofs", path);
-    if (get_num(roofs, w, "read_gbps", &r->read_gbps, err) || get_num(roofs, w, "gemm_tflops", &r->gemm_tflops, err))
-        return -1;
-    if (!dtype[0] && get_str(roofs, w, "dtype", dtype, sizeof dtype, err)) return -1;
+    const char *dtype = res->dtype[0] ? res->dtype : res->probe.dtype;
     int dt = dtype_from_label(dtype);
     if (dtype[0] && dt < 0)
         return rl_fail(err, "%s: model dtype '%s' is not one of fp32, tf32, bf16, fp16, fp8", path, dtype);
     r->dtype = dt >= 0 ? (rl_dtype)dt : RL_DT_BF16;
-    if (!(r->read_gbps > 0)) r->read_gbps = NAN;
-    if (!(r->gemm_tflops > 0)) r->gemm_tflops = NAN;
+    r->read_gbps = res->have_probe && res->probe.read_gbps > 0 ? res->probe.read_gbps : NAN;
+    r->gemm_tflops = res->have_probe && res->probe.gemm_tflops > 0 ? res->probe.gemm_tflops : NAN;
+    r->kernel_min_us = res->have_probe && res->probe.kernel_min_us > 0 ? res->probe.kernel_min_us : NAN;
 
+    char w[600];
+    const cJSON *tel;
+    if (get_obj(root, path, "telemetry", &tel, err)) return -1;
     snprintf(w, sizeof w, "%s: telemetry", path);
     r->have_telemetry = tel != NULL;
     if (parse_stat(tel, w, "sm_clock_mhz", &r->sm_clock_mhz, err) ||
         parse_stat(tel, w, "mem_clock_mhz", &r->mem_clock_mhz, err) ||
         parse_stat(tel, w, "power_w", &r->power_w, err) || parse_stat(tel, w, "temp_c", &r->temp_c, err))
         return -1;
-
-    const cJSON *points = cJSON_GetObjectItemCaseSensitive(root, "points");
-    if (!cJSON_IsArray(points))
-        return rl_fail(err, "%s: required field 'points' is missing or not an array (docs/results-schema.md)", path);
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, points)
-    {
-        snprintf(w, sizeof w, "%s: points[%d]", path, i++);
-        if (parse_point(it, w, r, err)) return -1;
-    }
-    const cJSON *kernels = cJSON_GetObjectItemCaseSensitive(root, "kernels");
-    if (kernels && !cJSON_IsNull(kernels) && !cJSON_IsArray(kernels))
-        return rl_fail(err, "%s: field 'kernels' must be an array", path);
-    i = 0;
-    cJSON_ArrayForEach(it, kernels)
-    {
-        snprintf(w, sizeof w, "%s: kernels[%d]", path, i++);
-        if (parse_kernel(it, w, r, err)) return -1;
-    }
-    snprintf(w, sizeof w, "%s: analysis", path);
-    if (parse_transition(an, w, "decode", r, RL_PHASE_DECODE, &r->decode, &r->analysis_decode_present, err) ||
-        parse_transition(an, w, "prefill", r, RL_PHASE_PREFILL, &r->prefill, &r->analysis_prefill_present, err))
-        return -1;
+    for (int i = 0; i < res->n_points; i++)
+        if (add_point(r, &res->points[i], err)) return -1;
+    for (int i = 0; i < res->n_kernels; i++)
+        if (add_kernel(r, &res->kernels[i], err)) return -1;
     return 0;
+}
+
+/* An ncu-check.json in the directory of a results file (scripts/ncu-check.sh writes it there). */
+static void sibling_ncu_check(rl_report_data *d, const char *results_path, const char *gpu)
+{
+    char p[4200];
+    const char *slash = strrchr(results_path, '/');
+    snprintf(p, sizeof p, "%.*sncu-check.json", slash ? (int)(slash - results_path + 1) : 0, results_path);
+    if (access(p, R_OK) != 0 || d->n_ncu) return;
+    rl_err err;
+    if (rl_report_load_ncu_check(d, p, gpu, &err)) rl_report_note(d, "counters check not shown: %s", err.msg);
 }
 
 int rl_report_load_results(rl_report_data *d, const char *path, rl_err *err)
@@ -404,10 +298,70 @@ int rl_report_load_results(rl_report_data *d, const char *path, rl_err *err)
     int rc = parse_results(d, root, path, r, err);
     cJSON_Delete(root);
     if (rc) {
-        free(r->points);
-        free(r->kernels);
+        run_free(r);
         d->n_runs--;
+        return -1;
     }
+    if (!strcmp(r->engine, "ridgeline")) sibling_ncu_check(d, path, r->gpu);
+    return 0;
+}
+
+static int ncu_case(const cJSON *c, const char *where, const char *gpu, rl_report_ncu_case *o, rl_err *err)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->gpu, sizeof o->gpu, "%s", gpu);
+    for (int op = 0; op < RL_OP_COUNT; op++) o->op_model_bytes[op] = o->op_dram_bytes[op] = NAN;
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(c, "phase");
+    if (!cJSON_IsString(ph) || (strcmp(ph->valuestring, "decode") && strcmp(ph->valuestring, "prefill")))
+        return rl_fail(err, "%s: field 'phase' must be \"decode\" or \"prefill\"", where);
+    o->phase = strcmp(ph->valuestring, "decode") ? RL_PHASE_PREFILL : RL_PHASE_DECODE;
+    if (rl_json_get_i64(c, where, "x", 1, 0, &o->x, err) ||
+        rl_json_get_f64(c, where, "model_bytes", 1, 0, &o->model_bytes, err) ||
+        rl_json_get_f64(c, where, "dram_bytes", 1, 0, &o->dram_bytes, err))
+        return -1;
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(c, "ops"), *e;
+    if (!cJSON_IsArray(ops)) ops = NULL;
+    cJSON_ArrayForEach(e, ops)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "op");
+        for (int op = 0; cJSON_IsString(name) && op < RL_OP_COUNT; op++)
+            if (!strcmp(name->valuestring, rl_op_names[op]) &&
+                (rl_json_get_f64(e, where, "model_bytes", 1, 0, &o->op_model_bytes[op], err) ||
+                 rl_json_get_f64(e, where, "dram_bytes", 1, 0, &o->op_dram_bytes[op], err)))
+                return -1;
+    }
+    return 0;
+}
+
+int rl_report_load_ncu_check(rl_report_data *d, const char *path, const char *gpu, rl_err *err)
+{
+    cJSON *root = load_json(path, err);
+    if (!root) return -1;
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases"), *c;
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(root, "command");
+    int rc = 0, i = 0;
+    if (!cJSON_IsArray(cases)) {
+        rc = rl_fail(err, "%s: field 'cases' must be an array", path);
+        cases = NULL;
+    }
+    cJSON_ArrayForEach(c, cases)
+    {
+        char where[700];
+        snprintf(where, sizeof where, "%s: cases[%d]", path, i++);
+        rl_report_ncu_case *grown = realloc(d->ncu, sizeof *grown * (size_t)(d->n_ncu + 1));
+        if (!grown) {
+            rc = rl_fail(err, "out of memory");
+            break;
+        }
+        d->ncu = grown;
+        if ((rc = ncu_case(c, where, gpu, &d->ncu[d->n_ncu], err))) break;
+        d->n_ncu++;
+    }
+    if (!rc) {
+        snprintf(d->ncu_source, sizeof d->ncu_source, "%s", path);
+        snprintf(d->ncu_command, sizeof d->ncu_command, "%s", cJSON_IsString(cmd) ? cmd->valuestring : "");
+    }
+    cJSON_Delete(root);
     return rc;
 }
 
@@ -485,9 +439,9 @@ static int csv_row(rl_report_data *d, int first_run, const char *path, int line,
     p->sweep = sweep;
     p->x = x;
     p->line = line;
-    p->input_len = RL_REPORT_INPUT_LEN;
-    p->output_len = RL_REPORT_OUTPUT_LEN;
-    p->context = RL_REPORT_CONTEXT;
+    p->input_len = RL_SEED_INPUT_LEN;
+    p->output_len = RL_SEED_OUTPUT_LEN;
+    p->context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN);
     /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
     if (sweep == RL_PHASE_DECODE)
         p->seed_ms_per_token = ms;
@@ -541,10 +495,7 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
     free(text);
     if (!rc && rows == 0) rc = rl_fail(err, "%s:%d: no measurements (expected rows sweep,gpu,x,ms)", path, line);
     if (rc) { /* drop this file's partial runs so a caller that goes on sees a consistent model */
-        for (int i = first_run; i < d->n_runs; i++) {
-            free(d->runs[i].points);
-            free(d->runs[i].kernels);
-        }
+        for (int i = first_run; i < d->n_runs; i++) run_free(&d->runs[i]);
         d->n_runs = first_run;
     }
     return rc;

@@ -12,6 +12,7 @@ void rl_md_transitions(rl_sbuf *b, const rl_report_data *d);
 
 /* sections_md.c: per-kernel, telemetry, violations, provenance, notes */
 void rl_md_kernels(rl_sbuf *b, const rl_report_data *d);
+void rl_md_ncu_check(rl_sbuf *b, const rl_report_data *d);
 void rl_md_telemetry(rl_sbuf *b, const rl_report_data *d);
 void rl_md_violations(rl_sbuf *b, const rl_report_data *d);
 void rl_md_provenance(rl_sbuf *b, const rl_report_data *d);

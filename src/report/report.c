@@ -19,10 +19,9 @@ static int load_all(rl_report_data *d, const rl_report_opts *o, rl_err *err)
     return rl_report_find_violations(d, err);
 }
 
-static int write_markdown(const rl_report_data *d, const char *out_dir, int charts, rl_err *err)
+static int write_markdown(const rl_report_data *d, const char *out_dir, const char *const *names, int n, rl_err *err)
 {
-    static const char *const names[] = {"figure1.png", "roofline.png"};
-    char *md = rl_report_markdown(d, names, charts ? 2 : 0);
+    char *md = rl_report_markdown(d, names, n);
     if (!md) return rl_fail(err, "%s/report.md: out of memory", out_dir);
     char path[4200];
     snprintf(path, sizeof path, "%s/report.md", out_dir);
@@ -46,14 +45,22 @@ int rl_report_render(const rl_report_opts *o, rl_err *err)
     int charts = 0;
     rl_err chart_err = {""};
     int chart_rc = rc ? 0 : rl_report_charts(&d, o->out_dir, o->quiet, &charts, &chart_err);
-    if (!rc) rc = write_markdown(&d, o->out_dir, charts, err);
+    const char *names[8];
+    const int n_charts = charts ? rl_report_chart_names(&d, names, 8) : 0;
+    if (!rc) rc = write_markdown(&d, o->out_dir, names, n_charts, err);
     if (!rc && chart_rc) {
         *err = chart_err;
         rc = -1;
     }
-    if (!rc && !o->quiet)
-        fprintf(stderr, "report: wrote %s/report.md, report.json%s; %d row(s), %d violation(s)\n", o->out_dir,
-                charts ? ", figure1.svg/png, roofline.svg/png" : "", d.n_runs, d.n_violations);
+    if (!rc && !o->quiet) {
+        char list[256] = "";
+        for (int i = 0; i < n_charts; i++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, ", %.*s.svg/png", (int)(strlen(names[i]) - 4), names[i]);
+        }
+        fprintf(stderr, "report: wrote %s/report.md, report.json%s; %d row(s), %d violation(s)\n", o->out_dir, list,
+                d.n_runs, d.n_violations);
+    }
     rl_report_data_free(&d);
     return rc;
 }

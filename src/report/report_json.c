@@ -19,7 +19,7 @@ static double err_pct(double predicted, double measured) { return (predicted - m
 static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(p->sweep));
+    cJSON_AddStringToObject(o, "sweep", rl_phase_name(p->sweep));
     cJSON_AddNumberToObject(o, "x", (double)p->x);
     const char *status = r->source == RL_SRC_PREDICTED ? "predicted" : p->ok ? "ok" : "failed";
     cJSON_AddStringToObject(o, "status", status);
@@ -34,11 +34,17 @@ static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
     }
     rl_json_add_number_or_null(o, "predicted_ms", p->predicted_ms);
     rl_json_add_number_or_null(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
+    rl_json_add_number_or_null(o, "estimated_ms", p->estimated_ms);
+    rl_json_add_number_or_null(o, "estimated_latency_ms", p->estimated_latency_ms);
     double v = rl_report_point_value(p);
     int seed = isnan(p->ms);
     rl_json_add_number_or_null(o, "error_pct", seed ? NAN : err_pct(p->predicted_ms, v));
     rl_json_add_number_or_null(o, "error_datasheet_pct",
             err_pct(seed ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms, v));
+    rl_json_add_number_or_null(o, "error_estimated_pct", seed ? NAN : err_pct(p->estimated_ms, v));
+    /* The gap to the roofline: what the latency roof explains, what the kernels lose below their roofs. */
+    rl_json_add_number_or_null(o, "gap_latency_ms", seed ? NAN : p->estimated_ms - p->predicted_ms);
+    rl_json_add_number_or_null(o, "gap_kernels_ms", seed ? NAN : v - p->estimated_ms);
     rl_json_add_number_or_null(o, "flops", p->flops);
     rl_json_add_number_or_null(o, "bytes", p->bytes);
     rl_json_add_number_or_null(o, "intensity", p->intensity);
@@ -51,12 +57,15 @@ static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
 static cJSON *kernel_json(const rl_report_kernel *k)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "phase", rl_report_sweep_name(k->phase));
+    cJSON_AddStringToObject(o, "phase", rl_phase_name(k->phase));
     cJSON_AddNumberToObject(o, "x", (double)k->x);
     cJSON_AddStringToObject(o, "kernel", k->kernel);
+    rl_json_add_string_or_null(o, "symbol", k->symbol);
     cJSON_AddStringToObject(o, "ops", k->ops);
     cJSON_AddNumberToObject(o, "calls", (double)k->calls);
     rl_json_add_number_or_null(o, "ms", k->ms);
+    rl_json_add_number_or_null(o, "busy_ms", k->busy_ms);
+    rl_json_add_number_or_null(o, "roof_ms", k->roof_ms);
     rl_json_add_number_or_null(o, "flops", k->flops);
     rl_json_add_number_or_null(o, "bytes", k->bytes);
     rl_json_add_number_or_null(o, "intensity", k->intensity);
@@ -121,13 +130,14 @@ static cJSON *run_json(const rl_report_run *r)
         cJSON *m = cJSON_AddObjectToObject(roofs, "measured");
         rl_json_add_number_or_null(m, "read_gbps", r->read_gbps);
         rl_json_add_number_or_null(m, "gemm_tflops", r->gemm_tflops);
+        rl_json_add_number_or_null(m, "kernel_min_us", r->kernel_min_us);
     }
     if (isnan(r->ds_bandwidth_gbps)) cJSON_AddNullToObject(roofs, "datasheet");
     else {
         cJSON *ds = cJSON_AddObjectToObject(roofs, "datasheet");
         cJSON_AddNumberToObject(ds, "bandwidth_gbps", r->ds_bandwidth_gbps);
         cJSON_AddNumberToObject(ds, "peak_tflops", r->ds_peak_tflops);
-        cJSON_AddNumberToObject(ds, "ridge", r->ds_peak_tflops * 1e3 / r->ds_bandwidth_gbps);
+        cJSON_AddNumberToObject(ds, "ridge", rl_roofs_ridge(&(rl_roofs){r->ds_bandwidth_gbps, r->ds_peak_tflops, "", 0}));
     }
     if (r->have_telemetry) {
         cJSON *t = cJSON_AddObjectToObject(o, "telemetry");
@@ -142,6 +152,17 @@ static cJSON *run_json(const rl_report_run *r)
     for (int i = 0; i < r->n_points; i++) cJSON_AddItemToArray(pts, point_json(r, &r->points[i]));
     cJSON *ks = cJSON_AddArrayToObject(o, "kernels");
     for (int i = 0; i < r->n_kernels; i++) cJSON_AddItemToArray(ks, kernel_json(&r->kernels[i]));
+    cJSON *pr = cJSON_AddArrayToObject(o, "profiles");
+    for (int i = 0; i < r->res.n_profiles; i++) {
+        const rl_profile *p = &r->res.profiles[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "phase", rl_phase_name(p->phase));
+        cJSON_AddNumberToObject(e, "x", (double)p->x);
+        cJSON_AddStringToObject(e, "timing", rl_timing_name(p->timing));
+        cJSON_AddNumberToObject(e, "kernels_ms", p->kernels_ms);
+        rl_json_add_number_or_null(e, "step_ms", p->step_ms > 0 ? p->step_ms : NAN);
+        cJSON_AddItemToArray(pr, e);
+    }
     cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
     cJSON_AddItemToObject(tr, "decode", transition_json(&r->decode));
     cJSON_AddItemToObject(tr, "prefill", transition_json(&r->prefill));
@@ -169,7 +190,7 @@ int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
         const rl_report_violation *v = &d->violations[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "gpu", v->gpu);
-        cJSON_AddStringToObject(o, "sweep", rl_report_sweep_name(v->sweep));
+        cJSON_AddStringToObject(o, "sweep", rl_phase_name(v->sweep));
         cJSON_AddNumberToObject(o, "x", (double)v->x);
         cJSON_AddNumberToObject(o, "ms", v->ms);
         cJSON_AddNumberToObject(o, "floor_ms", v->floor_ms);
@@ -177,6 +198,17 @@ int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
         cJSON_AddStringToObject(o, "row", v->label);
         cJSON_AddStringToObject(o, "source", source_name(v->source));
         cJSON_AddItemToArray(vs, o);
+    }
+    cJSON *nc = cJSON_AddArrayToObject(root, "ncu_check");
+    for (int i = 0; i < d->n_ncu; i++) {
+        const rl_report_ncu_case *c = &d->ncu[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "gpu", c->gpu);
+        cJSON_AddStringToObject(o, "phase", rl_phase_name(c->phase));
+        cJSON_AddNumberToObject(o, "x", (double)c->x);
+        cJSON_AddNumberToObject(o, "model_bytes", c->model_bytes);
+        cJSON_AddNumberToObject(o, "dram_bytes", c->dram_bytes);
+        cJSON_AddItemToArray(nc, o);
     }
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
     for (int i = 0; i < d->n_notes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));

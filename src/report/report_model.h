@@ -8,6 +8,7 @@
 
 #include "../common/err.h"
 #include "../hw/gpu.h"
+#include "../measure/results.h"
 #include "../model/config.h"
 #include "../predict/predict.h"
 
@@ -18,14 +19,8 @@ typedef enum {
     RL_SRC_PREDICTED, /* no measurement at all: cost model on datasheet roofs */
 } rl_report_source;
 
-/* The grid every predicted row and chart uses: the seed's. */
-#define RL_REPORT_N_GRID 7
-extern const int64_t rl_report_decode_grid[RL_REPORT_N_GRID];
-extern const int64_t rl_report_prefill_grid[RL_REPORT_N_GRID];
-/* The seed's decode run: input 128, output 64, so the KV cache holds 160 tokens on average. */
-#define RL_REPORT_INPUT_LEN 128
-#define RL_REPORT_OUTPUT_LEN 64
-#define RL_REPORT_CONTEXT 160
+/* Predicted rows and imported CSV rows use the seed's grids and decode run (predict.h:
+ * rl_seed_*_grid, RL_SEED_INPUT_LEN / RL_SEED_OUTPUT_LEN, context rl_decode_context of them). */
 
 typedef struct {
     rl_phase sweep;
@@ -45,6 +40,8 @@ typedef struct {
     double predicted_ms;           /* measured roofs: from the file, else computed; NAN without roofs */
     double predicted_datasheet_ms; /* datasheet roofs; NAN when the GPU is not in the table */
     double predicted_seed_ms_per_token; /* datasheet, seed-style (decode only) */
+    double estimated_ms;           /* latency-aware estimate from the engine's launches (the file's); NAN if none */
+    double estimated_latency_ms;   /* of which the latency roof adds */
 
     /* violation check (violations.c) */
     double floor_ms;         /* max(FLOPs / peak, bytes / bandwidth), datasheet; NAN if not checkable */
@@ -55,11 +52,13 @@ typedef struct {
     rl_phase phase;
     int64_t x;
     char kernel[96];
+    char symbol[96];         /* its device function (CUPTI), "" when not known */
     char ops[160];           /* operator names joined with '+' */
     int64_t calls;
-    double ms, flops, bytes, intensity;
-    double achieved_gbps, achieved_tflops, roof_pct;
-    char bound[12];
+    double ms, busy_ms, flops, bytes, intensity;
+    double achieved_gbps, achieved_tflops;
+    double roof_ms, roof_pct; /* the binding one of the three roofs (bytes, FLOPs, calls x t_min) */
+    char bound[12];           /* "memory" | "compute" | "latency" */
 } rl_report_kernel;
 
 typedef struct {
@@ -97,6 +96,7 @@ typedef struct {
 
     /* roofs */
     double read_gbps, gemm_tflops;        /* measured; NAN if absent */
+    double kernel_min_us;                 /* the latency roof t_min, measured; NAN if absent */
     double ds_bandwidth_gbps, ds_peak_tflops; /* datasheet at dtype; NAN if not in the table */
 
     int have_telemetry;
@@ -108,8 +108,21 @@ typedef struct {
     int n_kernels;
 
     rl_report_transition decode, prefill;
-    int analysis_decode_present, analysis_prefill_present; /* read from the file */
+
+    /* The run as a results document (read through the results field table; imported and predicted
+     * rows built from their points): what the one analysis function (rl_analyse_results) reads.
+     * res.points[i] is points[i]; res.profiles are the run's per-kernel profiles. */
+    rl_results res;
 } rl_report_run;
+
+/* One case of an ncu-check.json (the cost model's bytes against DRAM counters). */
+typedef struct {
+    char gpu[64];
+    rl_phase phase;
+    int64_t x;
+    double model_bytes, dram_bytes;
+    double op_model_bytes[RL_OP_COUNT], op_dram_bytes[RL_OP_COUNT]; /* NAN where the file has no row */
+} rl_report_ncu_case;
 
 typedef struct {
     char gpu[64];                 /* table name (or device name) */
@@ -131,6 +144,9 @@ typedef struct {
     int n_violations;
     char notes[RL_REPORT_MAX_NOTES][400]; /* things the reader must know (unchecked GPUs, ...) */
     int n_notes;
+    rl_report_ncu_case *ncu;              /* ncu-check.json beside a results file */
+    int n_ncu;
+    char ncu_source[600], ncu_command[600];
 } rl_report_data;
 
 /* load.c ------------------------------------------------------------------------------------ */
@@ -139,6 +155,8 @@ int rl_report_data_init(rl_report_data *d, const char *gpu_file, rl_err *err);
 void rl_report_data_free(rl_report_data *d);
 /* Appends one run from a results.json. Errors name the file and the line (syntax) or field path. */
 int rl_report_load_results(rl_report_data *d, const char *path, rl_err *err);
+/* Reads an ncu-check.json (the counters check, scripts/ncu-check.sh) for the GPU gpu. */
+int rl_report_load_ncu_check(rl_report_data *d, const char *path, const char *gpu, rl_err *err);
 /* Appends one run per GPU named in a CSV (sweep,gpu,x,ms). Errors name FILE:LINE. */
 int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err);
 void rl_report_note(rl_report_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -152,8 +170,8 @@ int rl_report_derive(rl_report_data *d, rl_err *err);
 double rl_report_fit_transition(const double *x, const double *ms, int n, double *floor_ms, double *slope_ms);
 /* Cost of one workload of run r's model (decode at context, or prefill at length x, batch 1). */
 void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t context, rl_cost *out);
-/* "decode" or "prefill". */
-const char *rl_report_sweep_name(rl_phase p);
+/* The run's per-kernel profile of (phase, x), NULL when none. */
+const rl_profile *rl_report_profile(const rl_report_run *r, rl_phase phase, int64_t x);
 
 /* violations.c ------------------------------------------------------------------------------ */
 /* floor_ms = max(flops / peak, bytes / bandwidth) in ms. */
@@ -169,6 +187,8 @@ char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int
 int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err);
 /* Writes .gp scripts and renders SVG + PNG. Returns 0 with *rendered = 0 when gnuplot is absent. */
 int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, int *rendered, rl_err *err);
+/* The PNG names of the charts d makes (the registry of charts_gnuplot.c), at most max. */
+int rl_report_chart_names(const rl_report_data *d, const char **names, int max);
 
 /* Measured value of a point for checks and tables: ms, or the imported seed-style value. */
 double rl_report_point_value(const rl_report_point *p);

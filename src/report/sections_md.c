@@ -9,30 +9,22 @@
 
 #define TOP_KERNELS 8
 
-/* Achieved rates, bound and % of roof of a kernel: the file's numbers where given, else from its
- * FLOPs, bytes and time against the run's measured roofs (datasheet when none were measured). */
+/* Achieved rates, bound and % of roof of a kernel: against the run's three roofs (derive.c: bytes
+ * at the measured bandwidth, FLOPs at the measured GEMM roof, calls x t_min; datasheet roofs where
+ * none were measured). */
 typedef struct {
     double intensity, gbps, tflops, roof_pct;
     const char *bound;
 } kernel_rates;
 
-static kernel_rates rates(const rl_report_run *r, const rl_report_kernel *k)
+static kernel_rates rates(const rl_report_kernel *k)
 {
     kernel_rates q;
-    double s = k->ms * 1e-3;
-    q.intensity = !isnan(k->intensity) ? k->intensity : (k->bytes > 0 ? k->flops / k->bytes : NAN);
-    q.gbps = !isnan(k->achieved_gbps) ? k->achieved_gbps : (s > 0 ? k->bytes / s * 1e-9 : NAN);
-    q.tflops = !isnan(k->achieved_tflops) ? k->achieved_tflops : (s > 0 ? k->flops / s * 1e-12 : NAN);
-    double bw = r->read_gbps > 0 ? r->read_gbps : r->ds_bandwidth_gbps;
-    double peak = r->gemm_tflops > 0 ? r->gemm_tflops : r->ds_peak_tflops;
-    if (k->bound[0]) q.bound = k->bound;
-    else if (isnan(q.intensity) || !(bw > 0)) q.bound = "–";
-    else q.bound = q.intensity >= peak * 1e3 / bw ? "compute" : "memory";
+    q.intensity = k->intensity;
+    q.gbps = k->achieved_gbps;
+    q.tflops = k->achieved_tflops;
+    q.bound = k->bound[0] ? k->bound : "–";
     q.roof_pct = k->roof_pct;
-    if (isnan(q.roof_pct)) {
-        if (!strcmp(q.bound, "memory")) q.roof_pct = 100 * q.gbps / bw;
-        else if (!strcmp(q.bound, "compute")) q.roof_pct = 100 * q.tflops / peak;
-    }
     return q;
 }
 
@@ -61,22 +53,47 @@ static void kernel_group(rl_sbuf *b, const rl_report_run *r, rl_phase ph, int64_
     qsort(idx, (size_t)n, sizeof *idx, by_ms_desc);
     char tb[32];
     rl_sbuf_printf(b, "#### %s %s %s=%lld: %d kernels, %s ms in all (top %d by time)\n\n", r->label,
-                   rl_report_sweep_name(ph), ph == RL_PHASE_DECODE ? "B" : "L", (long long)x, n,
+                   rl_phase_name(ph), ph == RL_PHASE_DECODE ? "B" : "L", (long long)x, n,
                    rl_report_fmt_ms(total, tb, sizeof tb), n < TOP_KERNELS ? n : TOP_KERNELS);
+    const rl_profile *p = rl_report_profile(r, ph, x);
+    if (p) {
+        char km[32], sm[32];
+        if (p->timing == RL_TIMING_CUPTI)
+            rl_sbuf_printf(b, "Timed with CUPTI activity records of the real step (graph replay, PDL on), %d step(s): "
+                              "the rows add up to %s ms against %s ms for the step timed the normal way in the same "
+                              "run (%+.1f%%).",
+                           p->steps, rl_report_fmt_ms(p->kernels_ms, km, sizeof km),
+                           rl_report_fmt_ms(p->step_ms, sm, sizeof sm),
+                           p->step_ms > 0 ? 100 * (p->kernels_ms - p->step_ms) / p->step_ms : NAN);
+        else
+            rl_sbuf_printf(b, "**Timed with events** (%s), %d step(s): the rows add up to %s ms against %s ms for the "
+                              "step timed the normal way in the same run.",
+                           strcmp(r->backend, "cpu") ? "around eager, serialised launches: no graph, no PDL, each "
+                                                       "kernel with its own launch and drain"
+                                                     : "the host clock around each operator of the CPU engine",
+                           p->steps, rl_report_fmt_ms(p->kernels_ms, km, sizeof km),
+                           rl_report_fmt_ms(p->step_ms, sm, sizeof sm));
+        if (p->note[0]) rl_sbuf_printf(b, " Note: %s.", p->note);
+        rl_sbuf_puts(b, "\n\n");
+    }
     rl_sbuf_puts(b, "| kernel | ops | calls | ms | share | FLOP/B | achieved | % of roof | bound |\n"
                     "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for (int j = 0; j < n && j < TOP_KERNELS; j++) {
         const rl_report_kernel *k = &r->kernels[idx[j].i];
-        kernel_rates q = rates(r, k);
-        char ms[32], share[32], ai[32], ach[48], pct[32];
+        kernel_rates q = rates(k);
+        char ms[32], share[32], ai[32], ach[48], pct[64];
         snprintf(ai, sizeof ai, isnan(q.intensity) ? "–" : "%.1f", q.intensity);
         if (!strcmp(q.bound, "compute")) snprintf(ach, sizeof ach, "%.1f TFLOP/s", q.tflops);
         else if (!isnan(q.gbps)) snprintf(ach, sizeof ach, "%.0f GB/s", q.gbps);
         else snprintf(ach, sizeof ach, "–");
+        rl_md_fmt_pct(q.roof_pct, pct, sizeof pct);
+        if (!strcmp(q.bound, "latency")) {
+            size_t l = strlen(pct);
+            snprintf(pct + l, sizeof pct - l, " (at the latency roof)");
+        }
         rl_sbuf_printf(b, "| %s | %s | %lld | %s | %s | %s | %s | %s | %s |\n", k->kernel, k->ops[0] ? k->ops : "–",
                        (long long)k->calls, rl_report_fmt_ms(k->ms, ms, sizeof ms),
-                       rl_md_fmt_pct(total > 0 ? 100 * k->ms / total : NAN, share, sizeof share), ai, ach,
-                       rl_md_fmt_pct(q.roof_pct, pct, sizeof pct), q.bound);
+                       rl_md_fmt_pct(total > 0 ? 100 * k->ms / total : NAN, share, sizeof share), ai, ach, pct, q.bound);
     }
     rl_sbuf_puts(b, "\n");
 }
@@ -85,11 +102,18 @@ void rl_md_kernels(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Per-kernel roofline\n\n"
                     "Each kernel's FLOPs and bytes come from the same operator model as the predictions; achieved "
-                    "GB/s (memory-bound) or TFLOP/s (compute-bound) = those ÷ its measured time; % of roof against "
-                    "the run's measured roofs.\n\n");
+                    "GB/s (memory-bound) or TFLOP/s (compute-bound) = those ÷ its measured time. % of roof is against "
+                    "the binding one of three roofs: bytes ÷ the measured bandwidth, FLOPs ÷ the measured GEMM roof, "
+                    "and the latency roof: calls × t_min, the shortest time a kernel node takes in a CUDA graph "
+                    "chained with PDL (the probe's `kernel_min_us`). A 16 KB RMSNorm cannot beat t_min however "
+                    "little it moves: it reads \"at the latency roof\", not as a fraction of the bandwidth. A "
+                    "kernel's ms is its share of the step: from the end of the kernel before it to its own end, so "
+                    "the rows of one step add up to its time on the GPU.\n\n");
     int any = 0;
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
+        if (r->kernel_min_us > 0)
+            rl_sbuf_printf(b, "%s: latency roof t_min = %.2f us per kernel (measured).\n\n", r->label, r->kernel_min_us);
         for (int k = 0; k < r->n_kernels; k++) {
             int first = 1; /* one table per (phase, x), in the file's order */
             for (int j = 0; j < k; j++)
@@ -100,6 +124,51 @@ void rl_md_kernels(rl_sbuf *b, const rl_report_data *d)
         }
     }
     if (!any) rl_sbuf_puts(b, "No per-kernel timings in the inputs.\n\n");
+}
+
+void rl_md_ncu_check(rl_sbuf *b, const rl_report_data *d)
+{
+    rl_sbuf_puts(b, "## Bytes: the cost model against the DRAM counters\n\n");
+    if (!d->n_ncu) {
+        rl_sbuf_puts(b, "No counters check beside the results (scripts/ncu-check.sh writes ncu-check.json: Nsight "
+                        "Compute's dram__bytes_read.sum + dram__bytes_write.sum over one graphed decode step at B = 1 "
+                        "and 64 and one prefill at L = 1024).\n\n");
+        return;
+    }
+    rl_sbuf_printf(b, "Nsight Compute's `dram__bytes_read.sum + dram__bytes_write.sum` over every kernel of one step, "
+                      "each kernel tied to the engine launch it came from and its bytes shared among that launch's "
+                      "operators by their modelled bytes, against the cost model's bytes of the same step "
+                      "(`%s`). DRAM below the model: data served from the L2 (activations a kernel reads right after "
+                      "another wrote them); above: re-reads the model does not count.\n\n",
+                   d->ncu_source);
+    rl_sbuf_puts(b, "| GPU | step | model (GB) | DRAM (GB) | DRAM vs model |\n|---|---|---:|---:|---:|\n");
+    for (int i = 0; i < d->n_ncu; i++) {
+        const rl_report_ncu_case *c = &d->ncu[i];
+        char pct[32];
+        rl_sbuf_printf(b, "| %s | %s %s=%lld | %.3f | %.3f | %s |\n", c->gpu, rl_phase_name(c->phase),
+                       c->phase == RL_PHASE_DECODE ? "B" : "L", (long long)c->x, c->model_bytes * 1e-9,
+                       c->dram_bytes * 1e-9,
+                       rl_md_fmt_pct(c->model_bytes > 0 ? 100 * (c->dram_bytes - c->model_bytes) / c->model_bytes : NAN,
+                                     pct, sizeof pct));
+    }
+    rl_sbuf_puts(b, "\nPer operator (MB, model / DRAM):\n\n| op |");
+    for (int i = 0; i < d->n_ncu; i++)
+        rl_sbuf_printf(b, " %s %s=%lld |", rl_phase_name(d->ncu[i].phase), d->ncu[i].phase == RL_PHASE_DECODE ? "B" : "L",
+                       (long long)d->ncu[i].x);
+    rl_sbuf_puts(b, "\n|---|");
+    for (int i = 0; i < d->n_ncu; i++) rl_sbuf_puts(b, "---:|");
+    rl_sbuf_puts(b, "\n");
+    for (int op = 0; op < RL_OP_COUNT; op++) {
+        rl_sbuf_printf(b, "| %s |", rl_op_names[op]);
+        for (int i = 0; i < d->n_ncu; i++) {
+            const rl_report_ncu_case *c = &d->ncu[i];
+            if (isnan(c->op_model_bytes[op])) rl_sbuf_puts(b, " – |");
+            else rl_sbuf_printf(b, " %.2f / %.2f |", c->op_model_bytes[op] * 1e-6, c->op_dram_bytes[op] * 1e-6);
+        }
+        rl_sbuf_puts(b, "\n");
+    }
+    if (d->ncu_command[0]) rl_sbuf_printf(b, "\nCommand: `%.500s`\n", d->ncu_command);
+    rl_sbuf_puts(b, "\n");
 }
 
 static const char *fmt_stat(const rl_report_stat *s, const char *fmt1, char *buf, size_t n)
@@ -155,7 +224,7 @@ void rl_md_violations(rl_sbuf *b, const rl_report_data *d)
         for (int i = 0; i < d->n_violations; i++) {
             const rl_report_violation *v = &d->violations[i];
             char m[32], f[32];
-            rl_sbuf_printf(b, "| %s | %s | %lld | %s ⚠ | %s | %s |\n", v->label, rl_report_sweep_name(v->sweep),
+            rl_sbuf_printf(b, "| %s | %s | %lld | %s ⚠ | %s | %s |\n", v->label, rl_phase_name(v->sweep),
                            (long long)v->x, rl_report_fmt_ms(v->ms, m, sizeof m),
                            rl_report_fmt_ms(v->floor_ms, f, sizeof f), v->reason);
         }

@@ -150,7 +150,8 @@ static void sweep_table(rl_sbuf *b, const rl_report_data *d, table_kind k)
                 rl_sbuf_printf(b, " %s%s |", rl_report_fmt_ms(v, buf, sizeof buf),
                                checked && p->violation ? " ⚠" : "");
         }
-        double ridge = r->ds_bandwidth_gbps > 0 ? r->ds_peak_tflops * 1e3 / r->ds_bandwidth_gbps : NAN;
+        const rl_roofs ds = {.bandwidth_gbps = r->ds_bandwidth_gbps, .peak_tflops = r->ds_peak_tflops};
+        double ridge = r->ds_bandwidth_gbps > 0 ? rl_roofs_ridge(&ds) : NAN;
         const rl_report_transition *t = k == TBL_PREFILL ? &r->prefill : &r->decode;
         char rb[32], cb[48];
         snprintf(rb, sizeof rb, isnan(ridge) ? "–" : "%.0f", ridge);
@@ -239,38 +240,62 @@ static int cmp_abs(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* "latency 0.31 ms (28%), kernels 0.80 ms (72%)": the gap to the roofline split into what the
+ * latency roof explains (estimated - predicted) and what the kernels lose below their roofs
+ * (measured - estimated). */
+static const char *gap_text(double measured, double predicted, double estimated, char *buf, size_t n)
+{
+    const double gap = measured - predicted;
+    if (isnan(gap) || isnan(estimated) || !(gap > 0)) {
+        snprintf(buf, n, "–");
+        return buf;
+    }
+    const double lat = estimated - predicted, eff = measured - estimated;
+    char a[24], c[24];
+    snprintf(buf, n, "latency %s (%.0f%%), kernels %s (%.0f%%)", rl_report_fmt_ms(lat, a, sizeof a), 100 * lat / gap,
+             rl_report_fmt_ms(eff, c, sizeof c), 100 * eff / gap);
+    return buf;
+}
+
 void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Predicted vs measured, every point\n\n"
                     "Error = (predicted − measured) ÷ measured: negative means the run was slower than the roofs "
                     "allow for (overheads the model leaves out). Predictions sum max(FLOPs ÷ peak, bytes ÷ "
                     "bandwidth) over the step's operators, on measured roofs (the run's `roofs`) and datasheet "
-                    "roofs. Imported decode rows compare seed-style ms/token with the seed-style prediction. "
+                    "roofs. **Estimated** sums max(FLOPs ÷ peak, bytes ÷ bandwidth, t_min) over the kernels the "
+                    "engine launched for that very step (its recorded launch plan) at the measured roofs: it knows "
+                    "that no kernel finishes faster than the latency roof t_min. The gap to the roofline (measured − "
+                    "predicted) splits into *latency* (estimated − predicted: kernels too small to reach their "
+                    "bandwidth roof) and *kernels* (measured − estimated: kernels slower than their own roofs). "
+                    "Imported decode rows compare seed-style ms/token with the seed-style prediction. "
                     "Floor = max(FLOPs ÷ peak, bytes ÷ bandwidth) of the whole workload (datasheet).\n\n");
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
         if (r->source == RL_SRC_PREDICTED || r->n_points == 0) continue;
         rl_sbuf_printf(b, "### %s\n\n", r->label);
-        rl_sbuf_puts(b, "| sweep | x | measured (ms) | p10–p90 | predicted, measured roofs | error | predicted, "
-                        "datasheet | error | floor (ms) | FLOP/B |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        double errs_me[512], errs_ds[512];
-        int n_me = 0, n_ds = 0;
+        rl_sbuf_puts(b, "| sweep | x | measured (ms) | p10–p90 | predicted, measured roofs | error | estimated | error | "
+                        "gap to the roofline | predicted, datasheet | error | floor (ms) | FLOP/B |\n"
+                        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
+        double errs_me[512], errs_ds[512], errs_es[512];
+        int n_me = 0, n_ds = 0, n_es = 0;
         for (int j = 0; j < r->n_points; j++) {
             const rl_report_point *p = &r->points[j];
-            const char *sw = rl_report_sweep_name(p->sweep);
+            const char *sw = rl_phase_name(p->sweep);
             if (!p->ok) {
-                rl_sbuf_printf(b, "| %s | %lld | failed: %s | | | | | | | |\n", sw, (long long)p->x,
+                rl_sbuf_printf(b, "| %s | %lld | failed: %s | | | | | | | | | | |\n", sw, (long long)p->x,
                                p->error[0] ? p->error : "(no reason given)");
                 continue;
             }
             double v = rl_report_point_value(p);
             int seed = isnan(p->ms);
-            double pm = seed ? NAN : p->predicted_ms;
+            double pm = seed ? NAN : p->predicted_ms, pe = seed ? NAN : p->estimated_ms;
             double pd = seed ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms;
-            double em = err_pct(pm, v), ed = err_pct(pd, v);
+            double em = err_pct(pm, v), ed = err_pct(pd, v), ee = err_pct(pe, v);
             if (!isnan(em) && n_me < 512) errs_me[n_me++] = em;
             if (!isnan(ed) && n_ds < 512) errs_ds[n_ds++] = ed;
-            char m[48], spread[64], a[32], ea[32], c[32], ec[32], f[32], ai[32];
+            if (!isnan(ee) && n_es < 512) errs_es[n_es++] = ee;
+            char m[48], spread[64], a[32], ea[32], es[32], ees[32], gap[96], c[32], ec[32], f[32], ai[32];
             snprintf(m, sizeof m, "%s%s%s", rl_report_fmt_ms(v, a, sizeof a), seed ? " (seed ms/tok)" : "",
                      p->violation ? " ⚠" : "");
             if (isnan(p->p10_ms) || isnan(p->p90_ms)) snprintf(spread, sizeof spread, "–");
@@ -280,17 +305,22 @@ void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
                          rl_report_fmt_ms(p->p90_ms, hi, sizeof hi));
             }
             snprintf(ai, sizeof ai, isnan(p->intensity) ? "–" : "%.1f", p->intensity);
-            rl_sbuf_printf(b, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n", sw, (long long)p->x, m,
-                           spread, rl_report_fmt_ms(pm, a, sizeof a), rl_md_fmt_pct(em, ea, sizeof ea),
+            rl_sbuf_printf(b, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sw,
+                           (long long)p->x, m, spread, rl_report_fmt_ms(pm, a, sizeof a),
+                           rl_md_fmt_pct(em, ea, sizeof ea), rl_report_fmt_ms(pe, es, sizeof es),
+                           rl_md_fmt_pct(ee, ees, sizeof ees), gap_text(v, pm, pe, gap, sizeof gap),
                            rl_report_fmt_ms(pd, c, sizeof c), rl_md_fmt_pct(ed, ec, sizeof ec),
                            rl_report_fmt_ms(p->floor_ms, f, sizeof f), ai);
         }
         qsort(errs_me, (size_t)n_me, sizeof(double), cmp_abs);
         qsort(errs_ds, (size_t)n_ds, sizeof(double), cmp_abs);
-        char s1[32], s2[32], s3[32], s4[32];
-        rl_sbuf_printf(b, "\n|error| median / max: measured roofs %s / %s, datasheet %s / %s\n\n",
+        qsort(errs_es, (size_t)n_es, sizeof(double), cmp_abs);
+        char s1[32], s2[32], s3[32], s4[32], s5[32], s6[32];
+        rl_sbuf_printf(b, "\n|error| median / max: measured roofs %s / %s, estimated %s / %s, datasheet %s / %s\n\n",
                        rl_md_fmt_pct(n_me ? fabs(errs_me[n_me / 2]) : NAN, s1, sizeof s1),
                        rl_md_fmt_pct(n_me ? fabs(errs_me[n_me - 1]) : NAN, s2, sizeof s2),
+                       rl_md_fmt_pct(n_es ? fabs(errs_es[n_es / 2]) : NAN, s5, sizeof s5),
+                       rl_md_fmt_pct(n_es ? fabs(errs_es[n_es - 1]) : NAN, s6, sizeof s6),
                        rl_md_fmt_pct(n_ds ? fabs(errs_ds[n_ds / 2]) : NAN, s3, sizeof s3),
                        rl_md_fmt_pct(n_ds ? fabs(errs_ds[n_ds - 1]) : NAN, s4, sizeof s4));
     }
@@ -318,9 +348,9 @@ static const char *fmt_x(double x, char *buf, size_t n)
 void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Transitions: where memory-bound turns compute-bound\n\n"
-                    "Measured: the x where the curve leaves its flat floor (the results file's analysis when it has "
-                    "one, else the same two-segment fit run by the report: ms = max(flat, slope × x), least squares "
-                    "on log ms; \"> x (flat)\" = no turn within the measured range). Predicted: the "
+                    "Measured: the x where the curve leaves its flat floor, from the lab's own analysis run on "
+                    "every row (the two-segment fit ms = max(flat, slope × x), least squares on log ms; \"> x "
+                    "(flat)\" = no turn within the measured range). Predicted: the "
                     "smallest x whose whole step is compute-bound under the cost model (none = never, up to "
                     "65,536 for decode). Imported decode curves are seed-style ms/token.\n\n"
                     "| GPU | decode measured (B) | decode predicted, measured roofs | decode predicted, datasheet | "
@@ -372,6 +402,7 @@ char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int
     rl_md_predicted_vs_measured(&b, d);
     rl_md_transitions(&b, d);
     rl_md_kernels(&b, d);
+    rl_md_ncu_check(&b, d);
     rl_md_telemetry(&b, d);
     rl_md_violations(&b, d);
     rl_md_provenance(&b, d);

@@ -11,9 +11,8 @@
 
 double rl_report_floor_ms(double flops, double bytes, double peak_tflops, double bandwidth_gbps)
 {
-    double t_flops_s = flops / (peak_tflops * 1e12);
-    double t_bytes_s = bytes / (bandwidth_gbps * 1e9);
-    return 1e3 * (t_flops_s > t_bytes_s ? t_flops_s : t_bytes_s);
+    const rl_roofs datasheet = {.bandwidth_gbps = bandwidth_gbps, .peak_tflops = peak_tflops, .origin = "datasheet"};
+    return rl_roof_time_ms(flops, bytes, &datasheet);
 }
 
 int rl_report_is_violation(double ms, double floor_ms)
@@ -82,7 +81,7 @@ int rl_report_find_violations(rl_report_data *d, rl_err *err)
             if (isnan(value)) continue;
             if (!(p->flops > 0 && p->bytes > 0)) {
                 rl_report_note(d, "%s: %s x=%lld has no FLOPs/bytes (model unknown): not checked", r->label,
-                               rl_report_sweep_name(p->sweep), (long long)p->x);
+                               rl_phase_name(p->sweep), (long long)p->x);
                 continue;
             }
             p->floor_ms = rl_report_floor_ms(p->flops, p->bytes, r->ds_peak_tflops, r->ds_bandwidth_gbps);

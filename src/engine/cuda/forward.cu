@@ -9,7 +9,7 @@
 
 #include "state.h"
 
-// Launches one kernel of ours; in profile mode times it with events and logs it.
+// Launches one kernel of ours, recorded by cuda_prof_begin / cuda_prof_end (profile.cu).
 #define LAUNCH(name, mask, layer, call)                                                                          \
     do {                                                                                                         \
         if (cuda_prof_begin(s, err)) return -1;                                                                  \
@@ -22,7 +22,7 @@
     } while (0)
 #define OP(x) RL_OPMASK(RL_OP_##x)
 
-static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_lt; }
+static int pdl_on(const cuda_state *s) { return s->pdl && !cuda_prof_serial(s) && !s->after_lt; }
 
 // ---- the layer stack ------------------------------------------------------------------------
 // T tokens = nseq sequences (cache slots slot0..) of n tokens. Decode: n = 1, the position is
@@ -118,14 +118,21 @@ static int decode_step_launch(cuda_state *s, int B, rl_err *err)
     return 0;
 }
 
+static void drop_graph(cuda_state *s, int i)
+{
+    cudaGraphExecDestroy(s->graphs[i].exec);
+    rl_launch_plan_free(&s->graphs[i].plan);
+    memmove(s->graphs + i, s->graphs + i + 1, sizeof s->graphs[0] * (size_t)(s->n_graphs - i - 1));
+    s->n_graphs--;
+}
+
 static int capture_decode(cuda_state *s, int B, rl_err *err)
 {
-    if (s->n_graphs == CUDA_MAX_GRAPHS) { // drop the oldest batch size
-        cudaGraphExecDestroy(s->graphs[0].exec);
-        memmove(s->graphs, s->graphs + 1, sizeof s->graphs[0] * (CUDA_MAX_GRAPHS - 1));
-        s->n_graphs--;
-    }
+    for (int i = s->n_graphs - 1; i >= 0; i--)
+        if (s->graphs[i].batch == B) drop_graph(s, i); // captured again (a new CUPTI session)
+    if (s->n_graphs == CUDA_MAX_GRAPHS) drop_graph(s, 0); // drop the oldest batch size
     cudaGraph_t g = NULL;
+    cuda_prof_capture_begin(s);
     CU_CHECK(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal), "decode: graph capture");
     s->capturing = 1;
     const int rc = decode_step_launch(s, B, err);
@@ -140,9 +147,11 @@ static int capture_decode(cuda_state *s, int B, rl_err *err)
     const cudaError_t ie = cudaGraphInstantiate(&exec, g, 0);
     cudaGraphDestroy(g);
     CU_CHECK(ie, "decode: graph instantiation");
-    s->graphs[s->n_graphs].batch = B;
-    s->graphs[s->n_graphs].exec = exec;
-    s->n_graphs++;
+    cuda_graph *slot = &s->graphs[s->n_graphs++];
+    memset(slot, 0, sizeof *slot);
+    slot->batch = B;
+    slot->exec = exec;
+    cuda_prof_capture_end(s, slot);
     return 0;
 }
 
@@ -160,13 +169,19 @@ static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logit
     cuda_graph *g = NULL;
     for (int i = 0; i < s->n_graphs; i++)
         if (s->graphs[i].batch == B) g = &s->graphs[i];
-    if (g && !s->prof) {
+    if (g && !cuda_prof_graph_current(s, g)) { // profiled with CUPTI: the graph is captured under it
+        if (capture_decode(s, B, err)) return -1;
+        g = &s->graphs[s->n_graphs - 1];
+    }
+    if (g && !cuda_prof_serial(s)) {
         CU_CHECK(cudaGraphLaunch(g->exec, s->st), "decode: cudaGraphLaunch");
+        if (cuda_prof_step_done(s, g, err)) return -1;
     } else {
-        // First step at this batch size (or profiling): run eagerly, which also picks GEMV or
-        // cuBLASLt per projection; then capture the step for the following ones.
+        // First step at this batch size (or timing with events): run eagerly, which also picks
+        // GEMV or cuBLASLt per projection; then capture the step for the following ones.
         if (decode_step_launch(s, B, err)) return -1;
-        if (!s->prof && capture_decode(s, B, err)) {
+        if (cuda_prof_step_done(s, NULL, err)) return -1;
+        if (!cuda_prof_serial(s) && capture_decode(s, B, err)) {
             if (!s->pdl) return -1;
             // A driver that cannot capture programmatic launches: say so, capture without them.
             fprintf(stderr, "cuda engine: graph capture with programmatic dependent launch failed (%s); "
@@ -255,7 +270,8 @@ static int cuda_prefill(void *state, int64_t batch, int64_t len, const int32_t *
 {
     cuda_state *s = (cuda_state *)state;
     nvtxRangePushA("prefill");
-    const int rc = prefill_impl(s, batch, len, tokens, logits, all_positions, err);
+    int rc = prefill_impl(s, batch, len, tokens, logits, all_positions, err);
+    if (!rc) rc = cuda_prof_step_done(s, NULL, err);
     nvtxRangePop();
     return rc;
 }
@@ -266,7 +282,11 @@ static void cuda_destroy(void *state)
     cuda_state *s = (cuda_state *)state;
     if (!s) return;
     if (s->st) cudaStreamSynchronize(s->st);
-    for (int i = 0; i < s->n_graphs; i++) cudaGraphExecDestroy(s->graphs[i].exec);
+    for (int i = 0; i < s->n_graphs; i++) {
+        cudaGraphExecDestroy(s->graphs[i].exec);
+        rl_launch_plan_free(&s->graphs[i].plan);
+    }
+    cuda_prof_release(s);
     rl_lt_destroy(s->lt);
     if (s->step_copied) cudaEventDestroy(s->step_copied);
     if (s->ev0) cudaEventDestroy(s->ev0);
@@ -349,7 +369,7 @@ static int cuda_sync(void *state, rl_err *err)
     return 0;
 }
 
-static void cuda_set_profile(void *state, rl_kernel_log *log) { ((cuda_state *)state)->prof = log; }
+static void cuda_set_profile(void *state, rl_kernel_log *log) { cuda_prof_set((cuda_state *)state, log); }
 
 static void cuda_memory(void *state, int64_t *weights_bytes, int64_t *kv_bytes, int64_t *workspace_bytes)
 {

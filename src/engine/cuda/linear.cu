@@ -10,27 +10,7 @@
 
 static const char *const lin_names[] = {"gemm_stream", "gemv_tc", "cublaslt"};
 
-int cuda_prof_begin(cuda_state *s, rl_err *err)
-{
-    if (!s->prof) return 0;
-    CU_CHECK(cudaEventRecord(s->ev0, s->st), "profile: cudaEventRecord");
-    return 0;
-}
-
-int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer, rl_err *err)
-{
-    if (!s->prof) return 0;
-    CU_CHECK(cudaEventRecord(s->ev1, s->st), "profile: cudaEventRecord");
-    cudaError_t e = cudaEventSynchronize(s->ev1);
-    if (e != cudaSuccess)
-        return rl_fail(err, "cuda engine: kernel %s (layer %d) failed: %s", kernel, layer, cudaGetErrorString(e));
-    float ms = 0.f;
-    CU_CHECK(cudaEventElapsedTime(&ms, s->ev0, s->ev1), "profile: cudaEventElapsedTime");
-    rl_kernel_log_push(s->prof, kernel, op_mask, layer, ms);
-    return 0;
-}
-
-static int pdl_on(const cuda_state *s) { return s->pdl && !s->prof && !s->after_lt; }
+static int pdl_on(const cuda_state *s) { return s->pdl && !cuda_prof_serial(s) && !s->after_lt; }
 
 // One launch of our own kernels for choice c (cuBLASLt goes through rl_lt_matmul).
 static cudaError_t launch_own(cuda_state *s, const cuda_choice *c, int pdl, const bf16 *X, const bf16 *W,

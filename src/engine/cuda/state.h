@@ -9,6 +9,7 @@ extern "C" {
 #include "common.cuh"
 #include "kernels.h"
 #include "tma.h"
+#include "profile.h"
 
 // One layer's weights (memory.cu carves them from the model-spec table; stacks of one op are
 // contiguous: qkv = q|k|v rows, gate_up = gate|up rows). qkv_bias [q|k|v] (qwen2) and
@@ -49,6 +50,8 @@ typedef struct {
 typedef struct {
     int batch;
     cudaGraphExec_t exec;
+    rl_launch_plan plan; // its launches in order, n_kernels = kernel nodes each (profile.cu)
+    int epoch;           // cuda_prof_state.epoch when it was captured
 } cuda_graph;
 
 typedef struct {
@@ -100,6 +103,7 @@ typedef struct {
     int n_graphs;
     int capturing;
     rl_kernel_log *prof;
+    cuda_prof_state pst;
     int64_t pos;
 } cuda_state;
 
@@ -120,6 +124,18 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
                 int N, int K, void *Y, int mode, const bf16 *norm_w, rl_op_id norm_op, rl_err *err);
 int cuda_linear_choices(void *state, rl_linear_choice *out, int max);
 
-// Per-kernel timing (profile mode): events around one launch, record pushed to s->prof.
+// profile.cu: around every launch (see profile.h). cuda_prof_end names the launch and its ops.
 int cuda_prof_begin(cuda_state *s, rl_err *err);
 int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer, rl_err *err);
+// set_profile: CUPTI where it works, else events; the plan alone when log->want says so.
+void cuda_prof_set(cuda_state *s, rl_kernel_log *log);
+// Events mode: launches are timed one by one, eagerly, without PDL or graphs.
+int cuda_prof_serial(const cuda_state *s);
+// 0 when a CUPTI session started after g was captured: capture it again before profiling a replay.
+int cuda_prof_graph_current(const cuda_state *s, const cuda_graph *g);
+// Around graph capture: the launches recorded in between become g's plan.
+void cuda_prof_capture_begin(cuda_state *s);
+void cuda_prof_capture_end(cuda_state *s, cuda_graph *g);
+// After a profiled step (g: the graph it replayed, NULL: eager): its kernels go to the log.
+int cuda_prof_step_done(cuda_state *s, const cuda_graph *g, rl_err *err);
+void cuda_prof_release(cuda_state *s);
