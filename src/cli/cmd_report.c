@@ -31,7 +31,7 @@ int cmd_report(int argc, char **argv)
         free(csvs);
         return cli_error(1, "report: out of memory");
     }
-    rl_report_opts o = {results, 0, csvs, 0, NULL, NULL, 0};
+    rl_report_opts o = {results, 0, csvs, 0, NULL, NULL, 0, 0};
     int status = 0;
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];

@@ -16,41 +16,6 @@
 
 enum { MAX_FIELDS = 256 };
 
-/* Splits one CSV line in place into fields (quotes removed, "" unescaped). Returns the count. */
-static int split_csv(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        char *out = p, *start = p;
-        if (*p == '"') {
-            p++;
-            start = out = p;
-            for (;;) {
-                if (!*p) break;
-                if (*p == '"' && p[1] == '"') {
-                    *out++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *out++ = *p++;
-                }
-            }
-            while (*p && *p != ',') p++; /* anything between the closing quote and the comma */
-        } else {
-            while (*p && *p != ',' && *p != '\r' && *p != '\n') *out++ = *p++;
-        }
-        char sep = *p;
-        *out = 0;
-        fields[n++] = start;
-        if (sep != ',') break;
-        p++;
-    }
-    return n;
-}
-
 /* "1,234.5" -> 1234.5; returns -1 when the text is not a number. */
 static int parse_value(const char *s, double *out)
 {
@@ -222,10 +187,11 @@ static void match_ours(const rl_results *res, const char *full, char *ours, size
         }
 }
 
-int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
+/* The launches of an export, summed per kernel name into a->rows (caller frees them). */
+static int ncu_parse(const char *path, agg *out, rl_err *err)
 {
     char *text = rl_read_file(path, NULL, err);
-    if (!text) return -1;
+    if (!text) return rl_wrap(err, "--ncu-csv %s", path);
     agg a = {0};
     launch cur;
     memset(&cur, 0, sizeof cur);
@@ -243,7 +209,8 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
             line = next;
             continue;
         }
-        int n = split_csv(line, fields, MAX_FIELDS);
+        int n = rl_csv_split(line, fields, MAX_FIELDS);
+        if (n > MAX_FIELDS) n = MAX_FIELDS; /* columns past the ones we know are ignored */
         if (!header) {
             c_kernel = col_of(fields, n, "Kernel Name");
             if (c_kernel < 0) {
@@ -301,15 +268,32 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
     if (!rc && !header)
         rc = rl_fail(err, "%s: no CSV header with a \"Kernel Name\" column (export with ncu --csv)", path);
     else if (!rc && a.n == 0) rc = rl_fail(err, "%s: no kernel launches in the CSV", path);
+    free(text);
     if (rc) {
-        rl_wrap(err, "--ncu-csv %s", path);
-    } else {
-        for (int i = 0; i < a.n && !rc; i++) {
-            match_ours(res, a.rows[i].kernel, a.rows[i].ours, sizeof a.rows[i].ours);
-            rc = rl_results_add_ncu(res, &a.rows[i], err);
-        }
+        free(a.rows);
+        return rl_wrap(err, "--ncu-csv %s", path);
+    }
+    *out = a;
+    return 0;
+}
+
+int rl_ncu_check(const char *path, rl_err *err)
+{
+    agg a;
+    if (ncu_parse(path, &a, err)) return -1;
+    free(a.rows);
+    return 0;
+}
+
+int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
+{
+    agg a;
+    if (ncu_parse(path, &a, err)) return -1;
+    int rc = 0;
+    for (int i = 0; i < a.n && !rc; i++) {
+        match_ours(res, a.rows[i].kernel, a.rows[i].ours, sizeof a.rows[i].ours);
+        rc = rl_results_add_ncu(res, &a.rows[i], err);
     }
     free(a.rows);
-    free(text);
     return rc;
 }

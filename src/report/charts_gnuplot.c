@@ -2,6 +2,8 @@
  * and roofline (attainable TFLOP/s vs FLOP/byte with every kernel and sweep point). Each chart is
  * a self-contained gnuplot script (data inline) kept in the output directory, so a reader can
  * restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd png). */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,17 +43,24 @@ static void clause(chart *c, const char *fmt, ...)
     rl_sbuf_puts(&c->plot, tmp);
 }
 
-/* A gnuplot double-quoted string body: escape quotes and backslashes. */
-static const char *gp_str(const char *s, char *buf, size_t n)
+/* Every string that reaches a script (GPU and engine names come from files we did not write) as
+ * inert text: a newline would end the string and the command, so the next line runs as gnuplot
+ * (`system(...)` included) or ends a datablock; a backquote is command substitution even inside
+ * double quotes; quotes and backslashes end or escape the string. Each of them becomes '_'. */
+static const char *gp_text(const char *s, char *buf, size_t n)
 {
     size_t j = 0;
-    for (; *s && j + 2 < n; s++) {
-        if (*s == '"' || *s == '\\') buf[j++] = '\\';
-        buf[j++] = *s;
+    for (; *s && j + 1 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        int inert = c >= 0x20 && c != 0x7f && c != '"' && c != '\'' && c != '\\' && c != '`';
+        buf[j++] = inert ? (char)c : '_';
     }
     buf[j] = 0;
     return buf;
 }
+
+/* Numbers reach a script only finite: gnuplot reads "inf" and "nan" as undefined variables. */
+static int finite2(double a, double b) { return isfinite(a) && isfinite(b); }
 
 /* One colour per GPU across every chart; the seed's four keep fixed colours. */
 static const char *gpu_color(const rl_report_data *d, const char *gpu)
@@ -89,7 +98,7 @@ static int series(chart *c, const rl_report_run *r, rl_phase ph, val_kind kind)
         if (kind == VAL_MEASURED) v = rl_report_point_value(p);
         else if (r->source == RL_SRC_CSV && ph == RL_PHASE_DECODE) v = NAN; /* predicted rows cover it */
         else v = !isnan(p->predicted_ms) && r->source == RL_SRC_RESULTS ? p->predicted_ms : p->predicted_datasheet_ms;
-        if (isnan(v)) continue;
+        if (!isfinite(v)) continue;
         if (!n) block_begin(c);
         rl_sbuf_printf(&c->data, "%lld %.6g\n", (long long)p->x, v);
         n++;
@@ -127,14 +136,16 @@ static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
             if (!p->violation || (!for_roofline && p->sweep != ph)) continue;
-            double v = rl_report_point_value(p);
+            double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
+            if (!finite2(v, for_roofline ? p->intensity + tf : 0)) continue;
+            char t[128];
+            gp_text(r->gpu, t, sizeof t);
             if (!n) block_begin(c);
             if (for_roofline)
-                rl_sbuf_printf(&c->data, "%.6g %.6g \"%s %s=%lld\" %u\n", p->intensity,
-                               p->flops / (v * 1e-3) * 1e-12, r->gpu, p->sweep == RL_PHASE_DECODE ? "B" : "L",
-                               (long long)p->x, col);
+                rl_sbuf_printf(&c->data, "%.6g %.6g \"%s %s=%lld\" %u\n", p->intensity, tf, t,
+                               p->sweep == RL_PHASE_DECODE ? "B" : "L", (long long)p->x, col);
             else
-                rl_sbuf_printf(&c->data, "%lld %.6g \"%s\" %u\n", (long long)p->x, v, r->gpu, col);
+                rl_sbuf_printf(&c->data, "%lld %.6g \"%s\" %u\n", (long long)p->x, v, t, col);
             n++;
         }
     }
@@ -181,7 +192,7 @@ static void gpu_key(chart *c, const rl_report_data *d)
         for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
         if (!seen)
             clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
-                   gp_str(d->runs[i].gpu, t, sizeof t));
+                   gp_text(d->runs[i].gpu, t, sizeof t));
     }
 }
 
@@ -204,7 +215,7 @@ static void style_key(chart *c, const rl_report_data *d)
             seen |= d->runs[j].source == RL_SRC_RESULTS && !strcmp(d->runs[j].engine, r->engine);
         if (!seen)
             clause(c, "NaN with linespoints lw 1.3 pt %d ps 0.9 lc rgb 'gray20' title \"measured (%s)\"",
-                   engine_pt(d, r->engine), gp_str(r->engine, t, sizeof t));
+                   engine_pt(d, r->engine), gp_text(r->engine, t, sizeof t));
     }
     clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"predicted (cost model)\"");
     if (any_csv)
@@ -233,7 +244,7 @@ static void ridge_marks(rl_sbuf *b, const rl_report_data *d, double x_lo, double
         rl_sbuf_printf(b, "set arrow from %g, graph 0 to %g, graph 1 nohead dt 4 lw 1.5 lc rgb '%s'\n", L, L, col);
         rl_sbuf_printf(b, "set label \"%s ridge L=%.0f\" at %g, graph 0.36 rotate by 90 left offset char -0.6,0 "
                           "font ',8' tc rgb '%s'\n",
-                       gp_str(r->gpu, t, sizeof t), L, L, col);
+                       gp_text(r->gpu, t, sizeof t), L, L, col);
     }
 }
 
@@ -248,13 +259,19 @@ static void panel_range(const rl_report_data *d, rl_phase ph, double *lo, double
             if (p->sweep != ph) continue;
             double v[3] = {rl_report_point_value(p), p->predicted_datasheet_ms, p->predicted_ms};
             for (int j = 0; j < 3; j++)
-                if (v[j] > 0) {
+                if (v[j] > 0 && isfinite(v[j])) {
                     *lo = v[j] < *lo ? v[j] : *lo;
                     *hi = v[j] > *hi ? v[j] : *hi;
                 }
         }
     }
     if (!(*hi > 0)) *lo = 1, *hi = 10;
+}
+
+static void y_range(rl_sbuf *b, double lo, double top)
+{
+    if (finite2(lo, top) && lo > 0 && top > lo) rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", lo, top);
+    else rl_sbuf_puts(b, "set yrange [*:*]\n");
 }
 
 static void figure1_body(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d)
@@ -273,14 +290,14 @@ static void figure1_body(rl_sbuf *b, const char *left_plot, const char *right_pl
                     "set title \"Decode: time per step vs batch (context 160)\"\n"
                     "set xlabel \"batch B (sequences)\"\n"
                     "set ylabel \"ms per decode step, log scale (imported CSV: seed ms/token)\"\n");
-    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", left_lo, left_top);
+    y_range(b, left_lo, left_top);
     rl_sbuf_puts(b, left_plot ? left_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nset logscale x 2\nset xtics (64,128,256,512,1024,2048,4096)\nset xrange [50:9000]\n"
                     "set logscale y 10\n"
                     "set key top left font ',9' spacing 1.0 box opaque title 'line and mark'\n"
                     "set title \"Prefill: whole-prefill time vs prompt length (batch 1)\"\n"
                     "set xlabel \"prompt length L (tokens)\"\nset ylabel \"ms per prefill (log scale)\"\n");
-    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", right_lo, right_top);
+    y_range(b, right_lo, right_top);
     ridge_marks(b, d, 50, 9000);
     rl_sbuf_puts(b, right_plot ? right_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nunset multiplot\n");
@@ -315,7 +332,7 @@ static void roof_points(chart *c, const rl_report_data *d)
             const rl_report_kernel *kn = &r->kernels[k];
             double ai = !isnan(kn->intensity) ? kn->intensity : kn->flops / kn->bytes;
             double tf = kn->flops / (kn->ms * 1e-3) * 1e-12;
-            if (!(ai > 0) || !(tf > 0) || !isfinite(tf)) continue;
+            if (!(ai > 0) || !(tf > 0) || !finite2(ai, tf)) continue;
             if (!n++) block_begin(c);
             rl_sbuf_printf(&c->data, "%.6g %.6g\n", ai, tf);
         }
@@ -327,10 +344,10 @@ static void roof_points(chart *c, const rl_report_data *d)
             n = 0;
             for (int k = 0; k < r->n_points; k++) {
                 const rl_report_point *p = &r->points[k];
-                double v = rl_report_point_value(p);
-                if ((int)p->sweep != ph || isnan(v) || !(p->intensity > 0)) continue;
+                double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
+                if ((int)p->sweep != ph || !(p->intensity > 0) || !finite2(p->intensity, tf)) continue;
                 if (!n++) block_begin(c);
-                rl_sbuf_printf(&c->data, "%.6g %.6g\n", p->intensity, p->flops / (v * 1e-3) * 1e-12);
+                rl_sbuf_printf(&c->data, "%.6g %.6g\n", p->intensity, tf);
             }
             if (!n) continue;
             block_end(c);
@@ -398,40 +415,50 @@ static int find_gnuplot(char *out, size_t n)
     return 0;
 }
 
-static void sh_quote(const char *s, char *out, size_t n)
+/* Runs argv (argv[0] an absolute path) in dir and captures its stdout and stderr into out; a
+ * fork and exec, never a shell, so no directory or file name is ever read as shell syntax
+ * (`--out -` is a directory, not `cd -`). Returns the exit status, -1 when it could not start. */
+static int run_capture(char *const argv[], const char *dir, char *out, size_t n)
 {
-    size_t j = 0;
-    if (j + 1 < n) out[j++] = '\'';
-    for (; *s && j + 5 < n; s++) {
-        if (*s == '\'') {
-            memcpy(out + j, "'\\''", 4);
-            j += 4;
-        } else {
-            out[j++] = *s;
-        }
+    int fds[2];
+    out[0] = 0;
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return -1;
     }
-    if (j + 1 < n) out[j++] = '\'';
-    out[j] = 0;
-}
-
-/* Runs a shell command and captures its combined output; returns the exit status (-1 if popen fails). */
-static int run_capture(const char *cmd, char *out, size_t n)
-{
-    FILE *f = popen(cmd, "r");
-    if (!f) return -1;
+    if (pid == 0) { /* the child: async-signal-safe calls only until exec */
+        static const char no_dir[] = "cannot enter the output directory\n", no_exec[] = "cannot execute gnuplot\n";
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) dup2(null_fd, 0);
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        if (chdir(dir) != 0) {
+            (void)!write(2, no_dir, sizeof no_dir - 1);
+            _exit(126);
+        }
+        execv(argv[0], argv);
+        (void)!write(2, no_exec, sizeof no_exec - 1);
+        _exit(127);
+    }
+    close(fds[1]);
     size_t used = 0;
     char chunk[512];
-    size_t got;
-    out[0] = 0;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (used + 1 < n) {
-            size_t k = got < n - 1 - used ? got : n - 1 - used;
-            memcpy(out + used, chunk, k);
-            used += k;
-            out[used] = 0;
-        }
-    int st = pclose(f);
-    return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    for (;;) { /* read to the end even past n, so the child never blocks on a full pipe */
+        ssize_t got = read(fds[0], chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        size_t k = (size_t)got < n - 1 - used ? (size_t)got : n - 1 - used;
+        memcpy(out + used, chunk, k);
+        used += k;
+        out[used] = 0;
+    }
+    close(fds[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
 static int write_and_render(const char *out_dir, const char *name, const char *gp, const char *png_term,
@@ -455,11 +482,10 @@ static int write_and_render(const char *out_dir, const char *name, const char *g
     int rc = rl_write_file_atomic(path, text, err);
     free(text);
     if (rc) return -1;
-    char qdir[4200], qgp[4200], cmd[8600], log[4096];
-    sh_quote(out_dir, qdir, sizeof qdir);
-    sh_quote(gp, qgp, sizeof qgp);
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s.gp 2>&1", qdir, qgp, name);
-    int st = run_capture(cmd, log, sizeof log);
+    char script[64], log[4096];
+    snprintf(script, sizeof script, "%s.gp", name);
+    char *argv[] = {(char *)gp, script, NULL};
+    int st = run_capture(argv, out_dir, log, sizeof log);
     if (st != 0) {
         char *nl = strchr(log, '\n');
         if (nl && nl[1]) { /* gnuplot echoes the failing line first; the reason follows */
@@ -482,10 +508,9 @@ int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, in
         fprintf(stderr, "report: gnuplot not found (apt-get install gnuplot-nox); charts skipped\n");
         return 0;
     }
-    char qgp[4200], cmd[4300], terms[8192];
-    sh_quote(gp, qgp, sizeof qgp);
-    snprintf(cmd, sizeof cmd, "%s -e 'set terminal' 2>&1", qgp);
-    run_capture(cmd, terms, sizeof terms);
+    char terms[8192];
+    char *argv[] = {gp, "-e", "set terminal", NULL};
+    run_capture(argv, out_dir, terms, sizeof terms);
     const char *png_term = strstr(terms, "pngcairo") ? "pngcairo" : "png";
 
     /* One datablock namespace for both panels: every block is defined before multiplot starts. */

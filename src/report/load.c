@@ -183,7 +183,8 @@ static int parse_point(const cJSON *o, const char *where, rl_report_run *r, rl_e
     if (get_str(o, where, "error", p->error, sizeof p->error, err)) return -1;
     if (p->ok) {
         if (rl_json_get_f64(o, where, "ms", 1, 0, &p->ms, err)) return -1;
-        if (!(p->ms > 0)) return rl_fail(err, "%s: field 'ms' must be > 0 (got %g)", where, p->ms);
+        /* Above 1e9 ms (11 days per step) a number is corrupt, and it would overflow the charts' scales. */
+        if (!(p->ms > 0) || p->ms > 1e9) return rl_fail(err, "%s: field 'ms' must be in (0, 1e9] (got %g)", where, p->ms);
     }
     if (get_num(o, where, "p10", &p->p10_ms, err) || get_num(o, where, "p90", &p->p90_ms, err) ||
         get_num(o, where, "predicted_ms", &p->predicted_ms, err) ||
@@ -191,6 +192,8 @@ static int parse_point(const cJSON *o, const char *where, rl_report_run *r, rl_e
         get_num(o, where, "seed_ms_per_token", &p->seed_ms_per_token, err) ||
         get_num(o, where, "flops", &p->flops, err) || get_num(o, where, "bytes", &p->bytes, err))
         return -1;
+    if (p->seed_ms_per_token > 1e9 || p->p10_ms > 1e9 || p->p90_ms > 1e9)
+        return rl_fail(err, "%s: fields 'p10', 'p90' and 'seed_ms_per_token' must be at most 1e9 ms", where);
     if (rl_json_get_i64(o, where, "input_len", 0, RL_REPORT_INPUT_LEN, &p->input_len, err) ||
         rl_json_get_i64(o, where, "output_len", 0, RL_REPORT_OUTPUT_LEN, &p->output_len, err) ||
         rl_json_get_i64(o, where, "context", 0, p->input_len + p->output_len / 2, &p->context, err))
@@ -364,6 +367,11 @@ static int parse_results(rl_report_data *d, const cJSON *root, const char *path,
         parse_stat(tel, w, "power_w", &r->power_w, err) || parse_stat(tel, w, "temp_c", &r->temp_c, err))
         return -1;
 
+    const cJSON *sweeps = cJSON_GetObjectItemCaseSensitive(root, "sweeps");
+    if (cJSON_IsObject(sweeps) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sweeps, "interrupted")))
+        rl_report_note(d, "%s: the run was interrupted (Ctrl-C or SIGTERM) before it finished its plan: only the "
+                          "points it finished are shown", path);
+
     const cJSON *points = cJSON_GetObjectItemCaseSensitive(root, "points");
     if (!cJSON_IsArray(points))
         return rl_fail(err, "%s: required field 'points' is missing or not an array (docs/results-schema.md)", path);
@@ -421,43 +429,92 @@ static char *trim(char *s)
     return s;
 }
 
-/* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
-static rl_report_run *csv_run(rl_report_data *d, int first_run, const char *path, const char *gpu,
-                              const char *comment, rl_err *err)
+/* At most this many GPUs in one CSV file: each is a row of every table and a colour of every chart. */
+#define CSV_MAX_GPUS 64
+
+/* (run, sweep, x) -> the line that first gave it: duplicate rows are found in one pass. */
+typedef struct {
+    int64_t x;
+    int run, sweep, line; /* line 0: an empty slot */
+} csv_seen;
+
+typedef struct {
+    csv_seen *slots;
+    size_t mask;
+} csv_seen_set;
+
+static int seen_init(csv_seen_set *s, size_t rows, rl_err *err)
 {
+    size_t n = 64;
+    while (n < 2 * rows) n *= 2;
+    s->slots = calloc(n, sizeof *s->slots);
+    s->mask = n - 1;
+    return s->slots ? 0 : rl_fail(err, "out of memory for %zu CSV rows", rows);
+}
+
+/* The line that first gave (run, sweep, x), or 0 after recording this one. */
+static int seen_put(csv_seen_set *s, int run, int sweep, int64_t x, int line)
+{
+    uint64_t h = ((uint64_t)x * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)run << 1 | (uint64_t)sweep) * 0xBF58476D1CE4E5B9ull;
+    for (size_t i = (size_t)(h >> 17) & s->mask;; i = (i + 1) & s->mask) {
+        csv_seen *e = &s->slots[i];
+        if (!e->line) {
+            *e = (csv_seen){x, run, sweep, line};
+            return 0;
+        }
+        if (e->x == x && e->run == run && e->sweep == sweep) return e->line;
+    }
+}
+
+typedef struct {
+    const char *path, *comment;
+    int first_run;
+    char last_gpu[64]; /* the previous row's gpu field and its run: rows of one GPU come together */
+    int last_run;
+    csv_seen_set seen;
+} csv_file;
+
+/* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
+static rl_report_run *csv_run(rl_report_data *d, csv_file *cf, int line, const char *gpu, rl_err *err)
+{
+    if (cf->last_run >= 0 && !strcmp(cf->last_gpu, gpu)) return &d->runs[cf->last_run];
     rl_err ignored;
     const rl_gpu *g = rl_gpu_find(&d->table, gpu, &ignored);
     const char *name = g ? g->name : gpu;
-    for (int i = first_run; i < d->n_runs; i++)
-        if (rl_name_eq(d->runs[i].gpu, name)) return &d->runs[i];
+    snprintf(cf->last_gpu, sizeof cf->last_gpu, "%s", gpu);
+    for (int i = cf->first_run; i < d->n_runs; i++)
+        if (rl_name_eq(d->runs[i].gpu, name)) {
+            cf->last_run = i;
+            return &d->runs[i];
+        }
+    if (d->n_runs - cf->first_run >= CSV_MAX_GPUS) {
+        rl_fail(err, "%s:%d: more than %d GPUs in one file; split it into several --import-csv files", cf->path,
+                line, CSV_MAX_GPUS);
+        return NULL;
+    }
     rl_report_run *r = new_run(d, err);
     if (!r) return NULL;
+    cf->last_run = d->n_runs - 1;
     r->source = RL_SRC_CSV;
     r->gpu_idx = g ? (int)(g - d->table.gpus) : -1;
     snprintf(r->gpu, sizeof r->gpu, "%s", name);
     snprintf(r->device_name, sizeof r->device_name, "%s", gpu);
-    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->path, sizeof r->path, "%s", cf->path);
     snprintf(r->engine, sizeof r->engine, "imported");
     /* The seed measured Llama-3.1-8B-Instruct in bf16; CSV rows carry no model of their own. */
     snprintf(r->model_name, sizeof r->model_name, "llama-3.1-8b");
-    snprintf(r->csv_comment, sizeof r->csv_comment, "%s", comment);
+    snprintf(r->csv_comment, sizeof r->csv_comment, "%s", cf->comment);
     return r;
 }
 
-static int csv_row(rl_report_data *d, int first_run, const char *path, int line, char *text, const char *comment,
-                   rl_err *err)
+static int csv_row(rl_report_data *d, csv_file *cf, int line, char *text, rl_err *err)
 {
-    char *f[5];
-    int nf = 0;
-    for (char *p = text; nf < 5;) {
-        f[nf++] = p;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
+    const char *path = cf->path;
+    char *f[4];
+    int nf = rl_csv_split(text, f, 4);
     if (nf != 4)
-        return rl_fail(err, "%s:%d: expected 4 comma-separated fields sweep,gpu,x,ms, got %d", path, line, nf);
+        return rl_fail(err, "%s:%d: expected 4 comma-separated fields sweep,gpu,x,ms, got %s%d", path, line,
+                       nf > 4 ? "more than " : "", nf > 4 ? 4 : nf);
     for (int i = 0; i < 4; i++) f[i] = trim(f[i]);
     rl_phase sweep;
     if (!strcmp(f[0], "decode"))
@@ -465,8 +522,10 @@ static int csv_row(rl_report_data *d, int first_run, const char *path, int line,
     else if (!strcmp(f[0], "prefill"))
         sweep = RL_PHASE_PREFILL;
     else
-        return rl_fail(err, "%s:%d: sweep '%s' must be decode or prefill", path, line, f[0]);
+        return rl_fail(err, "%s:%d: sweep '%.40s' must be decode or prefill", path, line, f[0]);
     if (!f[1][0]) return rl_fail(err, "%s:%d: empty gpu name", path, line);
+    if (strlen(f[1]) >= sizeof cf->last_gpu)
+        return rl_fail(err, "%s:%d: gpu name longer than %zu characters", path, line, sizeof cf->last_gpu - 1);
     int64_t x;
     double ms;
     char what[600];
@@ -474,12 +533,12 @@ static int csv_row(rl_report_data *d, int first_run, const char *path, int line,
     if (rl_parse_i64(f[2], 1, 100000000, what, &x, err)) return -1;
     snprintf(what, sizeof what, "%s:%d: ms", path, line);
     if (rl_parse_f64(f[3], 1e-9, 1e9, what, &ms, err)) return -1;
-    rl_report_run *r = csv_run(d, first_run, path, f[1], comment, err);
+    rl_report_run *r = csv_run(d, cf, line, f[1], err);
     if (!r) return -1;
-    for (int i = 0; i < r->n_points; i++)
-        if (r->points[i].sweep == sweep && r->points[i].x == x)
-            return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
-                           (long long)x, r->gpu, r->points[i].line);
+    int first = seen_put(&cf->seen, (int)(r - d->runs), sweep, x, line);
+    if (first)
+        return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
+                       (long long)x, r->gpu, first);
     rl_report_point *p = new_point(r, err);
     if (!p) return -1;
     p->sweep = sweep;
@@ -505,10 +564,19 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
         free(text);
         return rl_fail(err, "%s: binary data (NUL byte); expected CSV text sweep,gpu,x,ms", path);
     }
-    int first_run = d->n_runs, rows = 0, line = 0, rc = 0, header_seen = 0;
+    size_t lines = 1;
+    for (const char *c = text; (c = strchr(c, '\n')); c++) lines++;
     char comment[512] = "";
+    csv_file cf = {.path = path, .comment = comment, .first_run = d->n_runs, .last_run = -1};
+    if (seen_init(&cf.seen, lines, err)) {
+        free(text);
+        return -1;
+    }
+    int rows = 0, line = 0, rc = 0, header_seen = 0;
+    char *start = text;
+    if (!strncmp(start, "\xEF\xBB\xBF", 3)) start += 3; /* a UTF-8 byte-order mark (spreadsheet exports) */
     /* strtok_r would merge empty lines and miscount them: split by hand. */
-    for (char *p = text; p && *p && !rc;) {
+    for (char *p = start; p && *p && !rc;) {
         char *nl = strchr(p, '\n');
         if (nl) *nl = 0;
         line++;
@@ -524,28 +592,35 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
         }
         if (!header_seen && !rows) {
             header_seen = 1;
-            char low[64];
-            snprintf(low, sizeof low, "%s", s);
-            for (char *c = low; *c; c++)
-                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+            char low[64]; /* lower case, without quotes and blanks: "Sweep", "GPU", ... is a header too */
+            size_t j = 0;
+            for (const char *c = s; *c && j + 1 < sizeof low; c++)
+                if (*c != '"' && *c != ' ') low[j++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            low[j] = 0;
             if (!strcmp(low, "sweep,gpu,x,ms")) continue;
             if (strncmp(low, "decode,", 7) && strncmp(low, "prefill,", 8)) {
-                rc = rl_fail(err, "%s:%d: expected the header 'sweep,gpu,x,ms' or a data row, got '%.60s'", path,
-                             line, s);
+                char shown[64];
+                size_t j = 0;
+                for (const char *c = s; *c && j + 1 < sizeof shown; c++) /* the message shows what is there */
+                    shown[j++] = (unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f ? '?' : *c;
+                shown[j] = 0;
+                rc = rl_fail(err, "%s:%d: expected the header 'sweep,gpu,x,ms' or a data row, got '%s'", path,
+                             line, shown);
                 break;
             }
         }
-        rc = csv_row(d, first_run, path, line, s, comment, err);
+        rc = csv_row(d, &cf, line, s, err);
         rows++;
     }
+    free(cf.seen.slots);
     free(text);
     if (!rc && rows == 0) rc = rl_fail(err, "%s:%d: no measurements (expected rows sweep,gpu,x,ms)", path, line);
     if (rc) { /* drop this file's partial runs so a caller that goes on sees a consistent model */
-        for (int i = first_run; i < d->n_runs; i++) {
+        for (int i = cf.first_run; i < d->n_runs; i++) {
             free(d->runs[i].points);
             free(d->runs[i].kernels);
         }
-        d->n_runs = first_run;
+        d->n_runs = cf.first_run;
     }
     return rc;
 }

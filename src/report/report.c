@@ -40,6 +40,8 @@ int rl_report_render(const rl_report_opts *o, rl_err *err)
     if (rl_report_data_init(&d, o->gpu_file, err)) return -1;
     int rc = load_all(&d, o, err);
     if (!rc) rc = rl_mkdirs(o->out_dir, err);
+    int lock = -1;
+    if (!rc && !o->holds_dir_lock && (lock = rl_dir_lock(o->out_dir, err)) < 0) rc = -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", o->out_dir);
     if (!rc) rc = rl_report_write_json(&d, path, err);
@@ -55,5 +57,6 @@ int rl_report_render(const rl_report_opts *o, rl_err *err)
         fprintf(stderr, "report: wrote %s/report.md, report.json%s; %d row(s), %d violation(s)\n", o->out_dir,
                 charts ? ", figure1.svg/png, roofline.svg/png" : "", d.n_runs, d.n_violations);
     rl_report_data_free(&d);
+    rl_dir_unlock(lock);
     return rc;
 }
