@@ -29,8 +29,9 @@ int cli_print_json(const struct cJSON *v);
  * `lab --model tiny` measured. --threads N: 0..CLI_MAX_THREADS, 0 (the default) = every core. */
 #define CLI_SEED_DEFAULT 1
 #define CLI_MAX_THREADS 1024
-#define CLI_HELP_SEED "  --seed S         random-weight seed, 0..2^63-1 (default 1, as in every command)\n"
-#define CLI_HELP_THREADS "  --threads N      cpu threads; 0 (the default) = every core, as in every command\n"
+/* Their --help lines; PAD is the spaces that align the text with the command's other options. */
+#define CLI_HELP_SEED(PAD) "  --seed S" PAD "random-weight seed, 0..2^63-1 (default 1, as in every command)\n"
+#define CLI_HELP_THREADS(PAD) "  --threads N" PAD "cpu threads; 0 (the default) = every core, as in every command\n"
 int cli_parse_seed(const char *arg, uint64_t *seed, rl_err *err);
 int cli_parse_threads(const char *arg, int *threads, rl_err *err);
 

@@ -18,13 +18,14 @@ static const char *usage =
     "until each has N new tokens (the first comes from the prefill's logits, the rest from N-1\n"
     "decode steps). Prints the generated token ids and tokens/s of the prefill and of the decode.\n\n"
     "  --weights DIR    Hugging Face checkpoint directory (config.json + safetensors)\n"
-    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path, with seeded random weights\n"
-    CLI_HELP_SEED
+    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path (with '/' or ending .json),\n"
+    "                   with seeded random weights\n"
+    CLI_HELP_SEED("         ")
     "  --tokens LIST    prompt: comma-separated token ids\n"
     "  --steps N        tokens to generate per sequence (default 16)\n"
     "  --batch B        sequences decoded together (default 1)\n"
     "  --backend B      cpu or cuda; default cuda when a GPU is present\n"
-    CLI_HELP_THREADS
+    CLI_HELP_THREADS("      ")
     "  --json           machine-readable output\n";
 
 #define MAX_PROMPT 65536

@@ -17,7 +17,7 @@
 static const char *usage =
     "usage: ridgeline lab [--backend cpu|cuda] [--model MODEL] [--weights DIR] --out DIR [--quick] [--quiet]\n"
     "                     [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
-    "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed N]\n"
+    "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed S]\n"
     "                     [--gpu-file FILE] [--no-kernels] [--no-report]\n\n"
     "Runs the whole roofline lab on this machine and writes DIR/results.json (rewritten after every\n"
     "point), DIR/report.md, DIR/report.json and the charts:\n"
@@ -34,13 +34,14 @@ static const char *usage =
     "interrupted), exit 130 or 143. Every input (--weights, --roofs, --ncu-csv, --gpu-file) is checked\n"
     "before anything is measured, and the lab stops when the first point of a sweep fails.\n\n"
     "  --backend B     cpu or cuda (default: cuda when a GPU is present, else cpu)\n"
-    "  --model M       preset or config.json (default llama-3.1-8b on cuda, tiny on cpu)\n"
+    "  --model M       preset or config.json path, a path having a '/' or ending in .json (default\n"
+    "                  llama-3.1-8b on cuda, tiny on cpu)\n"
     "  --weights DIR   Hugging Face checkpoint (config.json + model.safetensors) instead of random weights\n"
     "  --out DIR       output directory (created; refused while another lab or report writes it)\n"
     "  --quick         small grids and a quick probe (smoke tests; not for reported figures)\n"
     "  --quiet         no progress lines on stderr\n"
     "  --batches, --lengths, --input-len, --output-len, -r, --warmup: as for `ridgeline sweep`\n"
-    CLI_HELP_SEED CLI_HELP_THREADS
+    CLI_HELP_SEED("        ") CLI_HELP_THREADS("     ")
     "  --roofs FILE    measured roofs from an earlier `ridgeline probe --out FILE` (skips the probe)\n"
     "  --ncu-csv FILE  Nsight Compute CSV to list beside our per-kernel rows\n"
     "  --no-kernels    skip the per-kernel steps; --no-report: skip the report\n";

@@ -20,11 +20,12 @@ static const char *usage =
     "tokens of each position.\n\n"
     "  --weights DIR    Hugging Face checkpoint: config.json + model.safetensors (or a sharded\n"
     "                   model.safetensors.index.json), bf16, fp16 or fp32\n"
-    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path, with seeded random weights\n"
-    CLI_HELP_SEED
+    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path (with '/' or ending .json),\n"
+    "                   with seeded random weights\n"
+    CLI_HELP_SEED("         ")
     "  --tokens LIST    comma-separated token ids, each below the vocabulary size\n"
     "  --backend B      cpu (fp32 reference) or cuda (bf16); default cuda when a GPU is present\n"
-    CLI_HELP_THREADS
+    CLI_HELP_THREADS("      ")
     "  --json           machine-readable output (full float precision)\n";
 
 #define MAX_TOKENS 65536

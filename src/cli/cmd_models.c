@@ -9,6 +9,8 @@
 
 static const char *usage =
     "usage: ridgeline models [--model NAME|CONFIG.json|DIR] [--json]\n\n"
+    "MODEL is a path when it contains '/' or ends in .json, else a preset name (write ./NAME for a\n"
+    "file called NAME in this directory).\n"
     "Lists the model presets (llama-3.1-8b, llama-3.1-70b, llama-3.2-1b, tiny) with their geometry and\n"
     "parameter count, or describes one preset or Hugging Face config.json of the Llama family\n"
     "(Llama, Mistral): GQA, head_dim, tied embeddings, llama3 rope scaling, sliding window.\n";

@@ -18,6 +18,7 @@ static const char *usage =
     "the JSON `ridgeline probe` writes). Formulas: docs/cost-model.md.\n\n"
     "  --gpu NAME|all     GPU from `ridgeline gpus` (default H100); all = every GPU in the table\n"
     "  --model MODEL      preset (llama-3.1-8b, llama-3.1-70b, llama-3.2-1b, tiny) or config.json path\n"
+    "                     (a path has a '/' or ends in .json; ./NAME for a file called NAME here)\n"
     "  --decode           one decode step: one new token for each of B sequences holding C cached tokens\n"
     "  --prefill          one forward over L prompt tokens (causal), logits for the last position only\n"
     "  --batch B          sequences (decode default 1, prefill default 1)\n"

@@ -27,7 +27,7 @@ static const char *usage =
     "                 back with predict/sweep --roofs FILE\n"
     "  --json         print the JSON instead of the table\n"
     "  --quick        smaller buffers and problems, fewer repetitions (tests; not for reported figures)\n"
-    CLI_HELP_THREADS
+    CLI_HELP_THREADS("    ")
     "  --quiet        no progress lines on stderr\n";
 
 static cJSON *probe_doc(const session *s)

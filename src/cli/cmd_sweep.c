@@ -14,7 +14,7 @@ static const char *usage =
     "usage: ridgeline sweep --decode|--prefill [--backend cpu|cuda] [--model MODEL] [--weights DIR]\n"
     "                       [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                       [--warmup N] [--roofs FILE] [--out results.json] [--json] [--kernels]\n"
-    "                       [--ncu-csv FILE] [--threads N] [--seed N] [--quick] [--quiet]\n\n"
+    "                       [--ncu-csv FILE] [--threads N] [--seed S] [--quick] [--quiet]\n\n"
     "Times the engine across batch sizes (decode) or prompt lengths (prefill) and sets every point\n"
     "beside the roofline prediction at the measured roofs (the probe of this run, or --roofs FILE)\n"
     "and at the datasheet's, where the GPU is in the table.\n"
@@ -42,7 +42,7 @@ static const char *usage =
     "                         cpu 128)\n"
     "  --ncu-csv FILE         import an Nsight Compute CSV and list it beside our kernels\n"
     "  --backend, --model, --weights DIR, --gpu-file FILE: as for `lab`\n"
-    CLI_HELP_SEED CLI_HELP_THREADS
+    CLI_HELP_SEED("               ") CLI_HELP_THREADS("            ")
     "  --quick                quick probe (smaller problems); --quiet: no progress lines\n";
 
 

@@ -4,6 +4,7 @@
  * restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd png). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -409,8 +410,14 @@ static int find_gnuplot(char *out, size_t n)
     for (char *dir = buf, *next; dir; dir = next) {
         next = strchr(dir, ':');
         if (next) *next++ = 0;
-        snprintf(out, n, "%s/gnuplot", *dir ? dir : ".");
-        if (access(out, X_OK) == 0) return 1;
+        char cand[4200];
+        snprintf(cand, sizeof cand, "%s/gnuplot", *dir ? dir : ".");
+        /* Absolute, since gnuplot starts in the output directory (a PATH entry may be relative). */
+        char abs[PATH_MAX];
+        if (access(cand, X_OK) == 0 && realpath(cand, abs) && strlen(abs) < n) {
+            memcpy(out, abs, strlen(abs) + 1);
+            return 1;
+        }
     }
     return 0;
 }
