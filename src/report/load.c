@@ -60,6 +60,16 @@ static rl_report_run *new_run(rl_report_data *d, rl_err *err)
     return r;
 }
 
+static void point_init(rl_report_point *p)
+{
+    memset(p, 0, sizeof *p);
+    p->ok = 1;
+    p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
+    p->flops = p->bytes = p->intensity = NAN;
+    p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
+    p->floor_ms = NAN;
+}
+
 static rl_report_point *new_point(rl_report_run *r, rl_err *err)
 {
     rl_report_point *grown = realloc(r->points, sizeof *grown * (size_t)(r->n_points + 1));
@@ -69,12 +79,7 @@ static rl_report_point *new_point(rl_report_run *r, rl_err *err)
     }
     r->points = grown;
     rl_report_point *p = &r->points[r->n_points++];
-    memset(p, 0, sizeof *p);
-    p->ok = 1;
-    p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
-    p->flops = p->bytes = p->intensity = NAN;
-    p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
-    p->floor_ms = NAN;
+    point_init(p);
     return p;
 }
 
@@ -466,12 +471,23 @@ static int seen_put(csv_seen_set *s, int run, int sweep, int64_t x, int line)
     }
 }
 
+/* One parsed row; the file's rows become its runs' points once they are all read, so every
+ * run's array is allocated once (growing it row by row is quadratic where realloc copies). */
+typedef struct {
+    int64_t x;
+    double ms;
+    int run, line;
+    rl_phase sweep;
+} csv_point;
+
 typedef struct {
     const char *path, *comment;
     int first_run;
     char last_gpu[64]; /* the previous row's gpu field and its run: rows of one GPU come together */
     int last_run;
     csv_seen_set seen;
+    csv_point *rows;
+    size_t n_rows, cap_rows;
 } csv_file;
 
 /* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
@@ -539,19 +555,42 @@ static int csv_row(rl_report_data *d, csv_file *cf, int line, char *text, rl_err
     if (first)
         return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
                        (long long)x, r->gpu, first);
-    rl_report_point *p = new_point(r, err);
-    if (!p) return -1;
-    p->sweep = sweep;
-    p->x = x;
-    p->line = line;
-    p->input_len = RL_REPORT_INPUT_LEN;
-    p->output_len = RL_REPORT_OUTPUT_LEN;
-    p->context = RL_REPORT_CONTEXT;
-    /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
-    if (sweep == RL_PHASE_DECODE)
-        p->seed_ms_per_token = ms;
-    else
-        p->ms = ms;
+    if (cf->n_rows == cf->cap_rows) {
+        size_t cap = cf->cap_rows ? 2 * cf->cap_rows : 256;
+        csv_point *grown = realloc(cf->rows, sizeof *grown * cap);
+        if (!grown) return rl_fail(err, "%s:%d: out of memory", path, line);
+        cf->rows = grown, cf->cap_rows = cap;
+    }
+    cf->rows[cf->n_rows++] = (csv_point){x, ms, (int)(r - d->runs), line, sweep};
+    return 0;
+}
+
+/* The rows, in file order, as the points of their runs. */
+static int csv_points(rl_report_data *d, csv_file *cf, rl_err *err)
+{
+    int count[CSV_MAX_GPUS] = {0};
+    for (size_t i = 0; i < cf->n_rows; i++) count[cf->rows[i].run - cf->first_run]++;
+    for (int k = 0; k < d->n_runs - cf->first_run; k++) {
+        rl_report_run *r = &d->runs[cf->first_run + k];
+        if (!(r->points = calloc((size_t)count[k], sizeof *r->points))) return rl_fail(err, "%s: out of memory", cf->path);
+    }
+    for (size_t i = 0; i < cf->n_rows; i++) {
+        const csv_point *c = &cf->rows[i];
+        rl_report_run *r = &d->runs[c->run];
+        rl_report_point *p = &r->points[r->n_points++];
+        point_init(p);
+        p->sweep = c->sweep;
+        p->x = c->x;
+        p->line = c->line;
+        p->input_len = RL_REPORT_INPUT_LEN;
+        p->output_len = RL_REPORT_OUTPUT_LEN;
+        p->context = RL_REPORT_CONTEXT;
+        /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
+        if (c->sweep == RL_PHASE_DECODE)
+            p->seed_ms_per_token = c->ms;
+        else
+            p->ms = c->ms;
+    }
     return 0;
 }
 
@@ -615,6 +654,8 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
     free(cf.seen.slots);
     free(text);
     if (!rc && rows == 0) rc = rl_fail(err, "%s:%d: no measurements (expected rows sweep,gpu,x,ms)", path, line);
+    if (!rc) rc = csv_points(d, &cf, err);
+    free(cf.rows);
     if (rc) { /* drop this file's partial runs so a caller that goes on sees a consistent model */
         for (int i = cf.first_run; i < d->n_runs; i++) {
             free(d->runs[i].points);
