@@ -5,19 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fuzz_input.h"
-#include "report/report_model.h"
+#include "fuzz_report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *path = fuzz_input_file(data, size);
     rl_report_data d;
-    rl_err err;
-    err.msg[0] = 0;
-    if (rl_report_data_init(&d, NULL, &err)) __builtin_trap();
-    if (rl_report_load_results(&d, path, &err) != 0) {
-        if (!strstr(err.msg, path) || d.n_runs != 0) __builtin_trap();
-    } else {
+    if (fuzz_report_load(data, size, rl_report_load_results, &d) == 0) {
         if (d.n_runs != 1) __builtin_trap();
         const rl_report_run *r = &d.runs[0];
         if (r->source != RL_SRC_RESULTS || !r->device_name[0]) __builtin_trap();
