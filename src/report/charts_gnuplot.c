@@ -138,7 +138,7 @@ static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int
             const rl_report_point *p = &r->points[k];
             if (!p->violation || (!for_roofline && p->sweep != ph)) continue;
             double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
-            if (!finite2(v, for_roofline ? p->intensity + tf : 0)) continue;
+            if (!isfinite(v) || (for_roofline && !finite2(p->intensity, tf))) continue;
             char t[128];
             gp_text(r->gpu, t, sizeof t);
             if (!n) block_begin(c);
