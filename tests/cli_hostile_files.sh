@@ -44,6 +44,11 @@ cp "$G/tied/model.safetensors" "$T/ck_cfg/"
 mkfifo "$T/ck_cfg/config.json"
 no_hang "logits --weights with a FIFO config.json" "FIFO" "$R" logits --weights "$T/ck_cfg" --tokens 1 --backend cpu
 no_hang "lab --weights with a FIFO config.json" "FIFO" "$R" lab --backend cpu --weights "$T/ck_cfg" --out "$T/lab1" --quiet
+mkdir "$T/ck_single"
+cp "$G/tied/config.json" "$T/ck_single/"
+mkfifo "$T/ck_single/model.safetensors"
+no_hang "logits --weights with a FIFO model.safetensors" "model.safetensors: is a FIFO" \
+  "$R" logits --weights "$T/ck_single" --tokens 1 --backend cpu
 mkdir "$T/ck_shard"
 cp "$G/tied/config.json" "$T/ck_shard/"
 printf '{"weight_map": {"model.embed_tokens.weight": "shard-1.safetensors"}}\n' >"$T/ck_shard/model.safetensors.index.json"

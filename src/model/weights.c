@@ -313,10 +313,11 @@ static int map_file(rl_weights *w, const char *path, rl_err *err)
     return parse_file(f->map, f->map_len, path, w->n_files - 1, &w->t, &f->data, &f->data_len, err);
 }
 
-static int is_file(const char *path)
+/* Present at all: a FIFO or directory of that name is then refused by the open, by name. */
+static int exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return stat(path, &st) == 0;
 }
 
 /* A shard name from the index must stay inside the checkpoint directory. */
@@ -441,11 +442,11 @@ int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out,
     snprintf(single, sizeof single, "%s/model.safetensors", dir);
     snprintf(index, sizeof index, "%s/model.safetensors.index.json", dir);
     int rc;
-    if (is_file(single)) {
+    if (exists(single)) {
         w->source = strdup(single);
         rc = map_file(w, single, err);
         if (!rc) rc = sort_and_check_dupes(&w->t, w, single, err);
-    } else if (is_file(index)) {
+    } else if (exists(index)) {
         w->source = strdup(index);
         rc = open_sharded(w, dir, index, err);
     } else {
