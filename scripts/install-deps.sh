@@ -32,10 +32,27 @@ fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
 echo "install-deps: apt-get install ${need[*]} ${optional[*]}" >&2
-if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" "${optional[@]}" >/dev/null; }; then
-  if [ -d .deps/prefix ] && [ ${#need[@]} -eq 0 ]; then exit 0; fi
-  [ ${#need[@]} -eq 0 ] && { echo "install-deps: could not install optional ${optional[*]}; continuing without" >&2; exit 0; }
-  if have_hdr cjson/cJSON.h || [ -d .deps/prefix ]; then exit 0; fi
-  echo "install-deps: could not install ${need[*]} (no network?): run scripts/carry-deps.sh where there is one and carry .deps" >&2
+# apt waits up to a minute for a lock another process holds (unattended-upgrades, a second
+# install); its messages decide what to tell the user: a held lock is not a missing network.
+apt_log=$( { $SUDO apt-get -o DPkg::Lock::Timeout=60 update -qq &&
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=60 install -y -qq "${need[@]}" "${optional[@]}" \
+    >/dev/null; } 2>&1)
+apt_rc=$?
+if [ $apt_rc -ne 0 ]; then
+  case "$apt_log" in
+    *"Could not get lock"*|*"Unable to acquire the dpkg frontend lock"*|*"Unable to lock"*|*"is held by process"*)
+      lock_line=""
+      while IFS= read -r l; do case "$l" in *lock*) lock_line=$l; break ;; esac; done <<<"$apt_log"
+      why="apt/dpkg is locked by another process ($lock_line): wait for it to finish (unattended-upgrades?) and run again" ;;
+    *"Temporary failure resolving"*|*"Could not resolve"*|*"Network is unreachable"*|*"Failed to fetch"*|*"Could not connect"*)
+      why="no network: run scripts/carry-deps.sh where there is one and carry .deps" ;;
+    *) why="apt-get failed (exit $apt_rc): ${apt_log##*$'\n'}" ;;
+  esac
+  if [ ${#need[@]} -eq 0 ]; then
+    echo "install-deps: could not install optional ${optional[*]}: $why; continuing without" >&2
+    exit 0
+  fi
+  echo "install-deps: could not install ${need[*]}: $why" >&2
+  [ -d .deps/prefix ] && exit 0 # the carried prefix has what the build needs
   exit 1
 fi

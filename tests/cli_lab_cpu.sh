@@ -111,16 +111,9 @@ if msg=$(check_results "$T/quiet/results.json" 3 2>&1); then ok; else bad "quick
 many=$(printf '32,%.0s' $(seq 1 60))32
 "$R" lab --backend cpu --quick --quiet --no-report --batches "$many" --output-len 64 --out "$T/int" >/dev/null 2>"$T/int.err" &
 pid=$!
-for _ in $(seq 1 600); do
-  grep -q '"sweep":' "$T/int/results.json" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_point "$T/int/results.json"
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
-rc=$?
-[ "$rc" -eq 130 ] && ok || bad "SIGINT: exit $rc, want 130 ($(cat "$T/int.err"))"
-n=$(grep -c '"sweep":' "$T/int/results.json" 2>/dev/null || echo 0)
-[ "$n" -ge 1 ] && [ "$n" -lt 61 ] && ok || bad "SIGINT: $n points kept, want 1..60"
-grep -q '"interrupted":[[:space:]]*true' "$T/int/results.json" && ok || bad "SIGINT: interrupted flag not set"
+check_interrupted SIGINT $? 130 "$T/int/results.json" "$T/int.err"
 
 finish

@@ -78,10 +78,13 @@ case "$out" in *'"sweep":'*'"prefill"'*) ok ;; *) bad "no prefill points in --js
 case "$out" in *'"ncu":'*'gemv_bf16'*) ok ;; *) bad "ncu rows missing" ;; esac
 [ "$(num reps)" = "2" ] && ok || bad "prefill reps $(num reps), want 2"
 
-# --- a point that fails is recorded and the sweep goes on (prompt beyond the model's positions)
-expect_ok "failing point" "$R" sweep --decode --backend cpu --batches 1 --input-len 5000 --output-len 2 \
-  --roofs "$T/roofs.json" --quiet --json
+# --- a first point that fails is recorded, and the sweep stops there with exit 1 (issue 14: every
+# point failing the same way must not exit 0); here the prompt is beyond the model's positions
+expect_err "failing first point" 1 "the sweep's first point, failed" "$R" sweep --decode --backend cpu \
+  --batches 1,2,4 --input-len 5000 --output-len 2 --roofs "$T/roofs.json" --quiet --out "$T/failed.json"
+out=$(cat "$T/failed.json" 2>/dev/null)
 case "$out" in *'"status":'*'"failed"'*'"error":'*) ok ;; *) bad "failed point not recorded: $out" ;; esac
+[ "$(grep -c '"sweep":' "$T/failed.json")" = 1 ] && ok || bad "the sweep went on after its first point failed"
 
 # --- bad input: one-line errors, usage errors exit 2
 expect_err "sweep without a kind" 2 "exactly one" "$R" sweep

@@ -20,6 +20,23 @@ expect_err() {
   if [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then bad "$d: expected a one-line error, got: $out"; return; fi
   case "$out" in *"$frag"*) ok ;; *) bad "$d: message lacks '$frag': $out" ;; esac
 }
+# wait_for_point RESULTS.json: waits (up to 60 s) until a running lab has written its first point.
+wait_for_point() {
+  for _ in $(seq 1 600); do
+    grep -q '"sweep":' "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# check_interrupted SIGNAL RC WANT_RC RESULTS.json ERRFILE: a lab stopped by SIGNAL exited WANT_RC
+# and kept 1..60 of its 61 points, marked interrupted.
+check_interrupted() {
+  local sig=$1 rc=$2 want=$3 res=$4 errf=$5 n
+  [ "$rc" -eq "$want" ] && ok || bad "$sig: exit $rc, want $want ($(tail -n 3 "$errf"))"
+  n=$(grep -c '"sweep":' "$res" 2>/dev/null || echo 0)
+  [ "$n" -ge 1 ] && [ "$n" -lt 61 ] && ok || bad "$sig: $n points kept, want 1..60"
+  grep -q '"interrupted":[[:space:]]*true' "$res" && ok || bad "$sig: interrupted flag not set"
+}
 finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]

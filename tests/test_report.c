@@ -437,7 +437,7 @@ static void test_render(void)
     snprintf(out, sizeof out, "%s/out", dir); /* render creates it */
     const char *results[] = {h100, h200};
     const char *csvs[] = {csv};
-    rl_report_opts o = {results, 2, csvs, 1, out, NULL, 1};
+    rl_report_opts o = {results, 2, csvs, 1, out, NULL, 1, 0};
     rl_err err;
     CHECK(rl_report_render(&o, &err) == 0, "%s", err.msg);
     CHECK(file_size(out, "report.md") > 1000, "report.md written");
@@ -505,7 +505,7 @@ static void test_latency_profile_ncu(void)
                     "   \"ops\": [{\"op\": \"qkv_proj\", \"model_bytes\": 1.611e9, \"dram_bytes\": 1.62e9}]}]}\n");
     const char *results[] = {res};
     const char *csvs[] = {csv};
-    rl_report_opts o = {results, 1, csvs, 1, out, NULL, 1};
+    rl_report_opts o = {results, 1, csvs, 1, out, NULL, 1, 0};
     CHECK(rl_report_render(&o, &err) == 0, "%s", err.msg);
     snprintf(p, sizeof p, "%s/report.md", out);
     char *md = rl_read_file(p, NULL, &err);

@@ -18,20 +18,23 @@ static const char *usage =
     "until each has N new tokens (the first comes from the prefill's logits, the rest from N-1\n"
     "decode steps). Prints the generated token ids and tokens/s of the prefill and of the decode.\n\n"
     "  --weights DIR    Hugging Face checkpoint directory (config.json + safetensors)\n"
-    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path, with seeded random weights\n"
-    "  --seed S         random-weight seed (default 0)\n"
+    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path (with '/' or ending .json),\n"
+    "                   with seeded random weights\n"
+    CLI_HELP_SEED("         ")
     "  --tokens LIST    prompt: comma-separated token ids\n"
     "  --steps N        tokens to generate per sequence (default 16)\n"
     "  --batch B        sequences decoded together (default 1)\n"
     "  --backend B      cpu or cuda; default cuda when a GPU is present\n"
-    "  --threads N      cpu worker threads (default: all cores)\n"
+    CLI_HELP_THREADS("      ")
     "  --json           machine-readable output\n";
 
 #define MAX_PROMPT 65536
 
 typedef struct {
     const char *weights, *model, *tokens_arg, *backend_name;
-    int64_t seed, threads, steps, batch;
+    uint64_t seed;
+    int threads;
+    int64_t steps, batch;
     int json;
 } gen_args;
 
@@ -57,10 +60,14 @@ static int parse_args(int argc, char **argv, gen_args *a)
         case 't': a->tokens_arg = optarg; break;
         case 'b': a->backend_name = optarg; break;
         case 'j': a->json = 1; break;
-        case 's': num = &a->seed, lo = 0, hi = INT64_MAX, what = "--seed"; break;
+        case 's':
+            if (cli_parse_seed(optarg, &a->seed, &err)) return cli_error(2, "generate: %s", err.msg);
+            break;
         case 'n': num = &a->steps, lo = 1, hi = 1 << 20, what = "--steps"; break;
         case 'B': num = &a->batch, lo = 1, hi = 1 << 16, what = "--batch"; break;
-        case 'T': num = &a->threads, lo = 0, hi = 1024, what = "--threads"; break;
+        case 'T':
+            if (cli_parse_threads(optarg, &a->threads, &err)) return cli_error(2, "generate: %s", err.msg);
+            break;
         default:
             return cli_error(2, "generate: unknown or incomplete option '%s' (see ridgeline generate --help)",
                              argv[optind - 1]);
@@ -119,7 +126,7 @@ static void print_report(const gen_args *a, const rl_model_config *m, rl_engine 
 int cmd_generate(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
-    gen_args a = {.steps = 16, .batch = 1};
+    gen_args a = {.steps = 16, .batch = 1, .seed = CLI_SEED_DEFAULT};
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     rl_err err;
@@ -165,8 +172,8 @@ int cmd_generate(int argc, char **argv)
     }
     for (int64_t b = 0; b < B; b++)
         for (int i = 0; i < n; i++) prompt[b * n + i] = (int32_t)ids[i];
-    rl_engine_opts o = {.backend = backend, .weights_dir = a.weights, .seed = (uint64_t)a.seed, .max_batch = B,
-                        .max_context = context, .max_prefill = n, .threads = (int)a.threads, .quiet = a.json};
+    rl_engine_opts o = {.backend = backend, .weights_dir = a.weights, .seed = a.seed, .max_batch = B,
+                        .max_context = context, .max_prefill = n, .threads = a.threads, .quiet = a.json};
     if (rl_engine_create(&m, &o, &e, &err)) {
         rc = cli_error(1, "generate: %s", err.msg);
         goto done;

@@ -40,6 +40,34 @@ static cJSON *gpu_json(const rl_gpu *g)
     return o;
 }
 
+/* A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma, a quote or a line
+ * break (or always), so a --gpu-file name cannot add columns or rows. */
+static void csv_field(const char *s, int always)
+{
+    if (!always && !strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"') putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* A markdown table cell: '|' escaped, line breaks as spaces, so a name stays in its cell. */
+static const char *md_cell(const char *s, char *buf, size_t n)
+{
+    size_t j = 0;
+    for (; *s && j + 2 < n; s++) {
+        if (*s == '|') buf[j++] = '\\';
+        buf[j++] = *s == '\n' || *s == '\r' ? ' ' : *s;
+    }
+    buf[j] = 0;
+    return buf;
+}
+
 int cmd_gpus(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
@@ -93,11 +121,14 @@ int cmd_gpus(int argc, char **argv)
         printf(",memory_gb,interconnect_gbps,allreduce_latency_us,source\n");
         for (int i = 0; i < t.n; i++) {
             const rl_gpu *g = &t.gpus[i];
-            printf("%s,%g", g->name, g->bandwidth_gbps);
+            csv_field(g->name, 0);
+            printf(",%g", g->bandwidth_gbps);
             for (int d = 0; d < RL_DT_COUNT; d++) g->peak_tflops[d] > 0 ? printf(",%g", g->peak_tflops[d]) : printf(",");
             for (int d = 0; d < RL_DT_COUNT; d++)
                 g->peak_tflops[d] > 0 ? printf(",%.1f", rl_gpu_ridge(g, (rl_dtype)d)) : printf(",");
-            printf(",%g,%g,%g,\"%s\"\n", g->memory_gb, g->link_gbps, g->allreduce_us, g->source);
+            printf(",%g,%g,%g,", g->memory_gb, g->link_gbps, g->allreduce_us);
+            csv_field(g->source, 1);
+            putchar('\n');
         }
     } else {
         const char *sep = fmt == MD ? " | " : "  ";
@@ -117,8 +148,9 @@ int cmd_gpus(int argc, char **argv)
         }
         for (int i = 0; i < t.n; i++) {
             const rl_gpu *g = &t.gpus[i];
+            char name[2 * sizeof g->name];
             if (fmt == MD) printf("| ");
-            printf("%-14s%s%8.0f", g->name, sep, g->bandwidth_gbps);
+            printf("%-14s%s%8.0f", fmt == MD ? md_cell(g->name, name, sizeof name) : g->name, sep, g->bandwidth_gbps);
             for (int d = 0; d < RL_DT_COUNT; d++) {
                 if (g->peak_tflops[d] > 0) printf("%s%7.1f", sep, g->peak_tflops[d]);
                 else printf("%s%7s", sep, "-");

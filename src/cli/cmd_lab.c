@@ -1,7 +1,8 @@
 /* cmd_lab.c: `ridgeline lab`: the whole lab on this machine: probe -> decode sweep -> decode
  * per-kernel -> prefill sweep -> prefill per-kernel -> analysis -> report. results.json is
- * rewritten after every point, so Ctrl-C keeps what finished: the point in flight completes, the
- * file is written, the report rendered, and the program exits 130. */
+ * rewritten after every point, so Ctrl-C or SIGTERM keeps what finished: the point in flight
+ * completes, the file is written with "interrupted": true, the report rendered, and the program
+ * exits 128 + the signal (130, 143). One lab or report at a time per output directory (a lock). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 static const char *usage =
     "usage: ridgeline lab [--backend cpu|cuda] [--model MODEL] [--weights DIR] --out DIR [--quick] [--quiet]\n"
     "                     [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
-    "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed N]\n"
+    "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed S]\n"
     "                     [--gpu-file FILE] [--trace FILE] [--no-kernels] [--no-report]\n\n"
     "Runs the whole roofline lab on this machine and writes DIR/results.json (rewritten after every\n"
     "point), DIR/report.md, DIR/report.json and the charts:\n"
@@ -30,14 +31,18 @@ static const char *usage =
     "     TFLOP/s vs the roofs, prediction error; then the report\n"
     "Defaults: cuda + llama-3.1-8b: B 1,4,16,64,128,256,512, L 64..4096 (about 5 minutes on an H100);\n"
     "cpu + tiny: B 1,2,4,8,16,32 (input 32, output 16), L 16..256 (seconds). Random weights unless\n"
-    "--weights. Ctrl-C: the current point finishes, results and report are written, exit 130.\n\n"
+    "--weights. Ctrl-C or SIGTERM: the current point finishes, results and report are written (marked\n"
+    "interrupted), exit 130 or 143. Every input (--weights, --roofs, --ncu-csv, --gpu-file) is checked\n"
+    "before anything is measured, and the lab stops when the first point of a sweep fails.\n\n"
     "  --backend B     cpu or cuda (default: cuda when a GPU is present, else cpu)\n"
-    "  --model M       preset or config.json (default llama-3.1-8b on cuda, tiny on cpu)\n"
+    "  --model M       preset or config.json path, a path having a '/' or ending in .json (default\n"
+    "                  llama-3.1-8b on cuda, tiny on cpu)\n"
     "  --weights DIR   Hugging Face checkpoint (config.json + model.safetensors) instead of random weights\n"
-    "  --out DIR       output directory (created)\n"
+    "  --out DIR       output directory (created; refused while another lab or report writes it)\n"
     "  --quick         small grids and a quick probe (smoke tests; not for reported figures)\n"
     "  --quiet         no progress lines on stderr\n"
     "  --batches, --lengths, --input-len, --output-len, -r, --warmup: as for `ridgeline sweep`\n"
+    CLI_HELP_SEED("        ") CLI_HELP_THREADS("     ")
     "  --roofs FILE    measured roofs from an earlier `ridgeline probe --out FILE` (skips the probe)\n"
     "  --ncu-csv FILE  Nsight Compute CSV to list beside our per-kernel rows\n"
     "  --trace FILE    the profiled steps as Chrome trace events (default DIR/trace.json; opens in Perfetto)\n"
@@ -88,6 +93,7 @@ int cmd_lab(int argc, char **argv)
     lab_args a;
     memset(&a, 0, sizeof a);
     a.m.warmup = -1;
+    a.m.s.seed = CLI_SEED_DEFAULT;
     rl_err err;
     if (parse(argc, argv, &a, &err)) return cli_error(2, "lab: %s", err.msg);
     session s;
@@ -113,14 +119,17 @@ int cmd_lab(int argc, char **argv)
         return cli_error(1, "lab: %s", err.msg);
     }
     s.res.input_len = in, s.res.output_len = out;
-    if (rl_mkdirs(a.out, &err) || session_checkpoint(&s, &err)) {
+    int lock = -1;
+    if (session_check_inputs(&a.m, &err) || rl_mkdirs(a.out, &err) || (lock = rl_dir_lock(a.out, &err)) < 0 ||
+        session_checkpoint(&s, &err)) {
+        rl_dir_unlock(lock);
         session_close(&s);
         return cli_error(1, "lab: %s", err.msg);
     }
     if (!a.m.s.quiet)
         fprintf(stderr, "lab: %s on %s, %d decode batches (input %lld, output %lld), %d prefill lengths -> %s\n",
                 s.res.model.name, cuda ? "cuda" : "cpu", nb, (long long)in, (long long)out, nl, a.out);
-    volatile sig_atomic_t *stop = session_install_sigint();
+    volatile sig_atomic_t *stop = session_install_stop();
     int rc = 0;
     if (session_roofs(&s, a.m.roofs, a.m.quick, &err) || session_checkpoint(&s, &err)) {
         rc = cli_error(1, "lab: %s", err.msg);
@@ -170,17 +179,19 @@ int cmd_lab(int argc, char **argv)
     fflush(stdout); /* the report's notes go to stderr: keep the order when both share a file */
     if (!a.no_report) {
         const char *paths[1] = {results_path};
-        rl_report_opts ro = {paths, 1, NULL, 0, a.out, a.m.s.gpu_file, a.m.s.quiet};
+        rl_report_opts ro = {paths, 1, NULL, 0, a.out, a.m.s.gpu_file, a.m.s.quiet, .holds_dir_lock = 1};
         if (rl_report_render(&ro, &err)) rc = cli_error(1, "lab: report: %s", err.msg);
         else printf("wrote %s/report.md\n", a.out);
     }
 done:
-    session_restore_sigint();
-    int stopped = *stop != 0;
+    session_restore_stop();
+    int stopped = *stop;
     session_close(&s);
+    rl_dir_unlock(lock);
     if (!rc && stopped) {
-        fprintf(stderr, "ridgeline: lab: interrupted; the finished points are in %s\n", results_path);
-        return 130;
+        fprintf(stderr, "ridgeline: lab: interrupted (%s); the finished points are in %s\n", strsignal(stopped),
+                results_path);
+        return 128 + stopped;
     }
     return rc;
 }

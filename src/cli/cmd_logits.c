@@ -20,11 +20,12 @@ static const char *usage =
     "tokens of each position.\n\n"
     "  --weights DIR    Hugging Face checkpoint: config.json + model.safetensors (or a sharded\n"
     "                   model.safetensors.index.json), bf16, fp16 or fp32\n"
-    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path, with seeded random weights\n"
-    "  --seed S         random-weight seed (default 0)\n"
+    "  --model MODEL    preset (tiny, llama-3.2-1b, ...) or config.json path (with '/' or ending .json),\n"
+    "                   with seeded random weights\n"
+    CLI_HELP_SEED("         ")
     "  --tokens LIST    comma-separated token ids, each below the vocabulary size\n"
     "  --backend B      cpu (fp32 reference) or cuda (bf16); default cuda when a GPU is present\n"
-    "  --threads N      cpu worker threads (default: all cores)\n"
+    CLI_HELP_THREADS("      ")
     "  --json           machine-readable output (full float precision)\n";
 
 #define MAX_TOKENS 65536
@@ -65,7 +66,8 @@ int cmd_logits(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
     const char *weights = NULL, *model = NULL, *tokens_arg = NULL, *backend_name = NULL;
-    int64_t seed = 0, threads = 0;
+    uint64_t seed = CLI_SEED_DEFAULT;
+    int threads = 0;
     int json = 0;
     rl_err err;
     static const struct option opts[] = {
@@ -85,10 +87,10 @@ int cmd_logits(int argc, char **argv)
         case 'b': backend_name = optarg; break;
         case 'j': json = 1; break;
         case 's':
-            if (rl_parse_i64(optarg, 0, INT64_MAX, "--seed", &seed, &err)) return cli_error(2, "logits: %s", err.msg);
+            if (cli_parse_seed(optarg, &seed, &err)) return cli_error(2, "logits: %s", err.msg);
             break;
         case 'T':
-            if (rl_parse_i64(optarg, 0, 1024, "--threads", &threads, &err)) return cli_error(2, "logits: %s", err.msg);
+            if (cli_parse_threads(optarg, &threads, &err)) return cli_error(2, "logits: %s", err.msg);
             break;
         default:
             return cli_error(2, "logits: unknown or incomplete option '%s' (see ridgeline logits --help)",
@@ -131,8 +133,8 @@ int cmd_logits(int argc, char **argv)
         tokens[i] = (int32_t)ids[i];
     }
 
-    rl_engine_opts o = {.backend = backend, .weights_dir = weights, .seed = (uint64_t)seed, .max_batch = 1,
-                        .max_context = n, .max_prefill = n, .threads = (int)threads, .quiet = json};
+    rl_engine_opts o = {.backend = backend, .weights_dir = weights, .seed = seed, .max_batch = 1,
+                        .max_context = n, .max_prefill = n, .threads = threads, .quiet = json};
     rl_engine *e;
     if (rl_engine_create(&m, &o, &e, &err)) {
         rc = cli_error(1, "logits: %s", err.msg);

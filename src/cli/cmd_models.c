@@ -10,6 +10,8 @@
 
 static const char *usage =
     "usage: ridgeline models [--model NAME|CONFIG.json|DIR] [--tensors] [--json]\n\n"
+    "MODEL is a path when it contains '/' or ends in .json, else a preset name (write ./NAME for a\n"
+    "file called NAME in this directory).\n"
     "Lists the model presets with their geometry and parameter count, or describes one preset or\n"
     "Hugging Face config.json (model_type llama, mistral, qwen2, qwen3, mixtral, qwen3_moe): GQA,\n"
     "head_dim, tied embeddings, llama3 rope scaling, sliding window, q/k/v biases, q/k norm, experts.\n\n"

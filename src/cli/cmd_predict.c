@@ -22,6 +22,7 @@ static const char *usage =
     "  --gpu NAME|all     GPU from `ridgeline gpus` (default H100); all = every GPU in the table\n"
     "  --model MODEL      preset (`ridgeline models`) or a Hugging Face config.json of model_type llama,\n"
     "                     mistral, qwen2, qwen3, mixtral or qwen3_moe\n"
+    "                     (a path has a '/' or ends in .json; ./NAME for a file called NAME here)\n"
     "  --decode           one decode step: one new token for each of B sequences holding C cached tokens\n"
     "  --prefill          one forward over L prompt tokens (causal), logits for the last position only\n"
     "  --batch B          sequences (decode default 1, prefill default 1)\n"

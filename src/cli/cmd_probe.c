@@ -23,10 +23,11 @@ static const char *usage =
     "GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s.\n\n"
     "  --backend B    cpu or cuda (default: cuda when a GPU is present, else cpu)\n"
     "  --model M      model whose GEMM shapes are timed (default llama-3.1-8b on cuda, tiny on cpu)\n"
-    "  --out FILE     write the JSON there (atomically); read it back with predict/sweep --roofs FILE\n"
+    "  --out FILE     write the JSON there (atomically; a device or FIFO is written in place); read it\n"
+    "                 back with predict/sweep --roofs FILE\n"
     "  --json         print the JSON instead of the table\n"
     "  --quick        smaller buffers and problems, fewer repetitions (tests; not for reported figures)\n"
-    "  --threads N    cpu: threads (default: every core)\n"
+    CLI_HELP_THREADS("    ")
     "  --quiet        no progress lines on stderr\n";
 
 static cJSON *probe_doc(const session *s)
@@ -72,11 +73,10 @@ static cJSON *probe_doc(const session *s)
 int cmd_probe(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
-    session_args a = {0};
+    session_args a = {.seed = CLI_SEED_DEFAULT};
     const char *out = NULL;
     int json = 0, quick = 0;
     rl_err err;
-    int64_t v;
     static const struct option opts[] = {{"backend", required_argument, 0, 'b'}, {"model", required_argument, 0, 'm'},
                                          {"out", required_argument, 0, 'o'},     {"json", no_argument, 0, 'j'},
                                          {"quick", no_argument, 0, 'q'},         {"quiet", no_argument, 0, 'Q'},
@@ -95,8 +95,7 @@ int cmd_probe(int argc, char **argv)
         case 'Q': a.quiet = 1; break;
         case 'g': a.gpu_file = optarg; break;
         case 't':
-            if (rl_parse_i64(optarg, 1, 1024, "--threads", &v, &err)) return cli_error(2, "probe: %s", err.msg);
-            a.threads = (int)v;
+            if (cli_parse_threads(optarg, &a.threads, &err)) return cli_error(2, "probe: %s", err.msg);
             break;
         default: return cli_error(2, "probe: unknown or incomplete option '%s' (see ridgeline probe --help)", argv[optind - 1]);
         }

@@ -11,14 +11,16 @@ static const char *usage =
     "usage: ridgeline report RESULTS.json... [--import-csv FILE]... [--gpu-file FILE] --out DIR [--quiet]\n\n"
     "Renders DIR/report.md, DIR/report.json and the charts (figure1, roofline: .svg, .png and the .gp\n"
     "gnuplot scripts) from one or more results files (docs/results-schema.md) and imported CSV\n"
-    "measurements (sweep,gpu,x,ms with # comments, like the seed's). One row per GPU and engine; the\n"
-    "seed's GPUs (H200, H100, A100-PCIe, L40S) without measurements get predicted rows. Every\n"
-    "measurement faster than its GPU's datasheet roofs allow is listed under violations.\n"
+    "measurements (sweep,gpu,x,ms with # comments, like the seed's; quoted fields and a UTF-8 BOM are\n"
+    "fine). One row per GPU and engine; the seed's GPUs (H200, H100, A100-PCIe, L40S) without\n"
+    "measurements get predicted rows. Every measurement faster than its GPU's datasheet roofs allow\n"
+    "is listed under violations.\n"
     "How to read it: docs/report.md.\n\n"
     "  RESULTS.json       results of `ridgeline lab` / `ridgeline sweep` or a peer engine\n"
     "  --import-csv FILE  measurements to import (repeatable); decode values are whole run / output tokens\n"
     "  --gpu-file FILE    extra or overriding GPU table rows (see ridgeline gpus --help)\n"
-    "  --out DIR          output directory (created if missing)\n"
+    "  --out DIR          output directory (created if missing; refused while another report or lab\n"
+    "                     writes it)\n"
     "  --quiet            no summary line on stderr\n";
 
 int cmd_report(int argc, char **argv)
@@ -31,7 +33,7 @@ int cmd_report(int argc, char **argv)
         free(csvs);
         return cli_error(1, "report: out of memory");
     }
-    rl_report_opts o = {results, 0, csvs, 0, NULL, NULL, 0};
+    rl_report_opts o = {results, 0, csvs, 0, NULL, NULL, 0, 0};
     int status = 0;
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];

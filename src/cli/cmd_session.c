@@ -10,6 +10,8 @@
 #include "../analyse/lab_analysis.h"
 #include "../common/util.h"
 #include "../measure/kernels.h"
+#include "../model/weights.h"
+#include "cli.h"
 
 int session_open(session *s, const session_args *a, int argc, char **argv, rl_err *err)
 {
@@ -22,10 +24,15 @@ int session_open(session *s, const session_args *a, int argc, char **argv, rl_er
     }
     rl_results_init(&s->res, argc, argv);
     rl_model_config *m = &s->res.model;
-    const char *model = a->model;
-    if (!model && a->weights_dir) model = a->weights_dir; /* the checkpoint's own config.json */
-    if (!model) model = s->backend == RL_BACKEND_CUDA ? "llama-3.1-8b" : "tiny";
-    if (rl_model_resolve(model, m, err)) return -1;
+    const char *model = a->model ? a->model : s->backend == RL_BACKEND_CUDA ? "llama-3.1-8b" : "tiny";
+    /* Without --model, the checkpoint's own config.json (a directory, never a preset name). */
+    if (!a->model && a->weights_dir ? rl_model_from_config_json(a->weights_dir, m, err) : rl_model_resolve(model, m, err))
+        return -1;
+    if (a->weights_dir) { /* a bad checkpoint fails here, before anything is measured */
+        rl_weights *w;
+        if (rl_weights_open(a->weights_dir, m, &w, err)) return rl_wrap(err, "--weights %s", a->weights_dir);
+        rl_weights_close(w);
+    }
     if (s->backend == RL_BACKEND_CUDA) {
         snprintf(s->res.dtype, sizeof s->res.dtype, "bf16");
         s->res.elem_bytes = 2;
@@ -33,7 +40,7 @@ int session_open(session *s, const session_args *a, int argc, char **argv, rl_er
         snprintf(s->res.dtype, sizeof s->res.dtype, "fp32"); /* the CPU engine computes and stores fp32 */
         s->res.elem_bytes = 4;
     }
-    uint64_t seed = a->seed ? a->seed : 1;
+    uint64_t seed = a->seed;
     if (a->weights_dir) snprintf(s->res.weights, sizeof s->res.weights, "%s", a->weights_dir);
     else snprintf(s->res.weights, sizeof s->res.weights, "random (seed %llu)", (unsigned long long)seed);
     s->base.backend = s->backend;
@@ -203,33 +210,33 @@ void session_print_points(const session *s, rl_phase phase, FILE *f)
     }
 }
 
-/* The one piece of process-wide state: set by the SIGINT handler, read between points. */
-static volatile sig_atomic_t interrupted;
-static struct sigaction old_sigint;
+/* The one piece of process-wide state: the stop signal's number, set by the handler and read
+ * between points. SIGTERM (a job scheduler, `timeout`, `kill`) is handled like Ctrl-C. */
+static volatile sig_atomic_t stop_signal;
+static const int stop_signals[] = {SIGINT, SIGTERM};
+static struct sigaction old_actions[2];
 
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+static void on_stop_signal(int sig) { stop_signal = sig; }
 
-volatile sig_atomic_t *session_install_sigint(void)
+volatile sig_atomic_t *session_install_stop(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the program at once */
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal ends the program at once */
     sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_sigint);
-    return &interrupted;
+    stop_signal = 0;
+    for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &sa, &old_actions[i]);
+    return &stop_signal;
 }
 
-void session_restore_sigint(void) { sigaction(SIGINT, &old_sigint, NULL); }
+void session_restore_stop(void)
+{
+    for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &old_actions[i], NULL);
+}
 
 int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err)
 {
-    int64_t v;
     switch (ch) {
     case 'b': m->s.backend = arg; return 1;
     case 'm': m->s.model = arg; return 1;
@@ -242,20 +249,21 @@ int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err
     case 'W': return rl_parse_i64(arg, 0, 1000, "--warmup", &m->warmup, err) ? -1 : 1;
     case 'R': m->roofs = arg; return 1;
     case 'n': m->ncu = arg; return 1;
-    case 't':
-        if (rl_parse_i64(arg, 1, 1024, "--threads", &v, err)) return -1;
-        m->s.threads = (int)v;
-        return 1;
-    case 's':
-        if (rl_parse_i64(arg, 1, INT64_MAX, "--seed", &v, err)) return -1;
-        m->s.seed = (uint64_t)v;
-        return 1;
+    case 't': return cli_parse_threads(arg, &m->s.threads, err) ? -1 : 1;
+    case 's': return cli_parse_seed(arg, &m->s.seed, err) ? -1 : 1;
     case 'q': m->quick = 1; return 1;
     case 'Q': m->s.quiet = 1; return 1;
     case 'g': m->s.gpu_file = arg; return 1;
     case 'T': m->trace = arg; return 1;
     }
     return 0;
+}
+
+int session_check_inputs(const measure_args *m, rl_err *err)
+{
+    rl_roofs roofs;
+    if (m->roofs && rl_roofs_load(m->roofs, &roofs, err)) return rl_wrap(err, "--roofs %s", m->roofs);
+    return m->ncu ? rl_ncu_check(m->ncu, err) : 0;
 }
 
 int session_check_backend(const measure_args *m, rl_err *err)

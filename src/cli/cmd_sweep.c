@@ -14,7 +14,7 @@ static const char *usage =
     "usage: ridgeline sweep --decode|--prefill [--backend cpu|cuda] [--model MODEL] [--weights DIR]\n"
     "                       [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                       [--warmup N] [--roofs FILE] [--out results.json] [--json] [--kernels]\n"
-    "                       [--ncu-csv FILE] [--trace FILE] [--threads N] [--seed N] [--quick] [--quiet]\n\n"
+    "                       [--ncu-csv FILE] [--trace FILE] [--threads N] [--seed S] [--quick] [--quiet]\n\n"
     "Times the engine across batch sizes (decode) or prompt lengths (prefill) and sets every point\n"
     "beside the roofline prediction at the measured roofs (the probe of this run, or --roofs FILE)\n"
     "and at the datasheet's, where the GPU is in the table.\n"
@@ -23,7 +23,11 @@ static const char *usage =
     "    seed_ms_per_token = (prefill + all steps) / output_len, the seed's (vLLM's) per-token figure.\n"
     "  prefill point L: warm-up runs, then -r timed prefills of one L-token prompt, each from a reset\n"
     "    KV cache (nothing is reused between runs); ms = median.\n"
-    "A point that fails (out of memory, say) is recorded with its error and the sweep goes on.\n\n"
+    "A point that fails (out of memory, say) is recorded with its error and the sweep goes on; when\n"
+    "the first point fails, the input is taken to be bad (a checkpoint, a model too large): the sweep\n"
+    "stops there and exits 1. --weights, --roofs, --ncu-csv and --gpu-file are read before measuring.\n"
+    "Ctrl-C or SIGTERM: the point in flight finishes, --out keeps the finished points (marked\n"
+    "interrupted), exit 130 or 143.\n\n"
     "  --decode | --prefill   which sweep\n"
     "  --batches LIST         decode batches (cuda: 1,4,16,64,128,256,512; cpu: 1,2,4,8,16,32)\n"
     "  --lengths LIST         prefill lengths (cuda: 64,128,...,4096; cpu: 16,32,...,256)\n"
@@ -38,7 +42,8 @@ static const char *usage =
     "                         cpu 128)\n"
     "  --ncu-csv FILE         import an Nsight Compute CSV and list it beside our kernels\n"
     "  --trace FILE           the profiled steps as Chrome trace events (implies --kernels; Perfetto)\n"
-    "  --backend, --model, --weights DIR, --threads N, --seed N, --gpu-file FILE: as for `lab`\n"
+    "  --backend, --model, --weights DIR, --gpu-file FILE: as for `lab`\n"
+    CLI_HELP_SEED("               ") CLI_HELP_THREADS("            ")
     "  --quick                quick probe (smaller problems); --quiet: no progress lines\n";
 
 
@@ -84,6 +89,7 @@ int cmd_sweep(int argc, char **argv)
     sweep_args a;
     memset(&a, 0, sizeof a);
     a.m.warmup = -1;
+    a.m.s.seed = CLI_SEED_DEFAULT;
     rl_err err;
     if (parse(argc, argv, &a, &err)) return cli_error(2, "sweep: %s", err.msg);
     session s;
@@ -103,22 +109,17 @@ int cmd_sweep(int argc, char **argv)
     s.res.input_len = in, s.res.output_len = out;
     s.results_path = a.out;
     int rc = 0;
-    if (a.m.trace && session_trace(&s, a.m.trace, &err)) {
+    /* Fail before measuring when an input is bad or the output cannot be written. */
+    if ((a.m.trace && session_trace(&s, a.m.trace, &err)) || session_check_inputs(&a.m, &err) ||
+        (a.out && session_checkpoint(&s, &err))) {
         session_close(&s);
         return cli_error(1, "sweep: %s", err.msg);
-    }
-    if (a.out) {
-        /* Fail before measuring when the file cannot be written. */
-        if (session_checkpoint(&s, &err)) {
-            session_close(&s);
-            return cli_error(1, "sweep: %s", err.msg);
-        }
     }
     if (session_roofs(&s, a.m.roofs, a.m.quick, &err) || session_checkpoint(&s, &err)) {
         session_close(&s);
         return cli_error(1, "sweep: %s", err.msg);
     }
-    volatile sig_atomic_t *stop = session_install_sigint();
+    volatile sig_atomic_t *stop = session_install_stop();
     rl_sweep_ctx ctx = session_sweep_ctx(&s, stop);
     if (a.m.warmup >= 0) ctx.warmup = (int)a.m.warmup;
     if (a.m.reps) ctx.reps = (int)a.m.reps;
@@ -140,10 +141,11 @@ int cmd_sweep(int argc, char **argv)
             session_kernels(&s, phase, maxx < L ? maxx : L, 0);
         }
     }
-    if (!rc && a.m.ncu && rl_ncu_import(a.m.ncu, &s.res, &err)) rc = cli_error(1, "sweep: %s", err.msg);
+    /* Checked before measuring; a failure now (the file changed meanwhile) keeps the measurements. */
+    if (!rc && a.m.ncu && rl_ncu_import(a.m.ncu, &s.res, &err)) fprintf(stderr, "ridgeline: sweep: %s (continuing)\n", err.msg);
     s.res.interrupted = *stop != 0;
-    if (!rc && session_checkpoint(&s, &err)) rc = cli_error(1, "sweep: %s", err.msg);
-    session_restore_sigint();
+    if (session_checkpoint(&s, &err)) rc = cli_error(1, "sweep: %s", err.msg);
+    session_restore_stop();
     if (!rc) {
         if (a.json) {
             cJSON *doc = rl_results_to_json(&s.res);
@@ -159,12 +161,12 @@ int cmd_sweep(int argc, char **argv)
             if (a.out) printf("wrote %s\n", a.out);
         }
     }
-    int stopped = *stop != 0;
+    int stopped = *stop;
     session_close(&s);
     if (!rc && stopped) {
-        fprintf(stderr, "ridgeline: sweep: interrupted; the finished points are kept%s%s\n", a.out ? " in " : "",
-                a.out ? a.out : "");
-        return 130;
+        fprintf(stderr, "ridgeline: sweep: interrupted (%s); the finished points are kept%s%s\n", strsignal(stopped),
+                a.out ? " in " : "", a.out ? a.out : "");
+        return 128 + stopped;
     }
     return rc;
 }

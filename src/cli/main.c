@@ -79,13 +79,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return cli_finish_stdout("--help", 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("ridgeline %s (commit %s)\n", rl_version(), rl_build_commit());
-        return 0;
+        return cli_finish_stdout("--version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return cli_finish_stdout(argv[1], commands[i].fn(argc - 1, argv + 1));
     return cli_error(2, "unknown command '%s' (try ridgeline --help)", argv[1]);
 }

@@ -21,7 +21,7 @@ typedef struct {
     const char *weights_dir;  /* NULL = random weights */
     const char *gpu_file;     /* extra GPU table rows */
     int threads;              /* cpu engine/probe threads, 0 = all cores */
-    uint64_t seed;
+    uint64_t seed;            /* random weights and prompts, as given (callers start it at CLI_SEED_DEFAULT) */
     int quiet;
 } session_args;
 
@@ -50,6 +50,10 @@ typedef struct {
 /* Handles one getopt_long result of SESSION_MEASURE_OPTIONS or -r: 1 = taken, 0 = not a shared
  * option, -1 = a bad value (message in err). */
 int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err);
+
+/* Reads --roofs and --ncu-csv once, so a missing or malformed file fails before anything is
+ * measured (--weights and --gpu-file are checked by session_open). */
+int session_check_inputs(const measure_args *m, rl_err *err);
 
 /* Checks the --backend name, if one was given. */
 int session_check_backend(const measure_args *m, rl_err *err);
@@ -103,9 +107,11 @@ void session_kernels(session *s, rl_phase phase, int64_t x, int64_t input_len);
 /* The sweep's points as a table on f. */
 void session_print_points(const session *s, rl_phase phase, FILE *f);
 
-/* Installs a SIGINT handler that sets the returned flag (a second Ctrl-C kills as usual);
- * session_restore_sigint puts the old handler back. */
-volatile sig_atomic_t *session_install_sigint(void);
-void session_restore_sigint(void);
+/* Installs SIGINT and SIGTERM handlers that set the returned flag to the signal's number (a
+ * second signal kills as usual); the caller finishes the point in flight, writes what it has
+ * with "interrupted": true and exits 128 + the number. session_restore_stop puts the old
+ * handlers back. */
+volatile sig_atomic_t *session_install_stop(void);
+void session_restore_stop(void);
 
 #endif

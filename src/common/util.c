@@ -23,67 +23,6 @@
 const char *rl_build_commit(void) { return RL_GIT_COMMIT; }
 const char *rl_version(void) { return RL_VERSION; }
 
-char *rl_read_file(const char *path, size_t *len_out, rl_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rl_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        rl_fail(err, "%s: cannot seek (not a regular file?)", path);
-        return NULL;
-    }
-    long n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        rl_fail(err, "%s: cannot determine size", path);
-        return NULL;
-    }
-    char *buf = malloc((size_t)n + 1);
-    if (!buf) {
-        fclose(f);
-        rl_fail(err, "%s: out of memory reading %ld bytes", path, n);
-        return NULL;
-    }
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    if (got != (size_t)n) {
-        free(buf);
-        rl_fail(err, "%s: short read (%zu of %ld bytes)", path, got, n);
-        return NULL;
-    }
-    buf[n] = 0;
-    if (len_out) *len_out = (size_t)n;
-    return buf;
-}
-
-int rl_write_file_atomic(const char *path, const char *text, rl_err *err)
-{
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp) return rl_fail(err, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rl_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t len = strlen(text);
-    int ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        rl_fail(err, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
-}
-
 int rl_parse_i64(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, rl_err *err)
 {
     if (!s || !*s) return rl_fail(err, "%s: empty value, expected an integer in [%lld, %lld]", what,
@@ -135,10 +74,41 @@ int rl_parse_i64_list(const char *s, int64_t lo, int64_t hi, const char *what, i
     return n;
 }
 
-cJSON *rl_json_load(const char *path, rl_err *err)
+int rl_csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *q = p;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q == '"') p = q; /* blanks before an opening quote are not part of the field */
+        char *out = p, *start = p;
+        if (*p == '"') {
+            start = out = ++p;
+            while (*p && !(*p == '"' && p[1] != '"')) {
+                if (*p == '"') p++; /* "" is one quote */
+                *out++ = *p++;
+            }
+            if (*p == '"') p++;
+            while (*p && *p != ',') p++; /* anything between the closing quote and the comma */
+        } else {
+            while (*p && *p != ',' && *p != '\r' && *p != '\n') *out++ = *p++;
+        }
+        char sep = *p;
+        *out = 0;
+        if (n == max) return max + 1;
+        fields[n++] = start;
+        if (sep != ',') return n;
+        p++;
+    }
+}
+
+cJSON *rl_json_load(const char *path, rl_err *err) { return rl_json_load_max(path, RL_READ_MAX_BYTES, err); }
+
+cJSON *rl_json_load_max(const char *path, size_t max_bytes, rl_err *err)
 {
     size_t len = 0;
-    char *text = rl_read_file(path, &len, err);
+    char *text = rl_read_file_max(path, max_bytes, &len, err);
     if (!text) return NULL;
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {

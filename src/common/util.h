@@ -1,19 +1,14 @@
-/* util.h: small helpers shared by every stage: whole-file reads, strict number parsing,
- * comma lists, cJSON access with named-field errors, and atomic file writes. */
+/* util.h: small helpers shared by every stage: strict number parsing, comma lists, CSV fields,
+ * cJSON access with named-field errors; file reads and writes come from fileio.h. */
 #ifndef RL_UTIL_H
 #define RL_UTIL_H
 #include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
+#include "fileio.h"
 
 struct cJSON;
-
-/* Reads a whole file (NUL-terminated). *len_out may be NULL. Caller frees. */
-char *rl_read_file(const char *path, size_t *len_out, rl_err *err);
-
-/* Writes text to path atomically: path.tmp then rename. */
-int rl_write_file_atomic(const char *path, const char *text, rl_err *err);
 
 /* Strict integer / double parsing: the whole string must be a number within [lo, hi].
  * what names the flag or field in the message. */
@@ -24,8 +19,13 @@ int rl_parse_f64(const char *s, double lo, double hi, const char *what, double *
 int rl_parse_i64_list(const char *s, int64_t lo, int64_t hi, const char *what, int64_t *out, int n_max,
                       rl_err *err);
 
-/* Parses a JSON file with cJSON. Caller deletes. */
+/* Splits one CSV line in place into at most max fields; a field may be double-quoted (with ""
+ * for a quote, and commas inside). Returns the number of fields, max + 1 when there are more. */
+int rl_csv_split(char *line, char **fields, int max);
+
+/* Parses a JSON file with cJSON (rl_json_load_max: at most max_bytes). Caller deletes. */
 struct cJSON *rl_json_load(const char *path, rl_err *err);
+struct cJSON *rl_json_load_max(const char *path, size_t max_bytes, rl_err *err);
 
 /* Typed field access. Missing or wrong-typed required fields fail with "FILE: field 'NAME' ...". */
 int rl_json_get_i64(const struct cJSON *obj, const char *file, const char *field, int required, int64_t dflt,

@@ -75,8 +75,11 @@ static int parse_gpu_row(const cJSON *row, const char *file, int idx, rl_gpu *g,
     snprintf(g->name, sizeof g->name, "%s", name->valuestring);
     snprintf(where, sizeof where, "%s: GPU '%s'", file, g->name);
     if (rl_json_get_f64(row, where, "bandwidth_gbps", 1, 0, &g->bandwidth_gbps, err)) return -1;
-    if (g->bandwidth_gbps <= 0) return rl_fail(err, "%s: field 'bandwidth_gbps' must be > 0", where);
+    /* Bounds far above any GPU, so a typo fails here instead of overflowing ridges and chart scales. */
+    if (!(g->bandwidth_gbps > 0 && g->bandwidth_gbps <= 1e6))
+        return rl_fail(err, "%s: field 'bandwidth_gbps' must be in (0, 1e6] GB/s", where);
     if (rl_json_get_f64(row, where, "memory_gb", 0, 0, &g->memory_gb, err)) return -1;
+    if (!(g->memory_gb >= 0 && g->memory_gb <= 1e6)) return rl_fail(err, "%s: field 'memory_gb' must be in [0, 1e6]", where);
     const cJSON *peaks = cJSON_GetObjectItemCaseSensitive(row, "peak_tflops");
     if (!cJSON_IsObject(peaks)) return rl_fail(err, "%s: field 'peak_tflops' must be an object keyed by dtype", where);
     const cJSON *it;
@@ -86,8 +89,8 @@ static int parse_gpu_row(const cJSON *row, const char *file, int idx, rl_gpu *g,
         if (dt < 0)
             return rl_fail(err, "%s: unknown dtype '%s' in peak_tflops (known: fp32, tf32, bf16, fp16, fp8, int8)", where,
                            it->string);
-        if (!cJSON_IsNumber(it) || it->valuedouble < 0)
-            return rl_fail(err, "%s: peak_tflops.%s must be a number >= 0", where, it->string);
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble <= 1e6))
+            return rl_fail(err, "%s: peak_tflops.%s must be a number in [0, 1e6]", where, it->string);
         g->peak_tflops[dt] = it->valuedouble;
     }
     if (g->peak_tflops[RL_DT_BF16] <= 0 && g->peak_tflops[RL_DT_FP16] <= 0 && g->peak_tflops[RL_DT_FP32] <= 0)

@@ -41,6 +41,8 @@ int rl_kernels_profile(rl_engine *e, rl_phase phase, int64_t x, int64_t input_le
  * with its function name ("rope_kv_kernel" -> "rope_kv_write"), else for a cuBLAS/CUTLASS kernel
  * ours that wraps the library ("cublaslt_gemm"). Import after the per-kernel rows exist. */
 int rl_ncu_import(const char *path, rl_results *res, rl_err *err);
+/* Reads and checks an ncu CSV export without importing it (before a run measures anything). */
+int rl_ncu_check(const char *path, rl_err *err);
 
 /* Text tables of res's kernel rows (and ncu rows) to f. */
 void rl_kernels_print(const rl_results *res, FILE *f);

@@ -17,41 +17,6 @@
 
 enum { MAX_FIELDS = 256 };
 
-/* Splits one CSV line in place into fields (quotes removed, "" unescaped). Returns the count. */
-static int split_csv(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        char *out = p, *start = p;
-        if (*p == '"') {
-            p++;
-            start = out = p;
-            for (;;) {
-                if (!*p) break;
-                if (*p == '"' && p[1] == '"') {
-                    *out++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *out++ = *p++;
-                }
-            }
-            while (*p && *p != ',') p++; /* anything between the closing quote and the comma */
-        } else {
-            while (*p && *p != ',' && *p != '\r' && *p != '\n') *out++ = *p++;
-        }
-        char sep = *p;
-        *out = 0;
-        fields[n++] = start;
-        if (sep != ',') break;
-        p++;
-    }
-    return n;
-}
-
 /* "1,234.5" -> 1234.5; returns -1 when the text is not a number. */
 static int parse_value(const char *s, double *out)
 {
@@ -238,7 +203,8 @@ int rl_ncu_read_launches(const char *path, rl_ncu_launch **out, int *n_out, rl_e
             line = next;
             continue;
         }
-        int n = split_csv(line, fields, MAX_FIELDS);
+        int n = rl_csv_split(line, fields, MAX_FIELDS);
+        if (n > MAX_FIELDS) n = MAX_FIELDS; /* columns past the ones we know are ignored */
         if (!header) {
             c_kernel = col_of(fields, n, "Kernel Name");
             if (c_kernel < 0) {
@@ -327,6 +293,15 @@ static int add_row(rl_results *res, rl_ncu_row **rows, int *n, const rl_ncu_laun
     r->calls++;
     r->ms += l->ms;
     (void)res;
+    return 0;
+}
+
+int rl_ncu_check(const char *path, rl_err *err)
+{
+    rl_ncu_launch *v = NULL;
+    int n = 0;
+    if (rl_ncu_read_launches(path, &v, &n, err)) return rl_wrap(err, "--ncu-csv %s", path);
+    free(v);
     return 0;
 }
 

@@ -306,6 +306,17 @@ static int finish_point(rl_sweep_ctx *ctx, rl_point *p, double weight, rl_err *e
 
 static int stopped(const rl_sweep_ctx *ctx) { return ctx->stop && *ctx->stop; }
 
+/* The first point is the test of the input: when it fails (a checkpoint the engine refuses, a
+ * model too large for even this point), every later point would fail the same way, and a sweep
+ * of failures must not look like a finished run. */
+static int first_point_failed(const rl_point *p, rl_err *err)
+{
+    return rl_fail(err, "%s %s=%lld, the sweep's first point, failed: %s; the sweep stopped there (the failed point "
+                        "is recorded)",
+                   p->sweep == RL_PHASE_DECODE ? "decode" : "prefill", p->sweep == RL_PHASE_DECODE ? "B" : "L",
+                   (long long)p->x, p->error);
+}
+
 int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batches, int nb, int64_t input_len,
                     int64_t output_len, rl_err *err)
 {
@@ -322,6 +333,7 @@ int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batc
         decode_point(ctx, slot, batches[i], input_len, output_len, plan_b, &p);
         double w = rl_sweep_point_weight(ctx->res, RL_PHASE_DECODE, batches[i], input_len, output_len, ctx->warmup, 0);
         if (finish_point(ctx, &p, w, err)) return -1;
+        if (i == 0 && !p.ok) return first_point_failed(&p, err);
     }
     return 0;
 }
@@ -337,6 +349,7 @@ int rl_sweep_prefill(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *len
         prefill_point(ctx, slot, lengths[i], plan_l, &p);
         double w = rl_sweep_point_weight(ctx->res, RL_PHASE_PREFILL, lengths[i], 0, 0, ctx->warmup, ctx->reps);
         if (finish_point(ctx, &p, w, err)) return -1;
+        if (i == 0 && !p.ok) return first_point_failed(&p, err);
     }
     return 0;
 }

@@ -7,7 +7,8 @@
  * column = (prefill + all steps) / output_len. A warm-up run (prefill + a few steps) precedes it.
  * Prefill point L: warm-up runs, then reps timed prefills of one L-token prompt, each starting
  * from a reset KV cache (the engine resets slot 0 on prefill): nothing is reused between runs.
- * A point that fails (out of memory, say) is recorded as failed with its error; the sweep goes on. */
+ * A point that fails (out of memory, say) is recorded as failed with its error; the sweep goes on,
+ * unless it is the sweep's first point: then the input is bad and the sweep stops with an error. */
 #ifndef RL_SWEEP_H
 #define RL_SWEEP_H
 #include <signal.h>
@@ -49,8 +50,8 @@ rl_engine *rl_engine_slot_get(rl_engine_slot *s, const rl_engine_opts *base, con
                               int64_t plan_context, int64_t plan_prefill, rl_err *err);
 void rl_engine_slot_release(rl_engine_slot *s);
 
-/* Appends one point per batch / length to ctx->res. Returns -1 only when a checkpoint fails;
- * failed points are data, not errors. */
+/* Appends one point per batch / length to ctx->res. Returns -1 when a checkpoint fails or the
+ * first point failed (it is recorded first); later failed points are data, not errors. */
 int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batches, int nb, int64_t input_len,
                     int64_t output_len, rl_err *err);
 int rl_sweep_prefill(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *lengths, int nl, rl_err *err);

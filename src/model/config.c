@@ -225,7 +225,7 @@ int rl_model_from_config_json(const char *path, rl_model_config *out, rl_err *er
         snprintf(file, sizeof file, "%s/config.json", path);
     else
         snprintf(file, sizeof file, "%s", path);
-    cJSON *root = rl_json_load(file, err);
+    cJSON *root = rl_json_load_max(file, RL_CONFIG_MAX_BYTES, err);
     if (!root) return -1;
     int rc = parse_config(root, file, out, err);
     cJSON_Delete(root);
@@ -243,10 +243,20 @@ int rl_model_from_config_text(const char *text, size_t len, const char *what, rl
 
 int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err)
 {
-    struct stat st;
-    if (strchr(name_or_path, '/') || strstr(name_or_path, ".json") || stat(name_or_path, &st) == 0)
+    /* Only the argument says it is a path ('/' or a .json ending): a file or directory named like a
+     * preset in the working directory (`lab --out tiny`) must not turn the preset into a config. */
+    size_t n = strlen(name_or_path);
+    if (strchr(name_or_path, '/') || (n >= 5 && !strcmp(name_or_path + n - 5, ".json")))
         return rl_model_from_config_json(name_or_path, out, err);
-    return rl_model_preset(name_or_path, out, err);
+    if (!rl_model_preset(name_or_path, out, err)) return 0;
+    struct stat st;
+    if (err && stat(name_or_path, &st) == 0) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rl_fail(err, "%s; '%s' was taken as a preset name (no '/', no .json): write ./%s to read the file here", msg,
+                name_or_path, name_or_path);
+    }
+    return -1;
 }
 
 int64_t rl_model_embedding_params(const rl_model_config *c) { return c->vocab * c->hidden; }

@@ -73,7 +73,9 @@ int rl_model_from_config_json(const char *path, rl_model_config *out, rl_err *er
  * Used by the config fuzz target. */
 int rl_model_from_config_text(const char *text, size_t len, const char *what, rl_model_config *out, rl_err *err);
 
-/* A preset name, a config.json path, or a directory with config.json. Unknown names list presets. */
+/* A config.json path or a directory with config.json when the argument contains '/' or ends in
+ * .json; otherwise a preset name (even where a file of that name exists: the message then says
+ * to write ./NAME). Unknown names list the presets. */
 int rl_model_resolve(const char *name_or_path, rl_model_config *out, rl_err *err);
 
 /* Checks geometry invariants (positive sizes, heads divisible by kv_heads, ...). */

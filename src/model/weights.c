@@ -295,14 +295,10 @@ static int map_file(rl_weights *w, const char *path, rl_err *err)
     f->path = strdup(path);
     if (!f->path) return rl_fail(err, "%s: out of host memory", path);
     w->n_files++;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return rl_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return rl_fail(err, "%s: not a regular file", path);
-    }
-    f->map_len = (size_t)st.st_size;
+    int64_t size_bytes;
+    int fd = rl_open_regular(path, &size_bytes, err); /* a FIFO shard is refused, not waited on */
+    if (fd < 0) return -1;
+    f->map_len = (size_t)size_bytes;
     if (f->map_len < 8) {
         close(fd);
         return rl_fail(err, "%s: truncated file: %zu bytes, but a safetensors file starts with an 8-byte header length",
@@ -318,10 +314,11 @@ static int map_file(rl_weights *w, const char *path, rl_err *err)
     return parse_file(f->map, f->map_len, path, w->n_files - 1, &w->t, &f->data, &f->data_len, err);
 }
 
-static int is_file(const char *path)
+/* Present at all: a FIFO or directory of that name is then refused by the open, by name. */
+static int exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return stat(path, &st) == 0;
 }
 
 /* A shard name from the index must stay inside the checkpoint directory. */
@@ -332,7 +329,7 @@ static int safe_shard_name(const char *s)
 
 static int open_sharded(rl_weights *w, const char *dir, const char *index, rl_err *err)
 {
-    cJSON *root = rl_json_load(index, err);
+    cJSON *root = rl_json_load_max(index, RL_CONFIG_MAX_BYTES, err);
     if (!root) return -1;
     int rc = 0;
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
@@ -458,11 +455,11 @@ int rl_weights_open(const char *dir, const rl_model_config *m, rl_weights **out,
     snprintf(single, sizeof single, "%s/model.safetensors", dir);
     snprintf(index, sizeof index, "%s/model.safetensors.index.json", dir);
     int rc;
-    if (is_file(single)) {
+    if (exists(single)) {
         w->source = strdup(single);
         rc = map_file(w, single, err);
         if (!rc) rc = sort_and_check_dupes(&w->t, w, single, err);
-    } else if (is_file(index)) {
+    } else if (exists(index)) {
         w->source = strdup(index);
         rc = open_sharded(w, dir, index, err);
     } else {

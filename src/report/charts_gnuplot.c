@@ -7,6 +7,9 @@
  *   seed     the imported rows (the seed's vLLM numbers) beside ours, in their own chart.
  * Each chart is a self-contained gnuplot script (data inline) kept in the output directory, so a
  * reader can restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,17 +49,24 @@ static void clause(chart *c, const char *fmt, ...)
     rl_sbuf_puts(&c->plot, tmp);
 }
 
-/* A gnuplot double-quoted string body: escape quotes and backslashes. */
-static const char *gp_str(const char *s, char *buf, size_t n)
+/* Every string that reaches a script (GPU and engine names come from files we did not write) as
+ * inert text: a newline would end the string and the command, so the next line runs as gnuplot
+ * (`system(...)` included) or ends a datablock; a backquote is command substitution even inside
+ * double quotes; quotes and backslashes end or escape the string. Each of them becomes '_'. */
+static const char *gp_text(const char *s, char *buf, size_t n)
 {
     size_t j = 0;
-    for (; *s && j + 2 < n; s++) {
-        if (*s == '"' || *s == '\\') buf[j++] = '\\';
-        buf[j++] = *s;
+    for (; *s && j + 1 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        int inert = c >= 0x20 && c != 0x7f && c != '"' && c != '\'' && c != '\\' && c != '`';
+        buf[j++] = inert ? (char)c : '_';
     }
     buf[j] = 0;
     return buf;
 }
+
+/* Numbers reach a script only finite: gnuplot reads "inf" and "nan" as undefined variables. */
+static int finite2(double a, double b) { return isfinite(a) && isfinite(b); }
 
 /* One colour per GPU across every chart; the seed's four keep fixed colours. */
 static const char *gpu_color(const rl_report_data *d, const char *gpu)
@@ -107,7 +117,7 @@ static int series(chart *c, const rl_report_run *r, rl_phase ph, val_kind kind)
         if (kind == VAL_MEASURED) v = rl_report_point_value(p);
         else if (r->source == RL_SRC_CSV && ph == RL_PHASE_DECODE) v = NAN; /* predicted rows cover it */
         else v = !isnan(p->predicted_ms) && r->source == RL_SRC_RESULTS ? p->predicted_ms : p->predicted_datasheet_ms;
-        if (isnan(v)) continue;
+        if (!isfinite(v)) continue;
         if (!n) block_begin(c);
         rl_sbuf_printf(&c->data, "%lld %.6g\n", (long long)p->x, v);
         n++;
@@ -146,14 +156,16 @@ static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
             if (!p->violation || (!for_roofline && p->sweep != ph)) continue;
-            double v = rl_report_point_value(p);
+            double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
+            if (!isfinite(v) || (for_roofline && !finite2(p->intensity, tf))) continue;
+            char t[128];
+            gp_text(r->gpu, t, sizeof t);
             if (!n) block_begin(c);
             if (for_roofline)
-                rl_sbuf_printf(&c->data, "%.6g %.6g \"%s %s=%lld\" %u\n", p->intensity,
-                               p->flops / (v * 1e-3) * 1e-12, r->gpu, p->sweep == RL_PHASE_DECODE ? "B" : "L",
-                               (long long)p->x, col);
+                rl_sbuf_printf(&c->data, "%.6g %.6g \"%s %s=%lld\" %u\n", p->intensity, tf, t,
+                               p->sweep == RL_PHASE_DECODE ? "B" : "L", (long long)p->x, col);
             else
-                rl_sbuf_printf(&c->data, "%lld %.6g \"%s\" %u\n", (long long)p->x, v, r->gpu, col);
+                rl_sbuf_printf(&c->data, "%lld %.6g \"%s\" %u\n", (long long)p->x, v, t, col);
             n++;
         }
     }
@@ -202,7 +214,7 @@ static void gpu_key(chart *c, const rl_report_data *d)
         for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu) && on_main_charts(d, &d->runs[j]);
         if (!seen)
             clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
-                   gp_str(d->runs[i].gpu, t, sizeof t));
+                   gp_text(d->runs[i].gpu, t, sizeof t));
     }
 }
 
@@ -229,7 +241,7 @@ static void style_key(chart *c, const rl_report_data *d)
             seen |= d->runs[j].source == RL_SRC_RESULTS && !strcmp(d->runs[j].engine, r->engine);
         if (!seen)
             clause(c, "NaN with linespoints lw 1.3 pt %d ps 0.9 lc rgb 'gray20' title \"measured (%s)\"",
-                   engine_pt(d, r->engine), gp_str(r->engine, t, sizeof t));
+                   engine_pt(d, r->engine), gp_text(r->engine, t, sizeof t));
     }
     clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"predicted (cost model)\"");
     if (any_csv)
@@ -259,7 +271,7 @@ static void ridge_marks(rl_sbuf *b, const rl_report_data *d, double x_lo, double
         rl_sbuf_printf(b, "set arrow from %g, graph 0 to %g, graph 1 nohead dt 4 lw 1.5 lc rgb '%s'\n", L, L, col);
         rl_sbuf_printf(b, "set label \"%s ridge L=%.0f\" at %g, graph 0.36 rotate by 90 left offset char -0.6,0 "
                           "font ',8' tc rgb '%s'\n",
-                       gp_str(r->gpu, t, sizeof t), L, L, col);
+                       gp_text(r->gpu, t, sizeof t), L, L, col);
     }
 }
 
@@ -277,13 +289,19 @@ static void panel_range(const rl_report_data *d, rl_phase ph, int seed_chart, do
             if (seed_chart && ph == RL_PHASE_DECODE)
                 v[0] = p->seed_ms_per_token, v[1] = p->predicted_seed_ms_per_token, v[2] = NAN;
             for (int j = 0; j < 3; j++)
-                if (v[j] > 0) {
+                if (v[j] > 0 && isfinite(v[j])) {
                     *lo = v[j] < *lo ? v[j] : *lo;
                     *hi = v[j] > *hi ? v[j] : *hi;
                 }
         }
     }
     if (!(*hi > 0)) *lo = 1, *hi = 10;
+}
+
+static void y_range(rl_sbuf *b, double lo, double top)
+{
+    if (finite2(lo, top) && lo > 0 && top > lo) rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", lo, top);
+    else rl_sbuf_puts(b, "set yrange [*:*]\n");
 }
 
 static void two_panels(rl_sbuf *b, const char *left_plot, const char *right_plot, const rl_report_data *d,
@@ -309,7 +327,7 @@ static void two_panels(rl_sbuf *b, const char *left_plot, const char *right_plot
                           "set xlabel \"batch B (sequences)\"\n"
                           "set ylabel \"ms per decode step, log scale%s\"\n",
                        has_results(d) ? "" : " (imported CSV: seed ms/token)");
-    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", left_lo, left_top);
+    y_range(b, left_lo, left_top);
     rl_sbuf_puts(b, left_plot ? left_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nset logscale x 2\nset xtics (64,128,256,512,1024,2048,4096)\nset xrange [50:9000]\n"
                     "set logscale y 10\n"
@@ -317,7 +335,7 @@ static void two_panels(rl_sbuf *b, const char *left_plot, const char *right_plot
     rl_sbuf_puts(b, seed_chart ? "set title \"Prefill vs prompt length: the seed's rows beside ours\"\n"
                                : "set title \"Prefill: whole-prefill time vs prompt length (batch 1)\"\n");
     rl_sbuf_puts(b, "set xlabel \"prompt length L (tokens)\"\nset ylabel \"ms per prefill (log scale)\"\n");
-    rl_sbuf_printf(b, "set yrange [%.4g:%.4g]\n", right_lo, right_top);
+    y_range(b, right_lo, right_top);
     if (!seed_chart) ridge_marks(b, d, 50, 9000);
     rl_sbuf_puts(b, right_plot ? right_plot : "plot NaN notitle");
     rl_sbuf_puts(b, "\nunset multiplot\n");
@@ -380,7 +398,7 @@ static void seed_gpu_key(chart *c, const rl_report_data *d)
         for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
         if (!seen)
             clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
-                   gp_str(d->runs[i].gpu, t, sizeof t));
+                   gp_text(d->runs[i].gpu, t, sizeof t));
     }
 }
 
@@ -414,7 +432,7 @@ static int kernel_point(const rl_report_kernel *k, double *ai, double *tf)
 {
     *ai = !isnan(k->intensity) ? k->intensity : k->flops / k->bytes;
     *tf = k->flops / (k->ms * 1e-3) * 1e-12;
-    return *ai > 0 && *tf > 0 && isfinite(*tf);
+    return *ai > 0 && *tf > 0 && finite2(*ai, *tf);
 }
 
 /* Every kernel of one run and phase: its point, its operators written beside it, and its latency
@@ -452,7 +470,7 @@ static void kernel_series(chart *c, const rl_report_run *r, rl_phase ph, const c
         const rl_report_kernel *kn = &r->kernels[v[i].k];
         char ops[200];
         rl_sbuf_printf(&c->data, "%.6g %.6g \"%s\" %d\n", v[i].ai, v[i].tf,
-                       gp_str(kn->ops[0] ? kn->ops : kn->kernel, ops, sizeof ops), i % 2);
+                       gp_text(kn->ops[0] ? kn->ops : kn->kernel, ops, sizeof ops), i % 2);
     }
     block_end(c);
     free(v);
@@ -495,10 +513,10 @@ static void roof_points(chart *c, const rl_report_data *d)
             int n = 0;
             for (int k = 0; k < r->n_points; k++) {
                 const rl_report_point *p = &r->points[k];
-                double v = rl_report_point_value(p);
-                if ((int)p->sweep != ph || isnan(v) || !(p->intensity > 0)) continue;
+                double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
+                if ((int)p->sweep != ph || !(p->intensity > 0) || !finite2(p->intensity, tf)) continue;
                 if (!n++) block_begin(c);
-                rl_sbuf_printf(&c->data, "%.6g %.6g\n", p->intensity, p->flops / (v * 1e-3) * 1e-12);
+                rl_sbuf_printf(&c->data, "%.6g %.6g\n", p->intensity, tf);
             }
             if (!n) continue;
             block_end(c);
@@ -575,46 +593,62 @@ static int find_gnuplot(char *out, size_t n)
     for (char *dir = buf, *next; dir; dir = next) {
         next = strchr(dir, ':');
         if (next) *next++ = 0;
-        snprintf(out, n, "%s/gnuplot", *dir ? dir : ".");
-        if (access(out, X_OK) == 0) return 1;
+        char cand[4200];
+        snprintf(cand, sizeof cand, "%s/gnuplot", *dir ? dir : ".");
+        /* Absolute, since gnuplot starts in the output directory (a PATH entry may be relative). */
+        char abs[PATH_MAX];
+        if (access(cand, X_OK) == 0 && realpath(cand, abs) && strlen(abs) < n) {
+            memcpy(out, abs, strlen(abs) + 1);
+            return 1;
+        }
     }
     return 0;
 }
 
-static void sh_quote(const char *s, char *out, size_t n)
+/* Runs argv (argv[0] an absolute path) in dir and captures its stdout and stderr into out; a
+ * fork and exec, never a shell, so no directory or file name is ever read as shell syntax
+ * (`--out -` is a directory, not `cd -`). Returns the exit status, -1 when it could not start. */
+static int run_capture(char *const argv[], const char *dir, char *out, size_t n)
 {
-    size_t j = 0;
-    if (j + 1 < n) out[j++] = '\'';
-    for (; *s && j + 5 < n; s++) {
-        if (*s == '\'') {
-            memcpy(out + j, "'\\''", 4);
-            j += 4;
-        } else {
-            out[j++] = *s;
-        }
+    int fds[2];
+    out[0] = 0;
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return -1;
     }
-    if (j + 1 < n) out[j++] = '\'';
-    out[j] = 0;
-}
-
-/* Runs a shell command and captures its combined output; returns the exit status (-1 if popen fails). */
-static int run_capture(const char *cmd, char *out, size_t n)
-{
-    FILE *f = popen(cmd, "r");
-    if (!f) return -1;
+    if (pid == 0) { /* the child: async-signal-safe calls only until exec */
+        static const char no_dir[] = "cannot enter the output directory\n", no_exec[] = "cannot execute gnuplot\n";
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) dup2(null_fd, 0);
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        if (chdir(dir) != 0) {
+            (void)!write(2, no_dir, sizeof no_dir - 1);
+            _exit(126);
+        }
+        execv(argv[0], argv);
+        (void)!write(2, no_exec, sizeof no_exec - 1);
+        _exit(127);
+    }
+    close(fds[1]);
     size_t used = 0;
     char chunk[512];
-    size_t got;
-    out[0] = 0;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (used + 1 < n) {
-            size_t k = got < n - 1 - used ? got : n - 1 - used;
-            memcpy(out + used, chunk, k);
-            used += k;
-            out[used] = 0;
-        }
-    int st = pclose(f);
-    return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    for (;;) { /* read to the end even past n, so the child never blocks on a full pipe */
+        ssize_t got = read(fds[0], chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        size_t k = (size_t)got < n - 1 - used ? (size_t)got : n - 1 - used;
+        memcpy(out + used, chunk, k);
+        used += k;
+        out[used] = 0;
+    }
+    close(fds[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
 static int write_and_render(const char *out_dir, const char *name, const char *gp, const char *png_term,
@@ -638,11 +672,10 @@ static int write_and_render(const char *out_dir, const char *name, const char *g
     int rc = rl_write_file_atomic(path, text, err);
     free(text);
     if (rc) return -1;
-    char qdir[4200], qgp[4200], cmd[8600], log[4096];
-    sh_quote(out_dir, qdir, sizeof qdir);
-    sh_quote(gp, qgp, sizeof qgp);
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s.gp 2>&1", qdir, qgp, name);
-    int st = run_capture(cmd, log, sizeof log);
+    char script[64], log[4096];
+    snprintf(script, sizeof script, "%s.gp", name);
+    char *argv[] = {(char *)gp, script, NULL};
+    int st = run_capture(argv, out_dir, log, sizeof log);
     if (st != 0) {
         char *nl = strchr(log, '\n');
         if (nl && nl[1]) { /* gnuplot echoes the failing line first; the reason follows */
@@ -731,10 +764,9 @@ int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, in
         fprintf(stderr, "report: gnuplot not found (apt-get install gnuplot-nox); charts skipped\n");
         return 0;
     }
-    char qgp[4200], cmd[4300], terms[8192];
-    sh_quote(gp, qgp, sizeof qgp);
-    snprintf(cmd, sizeof cmd, "%s -e 'set terminal' 2>&1", qgp);
-    run_capture(cmd, terms, sizeof terms);
+    char terms[8192];
+    char *argv[] = {gp, "-e", "set terminal", NULL};
+    run_capture(argv, out_dir, terms, sizeof terms);
     const char *png_term = strstr(terms, "pngcairo") ? "pngcairo" : "png";
 
     int rc = 0;

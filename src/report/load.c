@@ -70,6 +70,17 @@ static rl_report_run *new_run(rl_report_data *d, rl_err *err)
     return r;
 }
 
+static void point_init(rl_report_point *p)
+{
+    memset(p, 0, sizeof *p);
+    p->ok = 1;
+    p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
+    p->flops = p->bytes = p->intensity = NAN;
+    p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
+    p->estimated_ms = p->estimated_latency_ms = NAN;
+    p->floor_ms = NAN;
+}
+
 static rl_report_point *new_point(rl_report_run *r, rl_err *err)
 {
     rl_report_point *grown = realloc(r->points, sizeof *grown * (size_t)(r->n_points + 1));
@@ -79,13 +90,7 @@ static rl_report_point *new_point(rl_report_run *r, rl_err *err)
     }
     r->points = grown;
     rl_report_point *p = &r->points[r->n_points++];
-    memset(p, 0, sizeof *p);
-    p->ok = 1;
-    p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
-    p->flops = p->bytes = p->intensity = NAN;
-    p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
-    p->estimated_ms = p->estimated_latency_ms = NAN;
-    p->floor_ms = NAN;
+    point_init(p);
     return p;
 }
 
@@ -155,7 +160,7 @@ static cJSON *load_json(const char *path, rl_err *err)
 /* "not measured" (< 0) in the results document is NAN in the report. */
 static double nan_if_neg(double v) { return v >= 0 ? v : NAN; }
 
-static int add_point(rl_report_run *r, const rl_point *q, rl_err *err)
+static int add_point(rl_report_run *r, const rl_point *q, const char *path, rl_err *err)
 {
     rl_report_point *p = new_point(r, err);
     if (!p) return -1;
@@ -170,6 +175,13 @@ static int add_point(rl_report_run *r, const rl_point *q, rl_err *err)
     p->estimated_latency_ms = nan_if_neg(q->estimated_latency_ms);
     p->flops = nan_if_neg(q->flops), p->bytes = nan_if_neg(q->bytes);
     p->input_len = q->input_len, p->output_len = q->output_len, p->context = q->context;
+    /* Above 1e9 ms (11 days per step) a number is corrupt, and it would overflow the charts' scales. */
+    if (q->ok && !(q->ms > 0 && q->ms <= 1e9))
+        return rl_fail(err, "%s: point %s x=%lld: field 'ms' must be in (0, 1e9] (got %g)", path,
+                       rl_phase_name(q->sweep), (long long)q->x, q->ms);
+    if (q->seed_ms_per_token > 1e9 || q->p10 > 1e9 || q->p90 > 1e9)
+        return rl_fail(err, "%s: point %s x=%lld: fields 'p10', 'p90' and 'seed_ms_per_token' must be at most 1e9 ms",
+                       path, rl_phase_name(q->sweep), (long long)q->x);
     return 0;
 }
 
@@ -266,8 +278,11 @@ static int parse_results(rl_report_data *d, const cJSON *root, const char *path,
         parse_stat(tel, w, "mem_clock_mhz", &r->mem_clock_mhz, err) ||
         parse_stat(tel, w, "power_w", &r->power_w, err) || parse_stat(tel, w, "temp_c", &r->temp_c, err))
         return -1;
+    if (res->interrupted)
+        rl_report_note(d, "%s: the run was interrupted (Ctrl-C or SIGTERM) before it finished its plan: only the "
+                          "points it finished are shown", path);
     for (int i = 0; i < res->n_points; i++)
-        if (add_point(r, &res->points[i], err)) return -1;
+        if (add_point(r, &res->points[i], path, err)) return -1;
     for (int i = 0; i < res->n_kernels; i++)
         if (add_kernel(r, &res->kernels[i], err)) return -1;
     return 0;
@@ -375,43 +390,103 @@ static char *trim(char *s)
     return s;
 }
 
-/* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
-static rl_report_run *csv_run(rl_report_data *d, int first_run, const char *path, const char *gpu,
-                              const char *comment, rl_err *err)
+/* At most this many GPUs in one CSV file: each is a row of every table and a colour of every chart. */
+#define CSV_MAX_GPUS 64
+
+/* (run, sweep, x) -> the line that first gave it: duplicate rows are found in one pass. */
+typedef struct {
+    int64_t x;
+    int run, sweep, line; /* line 0: an empty slot */
+} csv_seen;
+
+typedef struct {
+    csv_seen *slots;
+    size_t mask;
+} csv_seen_set;
+
+static int seen_init(csv_seen_set *s, size_t rows, rl_err *err)
 {
+    size_t n = 64;
+    while (n < 2 * rows) n *= 2;
+    s->slots = calloc(n, sizeof *s->slots);
+    s->mask = n - 1;
+    return s->slots ? 0 : rl_fail(err, "out of memory for %zu CSV rows", rows);
+}
+
+/* The line that first gave (run, sweep, x), or 0 after recording this one. */
+static int seen_put(csv_seen_set *s, int run, int sweep, int64_t x, int line)
+{
+    uint64_t h = ((uint64_t)x * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)run << 1 | (uint64_t)sweep) * 0xBF58476D1CE4E5B9ull;
+    for (size_t i = (size_t)(h >> 17) & s->mask;; i = (i + 1) & s->mask) {
+        csv_seen *e = &s->slots[i];
+        if (!e->line) {
+            *e = (csv_seen){x, run, sweep, line};
+            return 0;
+        }
+        if (e->x == x && e->run == run && e->sweep == sweep) return e->line;
+    }
+}
+
+/* One parsed row; the file's rows become its runs' points once they are all read, so every
+ * run's array is allocated once (growing it row by row is quadratic where realloc copies). */
+typedef struct {
+    int64_t x;
+    double ms;
+    int run, line;
+    rl_phase sweep;
+} csv_point;
+
+typedef struct {
+    const char *path, *comment;
+    int first_run;
+    char last_gpu[64]; /* the previous row's gpu field and its run: rows of one GPU come together */
+    int last_run;
+    csv_seen_set seen;
+    csv_point *rows;
+    size_t n_rows, cap_rows;
+} csv_file;
+
+/* The run of this CSV file for a GPU, created on first sight (rows keep the file's order). */
+static rl_report_run *csv_run(rl_report_data *d, csv_file *cf, int line, const char *gpu, rl_err *err)
+{
+    if (cf->last_run >= 0 && !strcmp(cf->last_gpu, gpu)) return &d->runs[cf->last_run];
     rl_err ignored;
     const rl_gpu *g = rl_gpu_find(&d->table, gpu, &ignored);
     const char *name = g ? g->name : gpu;
-    for (int i = first_run; i < d->n_runs; i++)
-        if (rl_name_eq(d->runs[i].gpu, name)) return &d->runs[i];
+    snprintf(cf->last_gpu, sizeof cf->last_gpu, "%s", gpu);
+    for (int i = cf->first_run; i < d->n_runs; i++)
+        if (rl_name_eq(d->runs[i].gpu, name)) {
+            cf->last_run = i;
+            return &d->runs[i];
+        }
+    if (d->n_runs - cf->first_run >= CSV_MAX_GPUS) {
+        rl_fail(err, "%s:%d: more than %d GPUs in one file; split it into several --import-csv files", cf->path,
+                line, CSV_MAX_GPUS);
+        return NULL;
+    }
     rl_report_run *r = new_run(d, err);
     if (!r) return NULL;
+    cf->last_run = d->n_runs - 1;
     r->source = RL_SRC_CSV;
     r->gpu_idx = g ? (int)(g - d->table.gpus) : -1;
     snprintf(r->gpu, sizeof r->gpu, "%s", name);
     snprintf(r->device_name, sizeof r->device_name, "%s", gpu);
-    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->path, sizeof r->path, "%s", cf->path);
     snprintf(r->engine, sizeof r->engine, "imported");
     /* The seed measured Llama-3.1-8B-Instruct in bf16; CSV rows carry no model of their own. */
     snprintf(r->model_name, sizeof r->model_name, "llama-3.1-8b");
-    snprintf(r->csv_comment, sizeof r->csv_comment, "%s", comment);
+    snprintf(r->csv_comment, sizeof r->csv_comment, "%s", cf->comment);
     return r;
 }
 
-static int csv_row(rl_report_data *d, int first_run, const char *path, int line, char *text, const char *comment,
-                   rl_err *err)
+static int csv_row(rl_report_data *d, csv_file *cf, int line, char *text, rl_err *err)
 {
-    char *f[5];
-    int nf = 0;
-    for (char *p = text; nf < 5;) {
-        f[nf++] = p;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
+    const char *path = cf->path;
+    char *f[4];
+    int nf = rl_csv_split(text, f, 4);
     if (nf != 4)
-        return rl_fail(err, "%s:%d: expected 4 comma-separated fields sweep,gpu,x,ms, got %d", path, line, nf);
+        return rl_fail(err, "%s:%d: expected 4 comma-separated fields sweep,gpu,x,ms, got %s%d", path, line,
+                       nf > 4 ? "more than " : "", nf > 4 ? 4 : nf);
     for (int i = 0; i < 4; i++) f[i] = trim(f[i]);
     rl_phase sweep;
     if (!strcmp(f[0], "decode"))
@@ -419,8 +494,10 @@ static int csv_row(rl_report_data *d, int first_run, const char *path, int line,
     else if (!strcmp(f[0], "prefill"))
         sweep = RL_PHASE_PREFILL;
     else
-        return rl_fail(err, "%s:%d: sweep '%s' must be decode or prefill", path, line, f[0]);
+        return rl_fail(err, "%s:%d: sweep '%.40s' must be decode or prefill", path, line, f[0]);
     if (!f[1][0]) return rl_fail(err, "%s:%d: empty gpu name", path, line);
+    if (strlen(f[1]) >= sizeof cf->last_gpu)
+        return rl_fail(err, "%s:%d: gpu name longer than %zu characters", path, line, sizeof cf->last_gpu - 1);
     int64_t x;
     double ms;
     char what[600];
@@ -428,25 +505,48 @@ static int csv_row(rl_report_data *d, int first_run, const char *path, int line,
     if (rl_parse_i64(f[2], 1, 100000000, what, &x, err)) return -1;
     snprintf(what, sizeof what, "%s:%d: ms", path, line);
     if (rl_parse_f64(f[3], 1e-9, 1e9, what, &ms, err)) return -1;
-    rl_report_run *r = csv_run(d, first_run, path, f[1], comment, err);
+    rl_report_run *r = csv_run(d, cf, line, f[1], err);
     if (!r) return -1;
-    for (int i = 0; i < r->n_points; i++)
-        if (r->points[i].sweep == sweep && r->points[i].x == x)
-            return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
-                           (long long)x, r->gpu, r->points[i].line);
-    rl_report_point *p = new_point(r, err);
-    if (!p) return -1;
-    p->sweep = sweep;
-    p->x = x;
-    p->line = line;
-    p->input_len = RL_SEED_INPUT_LEN;
-    p->output_len = RL_SEED_OUTPUT_LEN;
-    p->context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN);
-    /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
-    if (sweep == RL_PHASE_DECODE)
-        p->seed_ms_per_token = ms;
-    else
-        p->ms = ms;
+    int first = seen_put(&cf->seen, (int)(r - d->runs), sweep, x, line);
+    if (first)
+        return rl_fail(err, "%s:%d: duplicate %s point x=%lld for %s (first on line %d)", path, line, f[0],
+                       (long long)x, r->gpu, first);
+    if (cf->n_rows == cf->cap_rows) {
+        size_t cap = cf->cap_rows ? 2 * cf->cap_rows : 256;
+        csv_point *grown = realloc(cf->rows, sizeof *grown * cap);
+        if (!grown) return rl_fail(err, "%s:%d: out of memory", path, line);
+        cf->rows = grown, cf->cap_rows = cap;
+    }
+    cf->rows[cf->n_rows++] = (csv_point){x, ms, (int)(r - d->runs), line, sweep};
+    return 0;
+}
+
+/* The rows, in file order, as the points of their runs. */
+static int csv_points(rl_report_data *d, csv_file *cf, rl_err *err)
+{
+    int count[CSV_MAX_GPUS] = {0};
+    for (size_t i = 0; i < cf->n_rows; i++) count[cf->rows[i].run - cf->first_run]++;
+    for (int k = 0; k < d->n_runs - cf->first_run; k++) {
+        rl_report_run *r = &d->runs[cf->first_run + k];
+        if (!(r->points = calloc((size_t)count[k], sizeof *r->points))) return rl_fail(err, "%s: out of memory", cf->path);
+    }
+    for (size_t i = 0; i < cf->n_rows; i++) {
+        const csv_point *c = &cf->rows[i];
+        rl_report_run *r = &d->runs[c->run];
+        rl_report_point *p = &r->points[r->n_points++];
+        point_init(p);
+        p->sweep = c->sweep;
+        p->x = c->x;
+        p->line = c->line;
+        p->input_len = RL_SEED_INPUT_LEN;
+        p->output_len = RL_SEED_OUTPUT_LEN;
+        p->context = rl_decode_context(RL_SEED_INPUT_LEN, RL_SEED_OUTPUT_LEN);
+        /* Imported decode values are whole run / output_len (seed style), never a per-step time. */
+        if (c->sweep == RL_PHASE_DECODE)
+            p->seed_ms_per_token = c->ms;
+        else
+            p->ms = c->ms;
+    }
     return 0;
 }
 
@@ -459,10 +559,19 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
         free(text);
         return rl_fail(err, "%s: binary data (NUL byte); expected CSV text sweep,gpu,x,ms", path);
     }
-    int first_run = d->n_runs, rows = 0, line = 0, rc = 0, header_seen = 0;
+    size_t lines = 1;
+    for (const char *c = text; (c = strchr(c, '\n')); c++) lines++;
     char comment[512] = "";
+    csv_file cf = {.path = path, .comment = comment, .first_run = d->n_runs, .last_run = -1};
+    if (seen_init(&cf.seen, lines, err)) {
+        free(text);
+        return -1;
+    }
+    int rows = 0, line = 0, rc = 0, header_seen = 0;
+    char *start = text;
+    if (!strncmp(start, "\xEF\xBB\xBF", 3)) start += 3; /* a UTF-8 byte-order mark (spreadsheet exports) */
     /* strtok_r would merge empty lines and miscount them: split by hand. */
-    for (char *p = text; p && *p && !rc;) {
+    for (char *p = start; p && *p && !rc;) {
         char *nl = strchr(p, '\n');
         if (nl) *nl = 0;
         line++;
@@ -478,25 +587,34 @@ int rl_report_load_csv(rl_report_data *d, const char *path, rl_err *err)
         }
         if (!header_seen && !rows) {
             header_seen = 1;
-            char low[64];
-            snprintf(low, sizeof low, "%s", s);
-            for (char *c = low; *c; c++)
-                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+            char low[64]; /* lower case, without quotes and blanks: "Sweep", "GPU", ... is a header too */
+            size_t j = 0;
+            for (const char *c = s; *c && j + 1 < sizeof low; c++)
+                if (*c != '"' && *c != ' ') low[j++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            low[j] = 0;
             if (!strcmp(low, "sweep,gpu,x,ms")) continue;
             if (strncmp(low, "decode,", 7) && strncmp(low, "prefill,", 8)) {
-                rc = rl_fail(err, "%s:%d: expected the header 'sweep,gpu,x,ms' or a data row, got '%.60s'", path,
-                             line, s);
+                char shown[64];
+                size_t j = 0;
+                for (const char *c = s; *c && j + 1 < sizeof shown; c++) /* the message shows what is there */
+                    shown[j++] = (unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f ? '?' : *c;
+                shown[j] = 0;
+                rc = rl_fail(err, "%s:%d: expected the header 'sweep,gpu,x,ms' or a data row, got '%s'", path,
+                             line, shown);
                 break;
             }
         }
-        rc = csv_row(d, first_run, path, line, s, comment, err);
+        rc = csv_row(d, &cf, line, s, err);
         rows++;
     }
+    free(cf.seen.slots);
     free(text);
     if (!rc && rows == 0) rc = rl_fail(err, "%s:%d: no measurements (expected rows sweep,gpu,x,ms)", path, line);
+    if (!rc) rc = csv_points(d, &cf, err);
+    free(cf.rows);
     if (rc) { /* drop this file's partial runs so a caller that goes on sees a consistent model */
-        for (int i = first_run; i < d->n_runs; i++) run_free(&d->runs[i]);
-        d->n_runs = first_run;
+        for (int i = cf.first_run; i < d->n_runs; i++) run_free(&d->runs[i]);
+        d->n_runs = cf.first_run;
     }
     return rc;
 }

@@ -39,6 +39,8 @@ int rl_report_render(const rl_report_opts *o, rl_err *err)
     if (rl_report_data_init(&d, o->gpu_file, err)) return -1;
     int rc = load_all(&d, o, err);
     if (!rc) rc = rl_mkdirs(o->out_dir, err);
+    int lock = -1;
+    if (!rc && !o->holds_dir_lock && (lock = rl_dir_lock(o->out_dir, err)) < 0) rc = -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", o->out_dir);
     if (!rc) rc = rl_report_write_json(&d, path, err);
@@ -62,5 +64,6 @@ int rl_report_render(const rl_report_opts *o, rl_err *err)
                 d.n_runs, d.n_violations);
     }
     rl_report_data_free(&d);
+    rl_dir_unlock(lock);
     return rc;
 }

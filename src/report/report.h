@@ -13,10 +13,12 @@ typedef struct {
     const char *out_dir;
     const char *gpu_file;             /* extra GPU table rows, or NULL */
     int quiet;                        /* no progress/info lines on stderr */
+    int holds_dir_lock;               /* the caller (the lab) already holds out_dir's lock */
 } rl_report_opts;
 
 /* Writes out_dir/report.md, out_dir/report.json (with "violations"), and charts where gnuplot
- * exists (a one-line note on stderr otherwise). */
+ * exists (a one-line note on stderr otherwise). Refuses an out_dir another run is writing
+ * (rl_dir_lock), unless holds_dir_lock. */
 int rl_report_render(const rl_report_opts *o, rl_err *err);
 
 #endif

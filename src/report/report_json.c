@@ -137,7 +137,7 @@ static cJSON *run_json(const rl_report_run *r)
         cJSON *ds = cJSON_AddObjectToObject(roofs, "datasheet");
         cJSON_AddNumberToObject(ds, "bandwidth_gbps", r->ds_bandwidth_gbps);
         cJSON_AddNumberToObject(ds, "peak_tflops", r->ds_peak_tflops);
-        cJSON_AddNumberToObject(ds, "ridge", rl_roofs_ridge(&(rl_roofs){r->ds_bandwidth_gbps, r->ds_peak_tflops, "", 0}));
+        cJSON_AddNumberToObject(ds, "ridge", rl_roofs_ridge(&(rl_roofs){.bandwidth_gbps = r->ds_bandwidth_gbps, .peak_tflops = r->ds_peak_tflops}));
     }
     if (r->have_telemetry) {
         cJSON *t = cJSON_AddObjectToObject(o, "telemetry");

@@ -46,9 +46,13 @@ static void reason(const rl_report_run *r, const rl_report_point *p, double valu
 static int add_violation(rl_report_data *d, const rl_report_run *r, const rl_report_point *p, double value,
                          rl_err *err)
 {
-    rl_report_violation *grown = realloc(d->violations, sizeof *grown * (size_t)(d->n_violations + 1));
-    if (!grown) return rl_fail(err, "out of memory");
-    d->violations = grown;
+    /* Capacity doubles (it is the next power of two of the count): one realloc per row is quadratic. */
+    int n = d->n_violations;
+    if ((n & (n - 1)) == 0) {
+        rl_report_violation *grown = realloc(d->violations, sizeof *grown * (size_t)(n ? 2 * n : 1));
+        if (!grown) return rl_fail(err, "out of memory");
+        d->violations = grown;
+    }
     rl_report_violation *v = &d->violations[d->n_violations++];
     memset(v, 0, sizeof *v);
     snprintf(v->gpu, sizeof v->gpu, "%s", r->gpu);

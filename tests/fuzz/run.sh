@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) and runs each for a
+# Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined): the safetensors and
+# config.json parsers, the report's CSV importer and its results.json reader; runs each for a
 # bounded time on its seed corpus. Exit 77 (a skipped CTest test) where clang or its libFuzzer
 # runtime is missing; exit 1 on a crash, leak, sanitizer report or refused-without-message input.
 # usage: run.sh SRC_DIR OUT_DIR [SECONDS_EACH] [CJSON_INCLUDE_DIR] [CJSON_LIBRARY]
@@ -30,11 +31,18 @@ if [ -z "$CJSON_LIB" ]; then
   [ -d "$SRC/.deps/prefix/usr/lib/x86_64-linux-gnu" ] && CJSON_LIB="-L$SRC/.deps/prefix/usr/lib/x86_64-linux-gnu -lcjson"
 fi
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$SRC/src -I$CJSON_INC"
-LIBSRC="$SRC/src/model/weights.c $SRC/src/model/config.c $SRC/src/model/spec.c $SRC/src/model/presets.c $SRC/src/common/util.c $SRC/src/common/err.c"
+COMMON="$SRC/src/common/util.c $SRC/src/common/fileio.c $SRC/src/common/err.c"
+MODEL_SRC="$SRC/src/model/weights.c $SRC/src/model/config.c $SRC/src/model/spec.c $SRC/src/model/presets.c $COMMON"
+# The report reader goes through the one results model (measure) and the cost model (predict).
+REPORT_SRC="$SRC/src/report/load.c $SRC/src/hw/gpu_table.c $SRC/src/measure/results.c $SRC/src/measure/results_fields.c
+  $SRC/src/measure/results_read.c $SRC/src/predict/predict.c $SRC/src/predict/launch_plan.c $SRC/src/model/spec.c
+  $SRC/src/model/config.c $SRC/src/model/presets.c $SRC/src/model/rope.c $SRC/src/common/stats.c $COMMON"
 status=0
-for t in safetensors config; do
+# target, its sources, the longest input (results files are larger than headers and rows)
+for spec in "safetensors:MODEL_SRC:4096" "config:MODEL_SRC:4096" "csv:REPORT_SRC:4096" "results:REPORT_SRC:32768"; do
+  IFS=: read -r t srcvar maxlen <<<"$spec"
   # shellcheck disable=SC2086
-  if ! "$CC" $FLAGS "$SRC/tests/fuzz/fuzz_$t.c" $LIBSRC $CJSON_LIB -lm -o "$OUT/fuzz_$t" 2>"$OUT/build_$t.log"; then
+  if ! "$CC" $FLAGS "$SRC/tests/fuzz/fuzz_$t.c" ${!srcvar} $CJSON_LIB -lm -o "$OUT/fuzz_$t" 2>"$OUT/build_$t.log"; then
     echo "FAIL: building fuzz_$t:"; cat "$OUT/build_$t.log"
     status=1
     continue
@@ -43,7 +51,7 @@ for t in safetensors config; do
   echo "fuzz_$t: ${SECS}s on $(ls "$SRC/tests/fuzz/corpus/$t" | wc -l) seeds + $(ls "$OUT/corpus_$t" | wc -l) found earlier"
   # New inputs go to OUT/corpus_$t (kept between runs); the committed seeds are read only.
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$OUT/fuzz_$t" -max_total_time="$SECS" \
-      -max_len=4096 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -dict="$SRC/tests/fuzz/$t.dict" \
+      -max_len="$maxlen" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -dict="$SRC/tests/fuzz/$t.dict" \
       -artifact_prefix="$OUT/crash_$t-" "$OUT/corpus_$t" "$SRC/tests/fuzz/corpus/$t" >"$OUT/run_$t.log" 2>&1; then
     echo "FAIL: fuzz_$t found a problem; the input is saved as $OUT/crash_$t-*:"
     tail -n 40 "$OUT/run_$t.log"
