@@ -17,7 +17,9 @@ static int symbol_matches(const rl_kernel_record *r)
     static const char *const map[][2] = {{"embed_gather", "embed"},      {"rmsnorm", "rmsnorm"},
                                          {"gemv_tc", "gemv"},            {"attn_decode_splitkv", "attn_decode"},
                                          {"argmax", "argmax"},           {"rope_kv_write", "rope_kv"},
-                                         {"attn_prefill_flash", "attn_prefill"}, {"silu_mul", "silu_mul"}};
+                                         {"attn_prefill_flash", "attn_prefill_kernel"}, {"silu_mul", "silu_mul"},
+                                         {"gemm_stream", "gemm_stream_kernel"}, {"attn_prefill_sm90", "attn_prefill_sm90"},
+                                         {"qkv_post", "qkv_post"}};
     if (!strcmp(r->kernel, "cublaslt_gemm")) return r->symbol[0] != 0;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(r->kernel, map[i][0])) return strstr(r->symbol, map[i][1]) != NULL;
