@@ -231,10 +231,12 @@ __global__ void __launch_bounds__(AD_THREADS) attn_decode_kernel(const bf16 *__r
 
 int rl_attn_decode_splits(int B, int KVH, int max_ctx, int sm_count)
 {
-    // Enough blocks to cover the SMs twice, but no slice shorter than 256 keys: a split costs a
-    // partial write and a merge, which only pays for long contexts (measured at batch 1 and 16,
-    // context 191: one split is fastest).
-    const int want = (2 * sm_count + B * KVH - 1) / (B * KVH);
+    // Enough blocks to cover the SMs eight times, but no slice shorter than 256 keys: a split
+    // costs a partial write and a merge, which only pays for long contexts (measured at batch 1
+    // and 16, context 191: one split is fastest). Each block walks its slice tile by tile, so at
+    // long context short slices are what keeps enough bytes in flight (bench_attention: with
+    // twice the SMs, batch 1 at 32768 keys reached 48% of the read roof).
+    const int want = (8 * sm_count + B * KVH - 1) / (B * KVH);
     const int most = max_ctx / 256 > 1 ? max_ctx / 256 : 1;
     return want < 1 ? 1 : (want > most ? most : want);
 }
