@@ -9,7 +9,8 @@
 //  - layer: the 4 projections of a layer (qkv, o+res, gate/up+SiLU, down+res) back to back with
 //    PDL over 8 layers of distinct weights, as a decode step runs them: per layer, and % of the
 //    read roof for the layer's bytes. That row is the one that predicts the decode step.
-// Prints time, GB/s and % of the measured read roof.
+// Prints time, GB/s and % of the measured read roof. Usage: bench_gemv [TRACE.tsv] (every CTA's
+// timestamps of the traced launches, with its SM).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +197,7 @@ static void body_one(void *p, int r)
         run(*a->c, a->impl, *a->s, a->B, (*a->w)[(r * a->n + j) % a->copies], *a->tx, a->X, a->Y, a->pdl);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     bench_roofs roofs;
     if (bench_measure_roofs(&roofs)) return 1;
@@ -360,6 +361,21 @@ int main(void)
                 if (++per_sm[sm] > most) most = per_sm[sm];
             }
             printf(" | most CTAs on one SM: %d\n", most);
+        }
+        // Every CTA's stamps, for telling SMs that are always slow from a tail that moves around:
+        // launch, smid, entry, activations requested, first stage, exit (us from the first entry).
+        if (const char *path = argc > 1 ? argv[1] : NULL) {
+            FILE *f = fopen(path, "w");
+            if (!f) return fprintf(stderr, "bench_gemv: cannot write %s\n", path), 1;
+            fprintf(f, "launch\tsmid\tentry_us\tx_us\tfirst_us\texit_us\n");
+            for (int l = 0; l < n_launch; l++)
+                for (int ct = 0; ct < c.sm_count; ct++) {
+                    const unsigned long long *v = &h[l * per + (size_t)ct * 8];
+                    fprintf(f, "%d\t%llu", l, v[4]);
+                    for (int k = 0; k < 4; k++) fprintf(f, "\t%.3f", v[k] ? ((double)v[k] - (double)t0) / 1e3 : -1.0);
+                    fprintf(f, "\n");
+                }
+            if (fclose(f)) return fprintf(stderr, "bench_gemv: writing %s failed\n", path), 1;
         }
         CK(cudaFree(tr));
     }
