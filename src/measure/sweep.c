@@ -177,6 +177,15 @@ static void sample_nvml(rl_sweep_ctx *ctx, rl_point *p)
     rl_results_add_sample(ctx->res, &p->nvml);
 }
 
+/* A point measured: its n timed samples t (sorted here), tokens per sample, one NVML reading. */
+static void measured(rl_sweep_ctx *ctx, rl_point *p, double *t, int n, int64_t tokens)
+{
+    sample_nvml(ctx, p);
+    summarize(p, t, n);
+    p->tokens_per_s = (double)tokens / (p->ms * 1e-3);
+    p->ok = 1;
+}
+
 /* Runs one step with the engine's plan recording on and estimates p from the plan (the kernels
  * this engine launches for this very step). A failure only leaves p without an estimate. */
 static int planned_step(rl_sweep_ctx *ctx, rl_engine *e, rl_point *p, const int32_t *prompt, int64_t len, int32_t *tok,
@@ -257,11 +266,8 @@ static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int6
     rl_random_tokens(tok, B, ctx->model->vocab, &rng);
     double total = p->prefill_ms;
     if (timed_steps(e, B, steps, tok, next, t, &total, &err)) goto failed;
-    sample_nvml(ctx, p);
     p->seed_ms_per_token = total / (double)out;
-    summarize(p, t, (int)steps);
-    p->tokens_per_s = (double)B / (p->ms * 1e-3);
-    p->ok = 1;
+    measured(ctx, p, t, (int)steps, B);
     rc = 0;
     goto done;
 failed:
@@ -302,10 +308,7 @@ static int context_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int
     rl_random_tokens(tok, B, ctx->model->vocab, &rng);
     if (warm_steps(ctx, e, p, B, warm, tok, next, &err) || timed_steps(e, B, steps, tok, next, t, &total, &err))
         goto failed;
-    sample_nvml(ctx, p);
-    summarize(p, t, (int)steps);
-    p->tokens_per_s = (double)B / (p->ms * 1e-3);
-    p->ok = 1;
+    measured(ctx, p, t, (int)steps, B);
     rc = 0;
     goto done;
 failed:
@@ -350,10 +353,7 @@ static int prefill_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t L, int
         if (rl_engine_prefill(e, 1, L, prompt, logits, 0, &err) || rl_engine_sync(e, &err)) goto failed;
         t[r] = rl_now_ms() - t0;
     }
-    sample_nvml(ctx, p);
-    summarize(p, t, reps);
-    p->tokens_per_s = (double)L / (p->ms * 1e-3);
-    p->ok = 1;
+    measured(ctx, p, t, reps, L);
     rc = 0;
     goto done;
 failed:
