@@ -202,10 +202,12 @@ cJSON *rl_analysis_to_json(const rl_results *r, const rl_analysis *a)
     cJSON_AddItemToObject(o, "prefill", p);
     cJSON_AddItemToObject(o, "prediction_error",
                           error_json(a->err_n, a->err_median_pct, a->err_max_pct, a->err_worst_sweep, a->err_worst_x,
-                                     "|predicted_ms - ms| / ms over every ok point of the batch and length sweeps, measured roofs"));
+                                     "|predicted_ms - ms| / ms over every ok point of the batch and length "
+                                     "sweeps, measured roofs"));
     cJSON_AddItemToObject(o, "estimate_error",
                           error_json(a->est_n, a->est_median_pct, a->est_max_pct, a->est_worst_sweep, a->est_worst_x,
-                                     "|estimated_ms - ms| / ms over every ok point of the batch and length sweeps with an estimate"));
+                                     "|estimated_ms - ms| / ms over every ok point of the batch and length "
+                                     "sweeps with an estimate"));
     return o;
 }
 

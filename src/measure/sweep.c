@@ -214,8 +214,9 @@ static int warm_steps(rl_sweep_ctx *ctx, rl_engine *e, rl_point *p, int64_t B, i
                       int32_t *next, rl_err *err)
 {
     for (int64_t s = 0; s < warm; s++) {
-        if (s == warm - 1 ? planned_step(ctx, e, p, NULL, 0, tok, next, NULL, err) : rl_engine_decode(e, tok, NULL, next, err))
-            return -1;
+        const int rc = s == warm - 1 ? planned_step(ctx, e, p, NULL, 0, tok, next, NULL, err)
+                                     : rl_engine_decode(e, tok, NULL, next, err);
+        if (rc) return -1;
         memcpy(tok, next, sizeof *tok * (size_t)B);
     }
     return rl_engine_sync(e, err);

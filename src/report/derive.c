@@ -147,7 +147,8 @@ static void derive_point(rl_report_run *r, rl_report_point *p, const rl_point *q
     if (p->flops > 0 && p->bytes > 0) p->intensity = p->flops / p->bytes;
     if (q->predicted_ms >= 0) p->predicted_ms = q->predicted_ms;
     if (q->predicted_datasheet_ms >= 0) p->predicted_datasheet_ms = q->predicted_datasheet_ms;
-    if (r->have_model && rl_report_in_sweep(p, RL_PHASE_DECODE)) p->predicted_seed_ms_per_token = predict_seed_style(r, p);
+    if (r->have_model && rl_report_in_sweep(p, RL_PHASE_DECODE))
+        p->predicted_seed_ms_per_token = predict_seed_style(r, p);
     if (r->have_model && p->context_sweep) {
         const double share = rl_point_attention_share(&r->res, q);
         p->attention_share = share >= 0 ? share : NAN;
