@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds results/README.md: the written analysis (results/analysis.md) followed by the merged
-# report of every GPU's results, the transformers peers and the seed's published table.
+# report of every GPU's results, the transformers peers (eager and torch.compile) and the seed's
+# published table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=./build/ridgeline
@@ -9,6 +10,7 @@ runs=()
 for d in results/*/; do
   [ -f "$d/results.json" ] && runs+=("$d/results.json")
   [ -f "$d/peer_transformers.json" ] && runs+=("$d/peer_transformers.json")
+  [ -f "$d/peer_compile.json" ] && runs+=("$d/peer_compile.json")
 done
 "$R" report "${runs[@]}" --import-csv tests/data/seed_measurements.csv --out results/combined
 {

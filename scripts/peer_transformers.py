@@ -16,6 +16,18 @@ Writes a results.json in ridgeline's schema (docs/results-schema.md) with "engin
 rewritten after every point, so `ridgeline report results/h100/results.json peers.json --out DIR`
 draws both.
 
+--compile: the strongest peer we can run, the gpt-fast recipe in transformers: the decode step (the
+  model's forward and the greedy argmax) under torch.compile(mode="reduce-overhead", fullgraph=True,
+  dynamic=False) with a StaticCache: inductor kernels replayed as CUDA graphs (cudagraph trees), one
+  compile per batch size (torch._dynamo.reset() between them). The same decode shapes and timing as
+  above (prompt prefilled eagerly, warm-up steps that compile and record, then output_len - 1 steps
+  timed alone); "engine": "transformers+torch.compile", each point's compile_s says what the compile
+  cost. Prefill stays eager (the same forward as the eager peer), so by default this mode runs no
+  prefill sweep (--lengths runs one). A batch whose compile fails or runs out of memory is recorded
+  as a failed point with the error and the run goes on; --max-seconds S records the points not yet
+  started after S seconds as skipped, so the run fits a bounded device call. Defaults: B 1, 64, 16
+  (the two batches the decode targets name first, in case the time runs out), --max-seconds 240.
+
 With the defaults (B 1..512, L 64..4096, -r 3) it ran in under a minute on an H200 (transformers
 5.17, torch 2.11; the points themselves 26 s): 7.54 / 17.5 / 87.0 ms per decode step at B = 1 / 64 /
 512 and 122 ms for the L = 4096 prefill. `--model tiny --device cpu` is a smoke test
@@ -23,9 +35,11 @@ With the defaults (B 1..512, L 64..4096, -r 3) it ran in under a minute on an H2
 """
 import argparse
 import datetime
+import gc
 import inspect
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -172,6 +186,59 @@ class Runner:
                     seed_ms_per_token=(prefill_ms + sum(times)) / out_len,
                     tokens_per_s=B / (statistics.median(times) * 1e-3))
 
+    @torch.no_grad()  # not inference_mode: the compiled step updates the cache's tensors in place
+    def decode_point_compiled(self, B, in_len, out_len):
+        """One decode point with the step compiled for this batch size (see --compile)."""
+        steps = max(out_len - 1, 1)
+        warm = max(self.args.warmup, 3)  # cudagraph trees: a warm-up run, the recording, then replays
+        torch._dynamo.reset()  # one compile per batch size, never a dynamic-shape graph across them
+        cache = self.make_cache(B, in_len + warm + steps + 2)
+        tok = torch.zeros((B, 1), dtype=torch.long, device=self.dev)
+        pos = torch.zeros((B, 1), dtype=torch.long, device=self.dev)
+
+        def step(ids, position_ids, kv):
+            out = self.model(input_ids=ids, position_ids=position_ids, **{self.cache_kw: kv}, use_cache=True,
+                             logits_to_keep=1)
+            return out.logits[:, -1, :].argmax(-1)
+
+        compiled = torch.compile(step, mode="reduce-overhead", fullgraph=True, dynamic=False)
+
+        def call():
+            torch.compiler.cudagraph_mark_step_begin()
+            return compiled(tok, pos, cache)
+
+        # Warm-up: an eager prefill (it allocates the cache, its tensors marked static for the graphs),
+        # then the steps that compile and record. A graph inductor would not capture runs without
+        # CUDA graphs: cudagraph_skips counts those (0 is the recipe as meant).
+        skips0 = cudagraph_skips()
+        prompt = torch.randint(0, self.vocab, (B, in_len), device=self.dev)
+        tok.copy_(self.forward(prompt, cache, 0).view(B, 1))
+        t0 = time.perf_counter()
+        for p in range(in_len, in_len + warm):
+            pos.fill_(p)
+            tok.copy_(call().view(B, 1))  # before the next replay overwrites the graph's output
+        self.sync()
+        compile_s = time.perf_counter() - t0
+
+        # Timed run: the cache emptied in place (its addresses are the graphs'), a fresh prompt, its
+        # eager prefill, then every compiled step alone.
+        cache.reset()
+        prompt = torch.randint(0, self.vocab, (B, in_len), device=self.dev)
+        prefill_ms, first = self.timed_ms(lambda: self.forward(prompt, cache, 0))
+        tok.copy_(first.view(B, 1))
+        times = []
+        for p in range(in_len, in_len + steps):
+            pos.fill_(p)
+            ms, nxt = self.timed_ms(call)
+            tok.copy_(nxt.view(B, 1))
+            times.append(ms)
+        del compiled, cache
+        return dict(ms=statistics.median(times), p10=percentile(times, 10), p90=percentile(times, 90),
+                    min_ms=min(times), max_ms=max(times), reps=len(times), prefill_ms=prefill_ms,
+                    seed_ms_per_token=(prefill_ms + sum(times)) / out_len,
+                    tokens_per_s=B / (statistics.median(times) * 1e-3), compile_s=compile_s,
+                    cudagraph_skips=cudagraph_skips() - skips0 if self.cuda else None)
+
     @torch.inference_mode()
     def prefill_point(self, L):
         def run():
@@ -218,6 +285,15 @@ class Runner:
                            "data; median of 10 event-timed runs after 3 warm-ups")
 
 
+def cudagraph_skips():
+    """How many compiled graphs inductor has run without CUDA graphs so far (its own counter)."""
+    try:
+        from torch._dynamo.utils import counters
+        return int(counters["inductor"]["cudagraph_skips"])
+    except Exception:  # a torch without the counter: unknown, reported as 0 skips
+        return 0
+
+
 class _Null:
     def __enter__(self):
         return self
@@ -252,6 +328,8 @@ def write_atomic(path, doc):
 
 
 def ints(s):
+    if s == "none":
+        return []
     try:
         v = [int(x) for x in s.split(",")]
     except ValueError:
@@ -261,31 +339,71 @@ def ints(s):
     return v
 
 
+def first_line(e):
+    return (str(e).strip().split("\n") or [""])[0][:400]
+
+
+def failure(e):
+    """A point's error: out of memory named as such, anything else (a compile that fails) by its type."""
+    if isinstance(e, torch.cuda.OutOfMemoryError):
+        return "out of GPU memory: %s" % first_line(e)
+    return "%s: %s" % (type(e).__name__, first_line(e))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="llama-3.1-8b", help="llama-3.1-8b (default) or tiny")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--batches", type=ints, default=[1, 4, 16, 64, 128, 256, 512])
-    ap.add_argument("--lengths", type=ints, default=[64, 128, 256, 512, 1024, 2048, 4096])
+    ap.add_argument("--compile", action="store_true",
+                    help="decode steps under torch.compile(mode='reduce-overhead', fullgraph=True), static cache")
+    ap.add_argument("--batches", type=ints, default=None,
+                    help="decode batches (default 1,4,16,64,128,256,512; --compile: 1,64,16)")
+    ap.add_argument("--lengths", type=ints, default=None,
+                    help="prefill lengths, or none (default 64..4096; --compile: none)")
     ap.add_argument("--input-len", type=int, default=128)
     ap.add_argument("--output-len", type=int, default=64)
     ap.add_argument("-r", "--reps", type=int, default=3, help="prefill repetitions (default 3)")
     ap.add_argument("--warmup", type=int, default=2, help="decode warm-up steps / prefill warm-up runs")
     ap.add_argument("--no-graph", action="store_true", help="eager decode steps (no CUDA graph)")
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="points not started after this many seconds are recorded as skipped "
+                         "(default: none; --compile: 240)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", default="peer_transformers.json")
+    ap.add_argument("--out", default=None, help="default peer_transformers.json (--compile: peer_compile.json)")
     args = ap.parse_args()
     if args.input_len < 1 or args.output_len < 1 or args.reps < 1:
         ap.error("--input-len, --output-len and -r must be >= 1")
+    if args.compile and args.no_graph:
+        ap.error("--no-graph is the eager peer's; --compile replays its own CUDA graphs")
+    if args.batches is None:
+        args.batches = [1, 64, 16] if args.compile else [1, 4, 16, 64, 128, 256, 512]
+    if args.lengths is None:
+        args.lengths = [] if args.compile else [64, 128, 256, 512, 1024, 2048, 4096]
+    if args.max_seconds is None and args.compile:
+        args.max_seconds = 240.0
+    if args.out is None:
+        args.out = "peer_compile.json" if args.compile else "peer_transformers.json"
 
     t_start = time.perf_counter()
     run = Runner(args)
     cuda = run.cuda
     props = torch.cuda.get_device_properties(run.dev) if cuda else None
     nvml = nvml_reader() if cuda else None
+    if args.compile:
+        decode_method = ("median of output_len - 1 decode steps, each one call of the decode step (forward + greedy "
+                         "argmax) compiled with torch.compile(mode='reduce-overhead', fullgraph=True, dynamic=False) "
+                         "over a StaticCache: inductor kernels replayed as a CUDA graph, one compile per batch size "
+                         "(warm-up steps compile and record it; compile_s); host clock after a sync")
+        prefill_method = ("eager, not compiled (the transformers peer's forward): median of -r prefill forwards "
+                          "(batch 1, no cache, last-position logits); the prompt before each decode run is prefilled "
+                          "eagerly too")
+    else:
+        decode_method = ("median of output_len - 1 decode steps, each a CUDA-graph replay of the decode forward with "
+                         "a StaticCache (eager when --no-graph), host clock after a sync")
+        prefill_method = "median of -r eager prefill forwards (batch 1, no cache, last-position logits)"
     doc = {
         "schema": "ridgeline-results/1",
-        "engine": "transformers",
+        "engine": "transformers+torch.compile" if args.compile else "transformers",
         "tool": {"version": "transformers %s, torch %s" % (transformers.__version__, torch.__version__),
                  "commit": None, "command": " ".join(["scripts/peer_transformers.py"] + sys.argv[1:]),
                  "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
@@ -296,47 +414,61 @@ def main():
                   "weights": "random (seed %d)" % args.seed},
         "roofs": run.roofs(),
         "telemetry": None,
-        "sweeps": {"input_len": args.input_len, "output_len": args.output_len,
-                   "decode_ms": "median of output_len - 1 decode steps, each a CUDA-graph replay of the decode "
-                                "forward with a StaticCache (eager when --no-graph), host clock after a sync",
-                   "prefill_ms": "median of -r eager prefill forwards (batch 1, no cache, last-position logits)"},
+        "sweeps": {"input_len": args.input_len, "output_len": args.output_len, "decode_ms": decode_method,
+                   "prefill_ms": prefill_method, "interrupted": False},
         "points": [],
         "kernels": [],
         "analysis": None,
     }
     write_atomic(args.out, doc)
-    total = len(args.batches) + len(args.lengths)
-    for i, B in enumerate(args.batches):
-        pt = {"sweep": "decode", "x": B, "batch": B, "input_len": args.input_len, "output_len": args.output_len,
-              "context": args.input_len + args.output_len // 2}
-        try:
-            pt.update(run.decode_point(B, args.input_len, args.output_len), status="ok")
-            msg = "%.3f ms/step (p10 %.3f, p90 %.3f)" % (pt["ms"], pt["p10"], pt["p90"])
-        except torch.cuda.OutOfMemoryError as e:
-            pt.update(status="failed", error="out of GPU memory: %s" % str(e).split("\n")[0])
-            msg = "failed: " + pt["error"]
-        if cuda:
-            torch.cuda.empty_cache()
-        pt["nvml"] = nvml() if nvml else None
-        doc["points"].append(pt)
+
+    # SIGTERM (a `timeout` around a device call) ends the run like Ctrl-C: the finished points stay.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    decode = run.decode_point_compiled if args.compile else run.decode_point
+    plan = [("decode", B) for B in args.batches] + [("prefill", L) for L in args.lengths]
+    try:
+        for i, (sweep, x) in enumerate(plan):
+            if sweep == "decode":
+                pt = {"sweep": "decode", "x": x, "batch": x, "input_len": args.input_len,
+                      "output_len": args.output_len, "context": args.input_len + args.output_len // 2}
+                fn, unit, label = (lambda x=x: decode(x, args.input_len, args.output_len)), "ms/step", "decode B"
+            else:
+                pt = {"sweep": "prefill", "x": x, "batch": 1}
+                fn, unit, label = (lambda x=x: run.prefill_point(x)), "ms", "prefill L"
+            elapsed = time.perf_counter() - t_start
+            if args.max_seconds is not None and elapsed > args.max_seconds:
+                pt.update(status="failed", error="skipped: --max-seconds %g reached (%.0f s elapsed) before this "
+                                                 "point started" % (args.max_seconds, elapsed))
+            else:
+                try:
+                    pt.update(fn(), status="ok")
+                except Exception as e:  # a failed compile or OOM is data; the run goes on
+                    pt.update(status="failed", error=failure(e))
+                    torch._dynamo.reset()
+                gc.collect()
+                if cuda:
+                    torch.cuda.empty_cache()
+            if pt["status"] == "ok":
+                msg = "%.3f %s (p10 %.3f, p90 %.3f)" % (pt["ms"], unit, pt["p10"], pt["p90"])
+                if "compile_s" in pt:
+                    msg += ", compile + record %.0f s" % pt["compile_s"]
+                if pt.get("cudagraph_skips"):
+                    msg += ", %d graph(s) ran WITHOUT CUDA graphs (see the log)" % pt["cudagraph_skips"]
+            else:
+                msg = "failed: " + pt["error"]
+            pt["nvml"] = nvml() if nvml else None
+            doc["points"].append(pt)
+            write_atomic(args.out, doc)
+            print("[%d/%d] %s=%d: %s (elapsed %.0f s)" % (i + 1, len(plan), label, x, msg,
+                                                         time.perf_counter() - t_start), file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        doc["sweeps"]["interrupted"] = True
         write_atomic(args.out, doc)
-        print("[%d/%d] decode B=%d: %s (elapsed %.0f s)" % (i + 1, total, B, msg, time.perf_counter() - t_start),
-              file=sys.stderr, flush=True)
-    for j, L in enumerate(args.lengths):
-        pt = {"sweep": "prefill", "x": L, "batch": 1}
-        try:
-            pt.update(run.prefill_point(L), status="ok")
-            msg = "%.3f ms (p10 %.3f, p90 %.3f)" % (pt["ms"], pt["p10"], pt["p90"])
-        except torch.cuda.OutOfMemoryError as e:
-            pt.update(status="failed", error="out of GPU memory: %s" % str(e).split("\n")[0])
-            msg = "failed: " + pt["error"]
-        if cuda:
-            torch.cuda.empty_cache()
-        pt["nvml"] = nvml() if nvml else None
-        doc["points"].append(pt)
-        write_atomic(args.out, doc)
-        print("[%d/%d] prefill L=%d: %s (elapsed %.0f s)" % (len(args.batches) + j + 1, total, L, msg,
-                                                           time.perf_counter() - t_start), file=sys.stderr, flush=True)
+        print("interrupted; the finished points are in %s" % args.out, file=sys.stderr)
+        sys.exit(130)
     print("wrote %s" % args.out, file=sys.stderr)
 
 

@@ -7,7 +7,9 @@
  *  - batched decode: each of 4 sequences == the same sequence run alone at batch 1;
  *  - chunked prefill (chunk_tokens = 64: prompts split across passes, one prompt split by
  *    position) == one-pass prefill, all positions;
- *  - two engines from the same seed give bit-identical logits (deterministic init and kernels).
+ *  - two engines from the same seed give bit-identical logits (deterministic init and kernels);
+ *  - fill_context (random K/V in place of a prefill) gives finite logits read from each slot's own
+ *    cache, independent of the batch.
  * Decode and batching run with the engine's timed kernel picks, with our kernels forced wherever
  * they apply, with cuBLASLt forced, and on the portable sm_80 code path (on a Hopper GPU: the
  * mma.sync GEMV and attention that A100 and L40S run).
@@ -110,6 +112,42 @@ out:
     free(batched), free(single), free(pre);
 }
 
+/* fill_context (random K/V in place of a prefill, here 1000 tokens: split-KV attention) and the step
+ * after it: finite logits; each slot reads its own cache (two rows of one token differ); slot 0's
+ * fill does not depend on the batch; another seed changes the logits; the position is the context. */
+static void test_fill_context(const char *label)
+{
+    enum { MAXC = 1100, C = 1000 };
+    const int64_t V = m.vocab;
+    rl_err err;
+    int32_t tok[2] = {7, 7};
+    float *two = calloc((size_t)(2 * V), sizeof *two), *one = calloc((size_t)V, sizeof *one),
+          *other = calloc((size_t)V, sizeof *other);
+    rl_engine *e = engine(2, MAXC, 7);
+    if (!e) goto out;
+    CHECK(rl_engine_fill_context(e, 2, C, 5, &err) == 0 && rl_engine_decode(e, tok, two, NULL, &err) == 0, "%s",
+          err.msg);
+    int finite = 1;
+    for (int64_t i = 0; i < 2 * V; i++) finite &= isfinite(two[i]) != 0;
+    CHECK(finite, "decode after fill_context (%s): non-finite logits", label);
+    int64_t bad;
+    CHECK(compare(two + V, two, 1, V, &bad) > TOL / 10, "fill_context (%s): two slots give one row", label);
+    CHECK(rl_engine_fill_context(e, 1, C, 5, &err) == 0 && rl_engine_decode(e, tok, one, NULL, &err) == 0, "%s",
+          err.msg);
+    const double rel = compare(one, two, 1, V, &bad);
+    printf("fill_context (%s), context %d: slot 0 at batch 1 vs batch 2: max|diff|/max|logit| = %.3g\n", label, C, rel);
+    CHECK(rel <= TOL && bad < 0, "fill_context (%s): slot 0 at batch 1 differs from batch 2 by %.3g", label, rel);
+    CHECK(rl_engine_fill_context(e, 1, C, 6, &err) == 0 && rl_engine_decode(e, tok, other, NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(compare(other, one, 1, V, &bad) > TOL / 10, "fill_context (%s): another seed, the same logits", label);
+    CHECK(rl_engine_fill_context(e, 1, MAXC - 1, 5, &err) == 0 && rl_engine_decode(e, tok, NULL, NULL, &err) == 0,
+          "%s", err.msg);
+    CHECK(rl_engine_decode(e, tok, NULL, NULL, &err) != 0, "fill_context (%s): a full cache took another step", label);
+out:
+    rl_engine_destroy(e);
+    free(two), free(one), free(other);
+}
+
 static void test_chunked_prefill(void)
 {
     enum { B = 3, L = 40, L1 = 100 };
@@ -167,6 +205,7 @@ static void run_geometry(const char *name)
         test_batch_vs_single(label);
     }
     tuning = (rl_cuda_tuning){0};
+    test_fill_context(name);
     test_chunked_prefill();
     tuning.portable = 1;
     test_chunked_prefill();

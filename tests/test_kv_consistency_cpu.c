@@ -5,7 +5,8 @@
  *   - B sequences prefilled and decoded together give each sequence's batch-1 logits, also when
  *     the prefill is longer than one workspace chunk (rows cross chunk and sequence boundaries);
  *   - decode's greedy `next` is the argmax of its logits; seeds make random weights reproducible;
- *   - the per-kernel profile names every op, and memory() counts the weights. */
+ *   - the per-kernel profile names every op, and memory() counts the weights;
+ *   - fill_context (random K/V instead of a prefill) is read by the next step, per slot. */
 #include <string.h>
 
 #include "check.h"
@@ -174,6 +175,50 @@ out:
     free(a), free(b), free(c);
 }
 
+/* fill_context: random K/V in place of a prefill. The step after it reads every slot's own cache
+ * (rows differ for the same token; another seed changes the logits), slot 0's fill does not depend
+ * on the batch, the position is the context (a full cache refuses the next step), bounds fail cleanly. */
+static double rel_diff(const float *a, const float *b, int64_t V)
+{
+    int64_t ignored;
+    return golden_rel_err(a, b, 1, V, &ignored);
+}
+
+static void test_fill_context(void)
+{
+    rl_model_config m;
+    rl_err err;
+    CHECK(rl_model_preset("tiny", &m, &err) == 0, "%s", err.msg);
+    const int64_t V = m.vocab, C = 40, MAXC = 64;
+    float *two = malloc(sizeof(float) * 2 * V), *one = malloc(sizeof(float) * V), *other = malloc(sizeof(float) * V);
+    int32_t tok[2] = {7, 7};
+    rl_engine *e = make(&m, NULL, 2, MAXC, 3);
+    if (!e) goto out;
+    CHECK(rl_engine_fill_context(e, 2, C, 5, &err) == 0, "%s", err.msg);
+    CHECK(e->pos == C && e->batch == 2, "position %lld batch %lld after the fill", (long long)e->pos, (long long)e->batch);
+    CHECK(rl_engine_decode(e, tok, two, NULL, &err) == 0, "%s", err.msg);
+    int finite = 1;
+    for (int64_t i = 0; i < 2 * V; i++) finite &= isfinite(two[i]) != 0;
+    CHECK(finite, "decode after fill_context: non-finite logits");
+    CHECK(rel_diff(two, two + V, V) > 1e-3, "two slots, one token, the same logits: a cache not read");
+    CHECK(rl_engine_fill_context(e, 1, C, 5, &err) == 0 && rl_engine_decode(e, tok, one, NULL, &err) == 0, "%s",
+          err.msg);
+    check_close(one, two, 1, V, "fill_context: slot 0 at batch 1 vs batch 2");
+    CHECK(rl_engine_fill_context(e, 1, C, 6, &err) == 0 && rl_engine_decode(e, tok, other, NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(rel_diff(other, one, V) > 1e-3, "another seed, the same logits: the filled cache is not read");
+    CHECK(rl_engine_fill_context(e, 1, MAXC - 1, 5, &err) == 0 && rl_engine_decode(e, tok, NULL, NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(rl_engine_decode(e, tok, NULL, NULL, &err) != 0 && strstr(err.msg, "KV cache full"), "full cache: %s", err.msg);
+    CHECK(rl_engine_fill_context(e, 1, MAXC, 5, &err) != 0 && strstr(err.msg, "outside 1..63"), "context bound: %s",
+          err.msg);
+    CHECK(rl_engine_fill_context(e, 3, C, 5, &err) != 0 && strstr(err.msg, "batch 3 outside 1..2"), "batch bound: %s",
+          err.msg);
+    rl_engine_destroy(e);
+out:
+    free(two), free(one), free(other);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
@@ -196,5 +241,6 @@ int main(int argc, char **argv)
     test_batch(&tiny, NULL, 5, 3, 3);   /* decode batch 5 (4x4 tiles plus a leftover row) */
     test_batch(&tiny, NULL, 3, 100, 2); /* 300 prefill rows: more than one 256-row chunk */
     test_random_weights_and_profile();
+    test_fill_context();
     return CHECK_DONE();
 }

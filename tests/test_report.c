@@ -1,7 +1,8 @@
 /* test_report.c: the report from committed fixtures: the violation rule on hand-computed cases,
  * the seed CSV's impossible points (exactly those), merging rows from several files, predicted
- * rows, failed points, error messages naming file and line, the transition fit, and the files
- * rl_report_render writes (PNG decoded down to its pixel rows where zlib can be loaded). */
+ * rows, failed points, error messages naming file and line, the transition fit, the files
+ * rl_report_render writes (PNG decoded down to its pixel rows where zlib can be loaded), the decode
+ * context sweep's table and the kernel choices. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -537,6 +538,112 @@ static void test_latency_profile_ncu(void)
     remove_dir(dir);
 }
 
+/* The decode context sweep: its own table with the model's attention share growing with the context,
+ * a skipped point with its reason, none of it in the batch sweep's table, fit or batch-1 floor; the
+ * kernel choices table; and the text when a file has neither. */
+static void add_context_point(cJSON *pts, int64_t B, int64_t C, double ms, const char *error)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "sweep", "decode");
+    cJSON_AddNumberToObject(p, "x", (double)B);
+    cJSON_AddNumberToObject(p, "context", (double)C);
+    cJSON_AddNumberToObject(p, "input_len", (double)(C - 32));
+    cJSON_AddNumberToObject(p, "output_len", 64);
+    cJSON_AddBoolToObject(p, "context_sweep", 1);
+    if (error) {
+        cJSON_AddStringToObject(p, "status", "failed");
+        cJSON_AddStringToObject(p, "error", error);
+    } else {
+        cJSON_AddStringToObject(p, "status", "ok");
+        cJSON_AddNumberToObject(p, "ms", ms);
+        cJSON_AddNumberToObject(p, "p10", ms * 0.99);
+        cJSON_AddNumberToObject(p, "p90", ms * 1.01);
+    }
+    cJSON_AddItemToArray(pts, p);
+}
+
+static void add_choice(cJSON *a, const char *op, int tokens, int n, int k, const char *kernel, double ms, double alt)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "op", op);
+    cJSON_AddNumberToObject(c, "tokens", tokens);
+    cJSON_AddNumberToObject(c, "n", n);
+    cJSON_AddNumberToObject(c, "k", k);
+    cJSON_AddStringToObject(c, "kernel", kernel);
+    cJSON_AddNumberToObject(c, "ms", ms);
+    cJSON_AddNumberToObject(c, "alt_ms", alt);
+    cJSON_AddItemToArray(a, c);
+}
+
+static void test_context_sweep(void)
+{
+    char src[1024], dir[64], res[128];
+    rl_err err;
+    path_of(src, sizeof src, "fixtures/h200_results.json");
+    make_tmpdir(dir, sizeof dir);
+    snprintf(res, sizeof res, "%s/results.json", dir);
+    cJSON *j = rl_json_load(src, &err);
+    CHECK(j != NULL, "%s", err.msg);
+    if (!j) return;
+    cJSON *pts = cJSON_GetObjectItem(j, "points");
+    add_context_point(pts, 1, 1024, 4.30, NULL);
+    add_context_point(pts, 1, 32768, 5.60, NULL);
+    add_context_point(pts, 64, 32768, 0, "cuda engine: out of GPU memory: the plan needs 291.00 GB");
+    cJSON *kc = cJSON_AddArrayToObject(j, "kernel_choices");
+    add_choice(kc, "qkv_proj", 1, 6144, 4096, "gemm_stream", 0.0523, 0.0611);
+    add_choice(kc, "lm_head", 64, 128256, 4096, "cublaslt", 0.301, -1);
+    CHECK(rl_json_save(res, j, &err) == 0, "%s", err.msg);
+    cJSON_Delete(j);
+
+    rl_report_data plain, ctx;
+    const char *orig[] = {src}, *with[] = {res};
+    CHECK(build(&plain, orig, 1, NULL, 0, &err) == 0, "%s", err.msg);
+    CHECK(build(&ctx, with, 1, NULL, 0, &err) == 0, "%s", err.msg);
+    const rl_report_run *a = find_run(&plain, "H200"), *b = find_run(&ctx, "H200");
+    CHECK(a && b, "H200 rows");
+    if (a && b) {
+        CHECK(a->decode.measured == b->decode.measured && a->decode.floor_ms == b->decode.floor_ms,
+              "the context points leave the batch sweep's transition fit alone (%g vs %g)", a->decode.measured,
+              b->decode.measured);
+        const rl_report_point *c1 = NULL, *c32 = NULL;
+        for (int i = 0; i < b->n_points; i++) {
+            const rl_report_point *p = &b->points[i];
+            if (p->context_sweep && p->ok && p->context == 1024) c1 = p;
+            if (p->context_sweep && p->ok && p->context == 32768) c32 = p;
+        }
+        CHECK(c1 && c32, "both measured context points loaded");
+        if (c1 && c32) {
+            /* weights 15.0 GB per step against a KV read of 1024 x 128 KiB = 0.13 GB and 32768 x 128 KiB = 4.3 GB */
+            CHECK(c1->attention_share > 0.005 && c1->attention_share < 0.015, "attention share at 1024: %g",
+                  c1->attention_share);
+            CHECK(c32->attention_share > 0.18 && c32->attention_share < 0.26, "attention share at 32768: %g",
+                  c32->attention_share);
+            CHECK(c32->predicted_ms > c1->predicted_ms + 0.9, "the prediction grows with the KV read: %g vs %g",
+                  c32->predicted_ms, c1->predicted_ms);
+        }
+        CHECK(b->res.n_choices == 2 && !strcmp(b->res.choices[1].kernel, "cublaslt") && b->res.choices[1].alt_ms < 0,
+              "kernel choices read (%d)", b->res.n_choices);
+    }
+    char *md_a = rl_report_markdown(&plain, NULL, 0), *md_b = rl_report_markdown(&ctx, NULL, 0);
+    CHECK(md_a && strstr(md_a, "No decode context sweep in these results"), "absent points: the section says so");
+    CHECK(md_a && !strstr(md_a, "## Projection kernels chosen"), "no kernel choices: no section");
+    if (md_b) {
+        CHECK(strstr(md_b, "| H200 | 1 | 1024 | 4.30 | 4.26–4.34 |"), "the context row at 1024");
+        CHECK(strstr(md_b, "| H200 | 64 | 32768 | skipped: cuda engine: out of GPU memory"), "the skipped point's reason");
+        CHECK(strstr(md_b, "| decode | 1, context 32768 | 5.60 |"), "every-point table names the context");
+        CHECK(strstr(md_b, "| qkv_proj | 1 | 6144 × 4096 | gemm_stream | 0.0523 | 0.0611 |") &&
+                  strstr(md_b, "| lm_head | 64 | 128256 × 4096 | cublaslt | 0.301 | – |"),
+              "the kernel choices table");
+        /* the batch-1 floor row keeps the batch sweep's 4.17 ms, not a context point's */
+        CHECK(strstr(md_b, "| ms/step |") && strstr(md_b, "| 4.17 | ms/step |"), "batch-1 row from the batch sweep");
+    }
+    CHECK(md_b && md_a && strlen(md_b) > strlen(md_a), "more text with the context sweep");
+    free(md_a), free(md_b);
+    rl_report_data_free(&plain);
+    rl_report_data_free(&ctx);
+    remove_dir(dir);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
@@ -549,5 +656,6 @@ int main(int argc, char **argv)
     test_fit();
     test_render();
     test_latency_profile_ncu();
+    test_context_sweep();
     return CHECK_DONE();
 }

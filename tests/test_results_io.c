@@ -1,6 +1,6 @@
 /* test_results_io.c: results.json through its one field table (results_fields.c): every field of
- * every table survives writer -> reader unchanged (points ok and failed, decode and prefill,
- * kernel rows, profiles, roofs, device, tool, model), "not measured" stays null, derived figures are
+ * every table survives writer -> reader unchanged (points ok and failed, decode and prefill, a
+ * context-sweep point, kernel rows, profiles, kernel choices, roofs, device, tool, model), "not measured" stays null, derived figures are
  * written beside them, a wrong type is named by its path; and the counters check (ncu_check.c) on
  * the committed fixtures: a graphed decode step attributed by kernel counts (a cuBLASLt launch with
  * two kernels), an eager prefill by its NVTX launch names, mismatched files refused. */
@@ -49,7 +49,7 @@ static void test_round_trip(void)
     snprintf(r.probe.dtype, sizeof r.probe.dtype, "bf16");
     snprintf(r.probe.method, sizeof r.probe.method, "test");
     r.input_len = 128, r.output_len = 64;
-    rl_point p[3];
+    rl_point p[4];
     rl_point_init(&p[0], RL_PHASE_DECODE, 64);
     p[0].ok = 1, p[0].ms = 5.4, p[0].p10 = 5.3, p[0].p90 = 5.6, p[0].min_ms = 5.2, p[0].max_ms = 6;
     p[0].predicted_ms = 4.1, p[0].estimated_ms = 4.9, p[0].estimated_latency_ms = 0.3, p[0].estimated_kernels = 229;
@@ -62,7 +62,14 @@ static void test_round_trip(void)
     rl_point_init(&p[2], RL_PHASE_DECODE, 512);
     snprintf(p[2].error, sizeof p[2].error, "out of GPU memory");
     p[2].input_len = 128, p[2].output_len = 64, p[2].context = 160;
-    for (int i = 0; i < 3; i++) CHECK(rl_results_add_point(&r, &p[i], &err) == 0, "%s", err.msg);
+    rl_point_init(&p[3], RL_PHASE_DECODE, 16); /* a context-sweep point: filled cache, no prefill */
+    p[3].ok = 1, p[3].ms = 19.5, p[3].p10 = 19.4, p[3].p90 = 19.7, p[3].predicted_ms = 17.9, p[3].reps = 63;
+    p[3].context_sweep = 1, p[3].context = 32768, p[3].input_len = 32736, p[3].output_len = 64;
+    for (int i = 0; i < 4; i++) CHECK(rl_results_add_point(&r, &p[i], &err) == 0, "%s", err.msg);
+    rl_linear_choice ch[3] = {{"qkv_proj", 1, 6144, 4096, "gemm_stream", 0.052, 0.061},
+                              {"lm_head", 64, 128256, 4096, "cublaslt", 0.3, -1},
+                              {"qkv_proj", 1, 6144, 4096, "cublaslt", 0.06, 0.05}}; /* a shape met again */
+    CHECK(rl_results_add_choices(&r, ch, 3, &err) == 0 && r.n_choices == 2, "choices: one per shape (%d)", r.n_choices);
     rl_kernel_row k;
     memset(&k, 0, sizeof k);
     k.phase = RL_PHASE_DECODE, k.x = 1, k.op_mask = RL_OPMASK(RL_OP_ROPE) | RL_OPMASK(RL_OP_ATTENTION), k.calls = 32;
@@ -81,9 +88,14 @@ static void test_round_trip(void)
     cJSON *parsed = cJSON_Parse(text);
     rl_results_init(&back, 0, NULL);
     CHECK(rl_results_from_json(parsed, "mem.json", &back, &err) == 0, "%s", err.msg);
-    CHECK(back.n_points == 3 && back.n_kernels == 1 && back.n_profiles == 1, "counts %d %d %d", back.n_points,
-          back.n_kernels, back.n_profiles);
-    for (int i = 0; i < 3 && i < back.n_points; i++)
+    CHECK(back.n_points == 4 && back.n_kernels == 1 && back.n_profiles == 1 && back.n_choices == 2,
+          "counts %d %d %d %d", back.n_points, back.n_kernels, back.n_profiles, back.n_choices);
+    for (int i = 0; i < back.n_choices && i < 2; i++)
+        same_fields(&rl_choice_fields, &r.choices[i], &back.choices[i], 0, "kernel_choices");
+    CHECK(back.n_points == 4 && back.points[3].context_sweep && !back.points[0].context_sweep &&
+              rl_point_in_sweep(&back.points[0], RL_PHASE_DECODE) && !rl_point_in_sweep(&back.points[3], RL_PHASE_DECODE),
+          "the context-sweep flag survives and separates the series");
+    for (int i = 0; i < 4 && i < back.n_points; i++)
         same_fields(&rl_point_fields, &r.points[i], &back.points[i], rl_point_context(&r.points[i]), "point");
     if (back.n_kernels) same_fields(&rl_kernel_fields, &r.kernels[0], &back.kernels[0], 0, "kernel");
     if (back.n_profiles) same_fields(&rl_profile_fields, &r.profiles[0], &back.profiles[0], 0, "profile");
@@ -95,6 +107,14 @@ static void test_round_trip(void)
     /* In the text: nulls for what was not measured, the derived figures beside the fields. */
     const cJSON *pts = cJSON_GetObjectItem(parsed, "points"), *p1 = cJSON_GetArrayItem(pts, 1);
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(p1, "estimated_ms")), "no estimate: null");
+    CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(pts, 0), "context_sweep") &&
+              cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(pts, 3), "context_sweep")) &&
+              cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(pts, 3), "prefill_ms")),
+          "context_sweep only on the context point, which has no prefill_ms");
+    const cJSON *kc1 = cJSON_GetArrayItem(cJSON_GetObjectItem(parsed, "kernel_choices"), 1);
+    CHECK(kc1 && cJSON_IsNull(cJSON_GetObjectItem(kc1, "alt_ms")) &&
+              !strcmp(cJSON_GetObjectItem(kc1, "kernel")->valuestring, "cublaslt"),
+          "kernel_choices[1]: alt_ms not timed is null");
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(parsed, "roofs"), "write_gbps")), "unmeasured roof: null");
     const cJSON *k0 = cJSON_GetArrayItem(cJSON_GetObjectItem(parsed, "kernels"), 0);
     CHECK(cJSON_IsNumber(cJSON_GetObjectItem(k0, "roof_pct")) && cJSON_IsString(cJSON_GetObjectItem(k0, "bound")),

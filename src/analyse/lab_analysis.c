@@ -25,7 +25,7 @@ static void fit_sweep(const rl_results *r, rl_phase phase, rl_break_fit *fit)
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
         const double v = rl_point_measured_ms(p);
-        if (p->sweep != phase || v <= 0) continue;
+        if (!rl_point_in_sweep(p, phase) || v <= 0) continue;
         x[n] = (double)p->x, y[n] = v, n++;
     }
     rl_fit_break(x, y, n, fit);
@@ -53,8 +53,9 @@ static int error_over(const rl_results *r, size_t offset, double *median, double
     if (pred && ms) {
         for (int i = 0; i < r->n_points; i++) {
             const rl_point *p = &r->points[i];
-            pred[i] = p->ok && p->ms > 0 ? *(const double *)((const char *)p + offset) : -1;
-            ms[i] = p->ok ? p->ms : -1;
+            const int used_here = p->ok && !p->context_sweep; /* the batch and length sweeps */
+            pred[i] = used_here && p->ms > 0 ? *(const double *)((const char *)p + offset) : -1;
+            ms[i] = used_here ? p->ms : -1;
         }
         int worst;
         used = rl_prediction_error(pred, ms, r->n_points, median, max, &worst);
@@ -102,7 +103,7 @@ void rl_analyse_results(const rl_results *r, rl_analysis *a)
     a->util_datasheet_pct = a->util_measured_pct = -1;
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
-        if (p->sweep == RL_PHASE_DECODE && p->ok && p->x == 1 && p->ms > 0) a->batch1_ms = p->ms;
+        if (rl_point_in_sweep(p, RL_PHASE_DECODE) && p->ok && p->x == 1 && p->ms > 0) a->batch1_ms = p->ms;
     }
     if (a->batch1_ms > 0) {
         if (have_ds) a->util_datasheet_pct = 100 * a->decode_floor_datasheet_ms / a->batch1_ms;
@@ -201,10 +202,12 @@ cJSON *rl_analysis_to_json(const rl_results *r, const rl_analysis *a)
     cJSON_AddItemToObject(o, "prefill", p);
     cJSON_AddItemToObject(o, "prediction_error",
                           error_json(a->err_n, a->err_median_pct, a->err_max_pct, a->err_worst_sweep, a->err_worst_x,
-                                     "|predicted_ms - ms| / ms over every ok point, measured roofs"));
+                                     "|predicted_ms - ms| / ms over every ok point of the batch and length "
+                                     "sweeps, measured roofs"));
     cJSON_AddItemToObject(o, "estimate_error",
                           error_json(a->est_n, a->est_median_pct, a->est_max_pct, a->est_worst_sweep, a->est_worst_x,
-                                     "|estimated_ms - ms| / ms over every ok point with an estimate"));
+                                     "|estimated_ms - ms| / ms over every ok point of the batch and length "
+                                     "sweeps with an estimate"));
     return o;
 }
 

@@ -12,8 +12,9 @@
 struct cJSON;
 
 /* Computes a from what r holds now (any subset of points; imported rows whose decode points carry
- * only seed_ms_per_token are fitted on it). Never fails on missing data: quantities it cannot
- * compute stay negative / 0 and are written as null. */
+ * only seed_ms_per_token are fitted on it), over the batch and length sweeps: the decode context
+ * sweep's points (rl_point_in_sweep) are not part of any fit, floor or error here. Never fails on
+ * missing data: quantities it cannot compute stay negative / 0 and are written as null. */
 void rl_analyse_results(const rl_results *r, rl_analysis *a);
 
 /* The "analysis" object of results.json. */

@@ -126,6 +126,10 @@ int session_trace(session *s, const char *path, rl_err *err)
 int session_checkpoint(void *user, rl_err *err)
 {
     session *s = user;
+    /* Every engine's projection kernels, taken while it is the slot's (each point ends here). */
+    rl_linear_choice ch[256];
+    const int n_ch = s->slot.e ? rl_engine_linear_choices(s->slot.e, ch, 256) : 0;
+    if (rl_results_add_choices(&s->res, ch, n_ch, err)) return -1;
     rl_analyse_results(&s->res, &s->analysis);
     if (!s->results_path) return 0;
     cJSON *extra = cJSON_CreateObject();
@@ -180,7 +184,7 @@ void session_print_points(const session *s, rl_phase phase, FILE *f)
 {
     const rl_results *r = &s->res;
     int any = 0;
-    for (int i = 0; i < r->n_points; i++) any |= r->points[i].sweep == phase;
+    for (int i = 0; i < r->n_points; i++) any |= rl_point_in_sweep(&r->points[i], phase);
     if (!any) return;
     if (phase == RL_PHASE_DECODE) {
         fprintf(f, "\ndecode sweep: %s on %s (%s), input %lld, output %lld; ms = median decode step\n", r->model.name,
@@ -195,7 +199,7 @@ void session_print_points(const session *s, rl_phase phase, FILE *f)
     }
     for (int i = 0; i < r->n_points; i++) {
         const rl_point *p = &r->points[i];
-        if (p->sweep != phase) continue;
+        if (!rl_point_in_sweep(p, phase)) continue;
         if (!p->ok) {
             fprintf(f, "  %6lld failed: %s\n", (long long)p->x, p->error);
             continue;
@@ -207,6 +211,32 @@ void session_print_points(const session *s, rl_phase phase, FILE *f)
                 p->compute_bound ? "compute" : "memory", p->tokens_per_s);
         if (phase == RL_PHASE_DECODE) fprintf(f, " %11.3f", p->seed_ms_per_token);
         fputc('\n', f);
+    }
+}
+
+void session_print_context_points(const session *s, FILE *f)
+{
+    const rl_results *r = &s->res;
+    int any = 0;
+    for (int i = 0; i < r->n_points; i++) any |= r->points[i].context_sweep;
+    if (!any) return;
+    fprintf(f, "\ndecode context sweep: %s on %s (%s), KV caches filled to the context, output %lld; ms = median "
+               "decode step; attn%% = the cost model's attention share of the step\n",
+            r->model.name, r->device.name, r->device.backend, (long long)r->output_len);
+    fprintf(f, "  %6s %8s %9s %9s %9s %9s %6s %6s %10s\n", "batch", "context", "ms/step", "p10", "p90", "pred", "roof%",
+            "attn%", "tok/s");
+    for (int i = 0; i < r->n_points; i++) {
+        const rl_point *p = &r->points[i];
+        if (!p->context_sweep) continue;
+        if (!p->ok) {
+            fprintf(f, "  %6lld %8lld skipped: %s\n", (long long)p->x, (long long)p->context, p->error);
+            continue;
+        }
+        const double share = rl_point_attention_share(r, p);
+        fprintf(f, "  %6lld %8lld %9.3f %9.3f %9.3f %9.3f %5.0f%% %5.0f%% %10.1f\n", (long long)p->x,
+                (long long)p->context, p->ms, p->p10, p->p90, p->predicted_ms,
+                p->predicted_ms >= 0 ? 100 * p->predicted_ms / p->ms : 0, share >= 0 ? 100 * share : 0,
+                p->tokens_per_s);
     }
 }
 

@@ -94,7 +94,8 @@ int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err);
 /* Collects the profiled steps into a trace written to path (after every profile). */
 int session_trace(session *s, const char *path, rl_err *err);
 
-/* rl_sweep_ctx.checkpoint: analyse, then rewrite results_path atomically. */
+/* rl_sweep_ctx.checkpoint: the slot engine's kernel choices into the results, analyse, then rewrite
+ * results_path atomically. */
 int session_checkpoint(void *user, rl_err *err);
 
 /* A sweep context wired to this session (progress, telemetry, checkpoint, stop flag). */
@@ -104,8 +105,9 @@ rl_sweep_ctx session_sweep_ctx(session *s, volatile sig_atomic_t *stop);
  * one when it is too small). A failure is reported on stderr and skipped: profiling is optional. */
 void session_kernels(session *s, rl_phase phase, int64_t x, int64_t input_len);
 
-/* The sweep's points as a table on f. */
+/* The sweep's points as a table on f (the batch or length sweep; the context sweep has its own). */
 void session_print_points(const session *s, rl_phase phase, FILE *f);
+void session_print_context_points(const session *s, FILE *f);
 
 /* Installs SIGINT and SIGTERM handlers that set the returned flag to the signal's number (a
  * second signal kills as usual); the caller finishes the point in flight, writes what it has

@@ -114,6 +114,28 @@ int rl_engine_decode(rl_engine *e, const int32_t *tokens, float *logits, int32_t
 
 int rl_engine_sync(rl_engine *e, rl_err *err) { return e->ops->sync(e->state, err); }
 
+int rl_engine_fill_context(rl_engine *e, int64_t batch, int64_t context, uint64_t seed, rl_err *err)
+{
+    if (!e->ops->fill_context)
+        return rl_fail(err, "fill_context: the %s backend cannot fill its KV cache directly", e->ops->name);
+    if (batch <= 0 || batch > e->opts.max_batch)
+        return rl_fail(err, "fill_context: batch %lld outside 1..%lld (the engine's KV cache)", (long long)batch,
+                       (long long)e->opts.max_batch);
+    if (context <= 0 || context >= e->opts.max_context)
+        return rl_fail(err, "fill_context: context %lld outside 1..%lld (the KV cache holds %lld tokens and a decode "
+                            "step needs one more)",
+                       (long long)context, (long long)e->opts.max_context - 1, (long long)e->opts.max_context);
+    if (e->ops->fill_context(e->state, batch, context, seed, err)) return -1;
+    e->batch = batch;
+    e->pos = context;
+    return 0;
+}
+
+int rl_engine_linear_choices(rl_engine *e, rl_linear_choice *out, int max)
+{
+    return e->ops->linear_choices ? e->ops->linear_choices(e->state, out, max) : 0;
+}
+
 static int log_grow(rl_kernel_log *log)
 {
     if (log->n < log->cap) return 0;

@@ -119,6 +119,13 @@ typedef struct {
     const char *(*device_name)(void *state);
     /* The projection kernels chosen so far (up to max into out); returns how many. NULL: none. */
     int (*linear_choices)(void *state, rl_linear_choice *out, int max);
+    /* Long-context decode without a long prefill: fills the K and V cache of slots 0..batch-1,
+     * positions 0..context-1, in every layer with seeded random values (std 1/sqrt(3), never all
+     * zeros: attention over zeros can time faster than over data) and places those batch
+     * sequences at position `context`, so the next decode step attends context + 1 keys, as after a
+     * prefill of context tokens (its logits are not computed). A backend may fill the later
+     * positions of those slots too: decode writes each position before it reads it. NULL: none. */
+    int (*fill_context)(void *state, int64_t batch, int64_t context, uint64_t seed, rl_err *err);
 } rl_backend_ops;
 
 struct rl_engine {
@@ -142,6 +149,12 @@ int rl_engine_prefill(rl_engine *e, int64_t batch, int64_t len, const int32_t *t
                       int all_positions, rl_err *err);
 int rl_engine_decode(rl_engine *e, const int32_t *tokens, float *logits, int32_t *next, rl_err *err);
 int rl_engine_sync(rl_engine *e, rl_err *err);
+/* rl_backend_ops.fill_context with the bounds checked (batch 1..max_batch, context 1..max_context - 1:
+ * room for one step at least); afterwards decode runs batch sequences from position context. */
+int rl_engine_fill_context(rl_engine *e, int64_t batch, int64_t context, uint64_t seed, rl_err *err);
+/* The projection kernels the engine has chosen so far (rl_backend_ops.linear_choices; 0 when the
+ * backend has none, like the CPU engine). */
+int rl_engine_linear_choices(rl_engine *e, rl_linear_choice *out, int max);
 
 /* Appends one launch timed as a whole (events, host clock): its start follows the step's records. */
 void rl_kernel_log_push(rl_kernel_log *log, const char *kernel, unsigned op_mask, int layer, double ms);

@@ -43,9 +43,10 @@ void rl_results_free(rl_results *r)
     free(r->kernels);
     free(r->ncu);
     free(r->profiles);
-    r->samples = NULL, r->points = NULL, r->kernels = NULL, r->ncu = NULL, r->profiles = NULL;
-    r->n_samples = r->n_points = r->n_kernels = r->n_ncu = r->n_profiles = 0;
-    r->cap_samples = r->cap_points = r->cap_kernels = r->cap_ncu = r->cap_profiles = 0;
+    free(r->choices);
+    r->samples = NULL, r->points = NULL, r->kernels = NULL, r->ncu = NULL, r->profiles = NULL, r->choices = NULL;
+    r->n_samples = r->n_points = r->n_kernels = r->n_ncu = r->n_profiles = r->n_choices = 0;
+    r->cap_samples = r->cap_points = r->cap_kernels = r->cap_ncu = r->cap_profiles = r->cap_choices = 0;
 }
 
 /* Grows an array of elem-sized items to hold one more. */
@@ -100,6 +101,23 @@ int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err)
     r->profiles[r->n_profiles++] = *p;
     return 0;
 }
+
+int rl_results_add_choices(rl_results *r, const rl_linear_choice *c, int n, rl_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < r->n_choices && !seen; j++) {
+            const rl_linear_choice *q = &r->choices[j];
+            seen = !strcmp(q->op, c[i].op) && q->tokens == c[i].tokens && q->n == c[i].n && q->k == c[i].k;
+        }
+        if (seen) continue;
+        if (grow((void **)&r->choices, r->n_choices, &r->cap_choices, sizeof *c, err)) return -1;
+        r->choices[r->n_choices++] = c[i];
+    }
+    return 0;
+}
+
+int rl_point_in_sweep(const rl_point *p, rl_phase phase) { return p->sweep == phase && !p->context_sweep; }
 
 void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s)
 {
@@ -325,6 +343,12 @@ cJSON *rl_results_to_json(const rl_results *r)
         cJSON_AddItemToArray(ks, kernel_json(&r->kernels[i], have_roofs ? &roofs : NULL, t_min));
     cJSON *pr = cJSON_AddArrayToObject(root, "profiles");
     for (int i = 0; i < r->n_profiles; i++) cJSON_AddItemToArray(pr, profile_json(&r->profiles[i]));
+    cJSON *kc = cJSON_AddArrayToObject(root, "kernel_choices");
+    for (int i = 0; i < r->n_choices; i++) {
+        cJSON *o = cJSON_CreateObject();
+        rl_fields_write(o, &rl_choice_fields, &r->choices[i], 0);
+        cJSON_AddItemToArray(kc, o);
+    }
     if (r->n_ncu) {
         cJSON *nc = cJSON_AddArrayToObject(root, "ncu");
         for (int i = 0; i < r->n_ncu; i++) cJSON_AddItemToArray(nc, ncu_json(&r->ncu[i]));

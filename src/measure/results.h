@@ -76,6 +76,7 @@ typedef struct {
     double prefill_ms;           /* decode: the timed prefill of the batch before its steps */
     double seed_ms_per_token;    /* decode: (prefill + every step) / output_len, the seed's column */
     int64_t batch, input_len, output_len, context;
+    int context_sweep;           /* decode: a point of the context sweep (its KV cache filled, not prefilled) */
     rl_nvml_sample nvml;
 } rl_point;
 
@@ -141,6 +142,8 @@ typedef struct {
     int n_profiles, cap_profiles;
     rl_ncu_row *ncu;
     int n_ncu, cap_ncu;
+    rl_linear_choice *choices;   /* which kernel ran each projection shape ("kernel_choices"); none on cpu */
+    int n_choices, cap_choices;
     int interrupted;             /* the run was stopped (Ctrl-C) before its plan finished */
 } rl_results;
 
@@ -156,6 +159,14 @@ int rl_results_add_kernel(rl_results *r, const rl_kernel_row *k, rl_err *err);
 int rl_results_add_ncu(rl_results *r, const rl_ncu_row *n, rl_err *err);
 int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err);
 void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s);
+/* Adds the choices whose shape (op, tokens, n, k) is not there yet: the first engine to run a shape
+ * is the one recorded (a later engine times it again and nearly always agrees). */
+int rl_results_add_choices(rl_results *r, const rl_linear_choice *c, int n, rl_err *err);
+
+/* 1 when p belongs to the batch sweep (decode) or the length sweep (prefill) of its phase: the
+ * context sweep's decode points are a series of their own, kept out of the batch sweep's tables,
+ * fits and charts. */
+int rl_point_in_sweep(const rl_point *p, rl_phase phase);
 
 /* Measured roofs of the probe as the cost model takes them; -1 when there is no probe. */
 int rl_results_roofs(const rl_results *r, rl_roofs *out);

@@ -35,6 +35,7 @@ static const rl_field point_f[] = {
     F(rl_point, input_len, "input_len", RL_FT_I64, RL_FF_DECODE | RL_FF_NULL_NEG),
     F(rl_point, output_len, "output_len", RL_FT_I64, RL_FF_DECODE | RL_FF_NULL_NEG),
     F(rl_point, context, "context", RL_FT_I64, RL_FF_DECODE | RL_FF_NULL_NEG),
+    F(rl_point, context_sweep, "context_sweep", RL_FT_BOOL, RL_FF_DECODE | RL_FF_OMIT_ZERO),
     F(rl_point, batch, "batch", RL_FT_I64, RL_FF_NULL_NEG),
     F(rl_point, reps, "reps", RL_FT_INT, RL_FF_IF_OK | RL_FF_OMIT_ZERO),
 };
@@ -51,6 +52,16 @@ static const rl_field kernel_f[] = {
     F(rl_kernel_row, flops, "flops", RL_FT_F64, 0),
     F(rl_kernel_row, bytes, "bytes", RL_FT_F64, 0),
     F(rl_kernel_row, shared, "shared", RL_FT_BOOL, RL_FF_OMIT_ZERO),
+};
+
+static const rl_field choice_f[] = {
+    F(rl_linear_choice, op, "op", RL_FT_STR, RL_FF_REQUIRED),
+    F(rl_linear_choice, tokens, "tokens", RL_FT_INT, RL_FF_REQUIRED),
+    F(rl_linear_choice, n, "n", RL_FT_INT, 0),
+    F(rl_linear_choice, k, "k", RL_FT_INT, 0),
+    F(rl_linear_choice, kernel, "kernel", RL_FT_STR, RL_FF_REQUIRED),
+    F(rl_linear_choice, ms, "ms", RL_FT_F64, RL_FF_NULL_NEG),
+    F(rl_linear_choice, alt_ms, "alt_ms", RL_FT_F64, RL_FF_NULL_NEG),
 };
 
 static const rl_field profile_f[] = {
@@ -112,7 +123,7 @@ static const rl_field model_f[] = {
 const rl_field_table rl_point_fields = TABLE(point_f), rl_kernel_fields = TABLE(kernel_f),
                      rl_profile_fields = TABLE(profile_f), rl_probe_fields = TABLE(probe_f),
                      rl_device_fields = TABLE(device_f), rl_tool_fields = TABLE(tool_f),
-                     rl_model_fields = TABLE(model_f);
+                     rl_model_fields = TABLE(model_f), rl_choice_fields = TABLE(choice_f);
 
 #define CONDITIONS (RL_FF_IF_OK | RL_FF_IF_FAILED | RL_FF_DECODE)
 

@@ -48,7 +48,7 @@ typedef struct {
 } rl_field_table;
 
 extern const rl_field_table rl_point_fields, rl_kernel_fields, rl_profile_fields, rl_probe_fields, rl_device_fields,
-    rl_tool_fields, rl_model_fields;
+    rl_tool_fields, rl_model_fields, rl_choice_fields;
 
 /* The flags a record's conditional fields are tested against (RL_FF_IF_OK, RL_FF_DECODE, ...). */
 unsigned rl_point_context(const rl_point *p);

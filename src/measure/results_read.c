@@ -74,6 +74,17 @@ static int read_profile(const cJSON *o, const char *where, rl_results *r, rl_err
     return rl_results_add_profile(r, &p, err);
 }
 
+static int read_kernel_choice(const cJSON *o, const char *where, rl_results *r, rl_err *err)
+{
+    if (!cJSON_IsObject(o)) return rl_fail(err, "%s: must be an object", where);
+    rl_linear_choice c;
+    memset(&c, 0, sizeof c);
+    if (rl_fields_read(o, where, &rl_choice_fields, &c, 0, err)) return -1;
+    if (c.tokens < 1 || c.n < 0 || c.k < 0)
+        return rl_fail(err, "%s: field 'tokens' must be >= 1 and 'n', 'k' >= 0", where);
+    return rl_results_add_choices(r, &c, 1, err);
+}
+
 typedef int (*read_item)(const cJSON *o, const char *where, rl_results *r, rl_err *err);
 
 static int read_array(const cJSON *root, const char *path, const char *field, int required, read_item fn,
@@ -134,7 +145,8 @@ int rl_results_from_json(const cJSON *root, const char *path, rl_results *r, rl_
     }
     if (read_array(root, path, "points", 1, read_point, r, err) ||
         read_array(root, path, "kernels", 0, read_kernel, r, err) ||
-        read_array(root, path, "profiles", 0, read_profile, r, err))
+        read_array(root, path, "profiles", 0, read_profile, r, err) ||
+        read_array(root, path, "kernel_choices", 0, read_kernel_choice, r, err))
         return -1;
     return 0;
 }

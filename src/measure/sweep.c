@@ -117,6 +117,18 @@ void rl_point_estimate(const rl_results *res, rl_point *p, const rl_launch_plan 
     p->estimated_kernels = e.kernels;
 }
 
+double rl_point_attention_share(const rl_results *res, const rl_point *p)
+{
+    rl_roofs roofs;
+    if (rl_results_roofs(res, &roofs) && datasheet_roofs(res, &roofs)) return -1;
+    rl_workload w = point_workload(res, p);
+    rl_cost c;
+    rl_prediction pr;
+    rl_cost_step(&res->model, &w, &c);
+    rl_predict(&c, &roofs, &pr);
+    return pr.total_ms > 0 ? pr.time_ms[RL_OP_ATTENTION] / pr.total_ms : -1;
+}
+
 static double predicted_ms_of(const rl_results *res, rl_phase phase, int64_t batch, int64_t x, int64_t context)
 {
     rl_point p;
@@ -140,6 +152,13 @@ double rl_sweep_point_weight(const rl_results *res, rl_phase phase, int64_t x, i
     return t < 0 ? 1 : overhead_ms + (warmup + reps) * t;
 }
 
+double rl_sweep_context_weight(const rl_results *res, int64_t batch, int64_t context, int64_t output_len, int warmup)
+{
+    const double overhead_ms = 20; /* host work per point, and the fill */
+    double step = predicted_ms_of(res, RL_PHASE_DECODE, batch, batch, context);
+    return step < 0 ? 1 : overhead_ms + (double)(warmup + output_len) * step;
+}
+
 /* ---- points ---------------------------------------------------------------------------------- */
 
 static void summarize(rl_point *p, double *t, int n)
@@ -156,6 +175,15 @@ static void sample_nvml(rl_sweep_ctx *ctx, rl_point *p)
 {
     rl_telemetry_sample(ctx->tel, &p->nvml);
     rl_results_add_sample(ctx->res, &p->nvml);
+}
+
+/* A point measured: its n timed samples t (sorted here), tokens per sample, one NVML reading. */
+static void measured(rl_sweep_ctx *ctx, rl_point *p, double *t, int n, int64_t tokens)
+{
+    sample_nvml(ctx, p);
+    summarize(p, t, n);
+    p->tokens_per_s = (double)tokens / (p->ms * 1e-3);
+    p->ok = 1;
 }
 
 /* Runs one step with the engine's plan recording on and estimates p from the plan (the kernels
@@ -179,6 +207,35 @@ static int planned_step(rl_sweep_ctx *ctx, rl_engine *e, rl_point *p, const int3
     return rc;
 }
 
+/* Warm-up decode steps at the engine's position (graph capture, allocator, clocks); the last one (a
+ * graph replay once the first captured it) gives p its launch plan. tok holds the batch's tokens and
+ * gets each step's greedy ones. */
+static int warm_steps(rl_sweep_ctx *ctx, rl_engine *e, rl_point *p, int64_t B, int64_t warm, int32_t *tok,
+                      int32_t *next, rl_err *err)
+{
+    for (int64_t s = 0; s < warm; s++) {
+        const int rc = s == warm - 1 ? planned_step(ctx, e, p, NULL, 0, tok, next, NULL, err)
+                                     : rl_engine_decode(e, tok, NULL, next, err);
+        if (rc) return -1;
+        memcpy(tok, next, sizeof *tok * (size_t)B);
+    }
+    return rl_engine_sync(e, err);
+}
+
+/* steps decode steps, each timed alone (host clock after a sync) into t; their sum into *total_ms. */
+static int timed_steps(rl_engine *e, int64_t B, int64_t steps, int32_t *tok, int32_t *next, double *t,
+                       double *total_ms, rl_err *err)
+{
+    for (int64_t s = 0; s < steps; s++) {
+        const double t0 = rl_now_ms();
+        if (rl_engine_decode(e, tok, NULL, next, err) || rl_engine_sync(e, err)) return -1;
+        t[s] = rl_now_ms() - t0;
+        *total_ms += t[s];
+        memcpy(tok, next, sizeof *tok * (size_t)B);
+    }
+    return 0;
+}
+
 /* Runs one decode point into p. Returns 0 when measured, -1 with p->error set when it failed. */
 static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int64_t in, int64_t out, int64_t plan_b,
                         rl_point *p)
@@ -197,18 +254,11 @@ static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int6
     }
     rl_engine *e = rl_engine_slot_get(slot, &ctx->base, ctx->model, B, in + steps, in, plan_b, in + out, in, &err);
     if (!e) goto done;
-    /* Warm-up: a prefill and a few steps at this batch (graph capture, allocator, clocks). */
+    /* Warm-up: a prefill and a few steps at this batch. */
     rl_random_tokens(prompt, B * in, ctx->model->vocab, &rng);
     if (rl_engine_prefill(e, B, in, prompt, NULL, 0, &err)) goto failed;
     rl_random_tokens(tok, B, ctx->model->vocab, &rng);
-    for (int64_t s = 0; s < warm; s++) {
-        /* The last warm step (a graph replay once the first captured it) gives the launch plan. */
-        if (s == warm - 1 ? planned_step(ctx, e, p, NULL, 0, tok, next, NULL, &err)
-                          : rl_engine_decode(e, tok, NULL, next, &err))
-            goto failed;
-        memcpy(tok, next, sizeof *tok * (size_t)B);
-    }
-    if (rl_engine_sync(e, &err)) goto failed;
+    if (warm_steps(ctx, e, p, B, warm, tok, next, &err)) goto failed;
     /* Timed run: a fresh prompt, its prefill, then every step alone. */
     rl_random_tokens(prompt, B * in, ctx->model->vocab, &rng);
     double t0 = rl_now_ms();
@@ -216,18 +266,9 @@ static int decode_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int6
     p->prefill_ms = rl_now_ms() - t0;
     rl_random_tokens(tok, B, ctx->model->vocab, &rng);
     double total = p->prefill_ms;
-    for (int64_t s = 0; s < steps; s++) {
-        t0 = rl_now_ms();
-        if (rl_engine_decode(e, tok, NULL, next, &err) || rl_engine_sync(e, &err)) goto failed;
-        t[s] = rl_now_ms() - t0;
-        total += t[s];
-        memcpy(tok, next, sizeof *tok * (size_t)B);
-    }
-    sample_nvml(ctx, p);
+    if (timed_steps(e, B, steps, tok, next, t, &total, &err)) goto failed;
     p->seed_ms_per_token = total / (double)out;
-    summarize(p, t, (int)steps);
-    p->tokens_per_s = (double)B / (p->ms * 1e-3);
-    p->ok = 1;
+    measured(ctx, p, t, (int)steps, B);
     rc = 0;
     goto done;
 failed:
@@ -236,6 +277,46 @@ failed:
 done:
     if (rc) snprintf(p->error, sizeof p->error, "%s", err.msg);
     free(prompt), free(tok), free(next), free(t);
+    return rc;
+}
+
+/* Runs one context point into p (p->input_len: the tokens the cache holds before the first timed
+ * step). Its engine is sized for the point itself, since the decode attention's split-KV plan
+ * follows the KV cache's size: the caches are filled (rl_engine_fill_context) to input_len - warm
+ * tokens, the warm-up steps bring them to input_len, then the steps are timed. */
+static int context_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t B, int64_t out, int64_t plan_b, rl_point *p)
+{
+    rl_err err;
+    const int64_t in = p->input_len, steps = out > 1 ? out - 1 : 1, warm = ctx->warmup < steps ? ctx->warmup : steps;
+    const int64_t need = in + steps;
+    int32_t *tok = malloc(sizeof *tok * (size_t)B), *next = malloc(sizeof *next * (size_t)B);
+    double *t = malloc(sizeof *t * (size_t)steps), total = 0;
+    uint64_t rng = ctx->seed ^ (uint64_t)(B * 65537 + in) * 0x9e3779b97f4a7c15ull;
+    int rc = -1;
+    rl_engine *e = NULL;
+    if (!tok || !next || !t) {
+        rl_fail(&err, "out of host memory for batch %lld", (long long)B);
+        goto done;
+    }
+    if (in - warm < 1) {
+        rl_fail(&err, "context %lld is too short for %lld output tokens and %lld warm-up steps", (long long)p->context,
+                (long long)out, (long long)warm);
+        goto done;
+    }
+    if (slot->e && slot->opts.max_context != need) rl_engine_slot_release(slot);
+    if (!(e = rl_engine_slot_get(slot, &ctx->base, ctx->model, B, need, 1, plan_b, need, 1, &err))) goto done;
+    if (rl_engine_fill_context(e, B, in - warm, rng, &err)) goto failed;
+    rl_random_tokens(tok, B, ctx->model->vocab, &rng);
+    if (warm_steps(ctx, e, p, B, warm, tok, next, &err) || timed_steps(e, B, steps, tok, next, t, &total, &err))
+        goto failed;
+    measured(ctx, p, t, (int)steps, B);
+    rc = 0;
+    goto done;
+failed:
+    rl_engine_slot_release(slot);
+done:
+    if (rc) snprintf(p->error, sizeof p->error, "%s", err.msg);
+    free(tok), free(next), free(t);
     return rc;
 }
 
@@ -273,10 +354,7 @@ static int prefill_point(rl_sweep_ctx *ctx, rl_engine_slot *slot, int64_t L, int
         if (rl_engine_prefill(e, 1, L, prompt, logits, 0, &err) || rl_engine_sync(e, &err)) goto failed;
         t[r] = rl_now_ms() - t0;
     }
-    sample_nvml(ctx, p);
-    summarize(p, t, reps);
-    p->tokens_per_s = (double)L / (p->ms * 1e-3);
-    p->ok = 1;
+    measured(ctx, p, t, reps, L);
     rc = 0;
     goto done;
 failed:
@@ -290,7 +368,15 @@ done:
 static int finish_point(rl_sweep_ctx *ctx, rl_point *p, double weight, rl_err *err)
 {
     if (rl_results_add_point(ctx->res, p, err)) return -1;
-    if (ctx->progress) {
+    if (ctx->progress && p->context_sweep) {
+        if (!p->ok)
+            rl_progress_step(ctx->progress, weight, "decode B=%lld context %lld: skipped: %s", (long long)p->x,
+                             (long long)p->context, p->error);
+        else
+            rl_progress_step(ctx->progress, weight,
+                             "decode B=%lld context %lld: %.3f ms/step (p10 %.3f, p90 %.3f; predicted %.3f)",
+                             (long long)p->x, (long long)p->context, p->ms, p->p10, p->p90, p->predicted_ms);
+    } else if (ctx->progress) {
         const char *what = p->sweep == RL_PHASE_DECODE ? "decode B" : "prefill L";
         if (!p->ok)
             rl_progress_step(ctx->progress, weight, "%s=%lld: failed: %s", what, (long long)p->x, p->error);
@@ -335,6 +421,27 @@ int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batc
         if (finish_point(ctx, &p, w, err)) return -1;
         if (i == 0 && !p.ok) return first_point_failed(&p, err);
     }
+    return 0;
+}
+
+int rl_sweep_decode_context(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *contexts, int nc,
+                            const int64_t *batches, int nb, int64_t output_len, rl_err *err)
+{
+    int64_t plan_b = 0;
+    for (int i = 0; i < nb; i++) plan_b = batches[i] > plan_b ? batches[i] : plan_b;
+    for (int c = 0; c < nc && !stopped(ctx); c++)
+        for (int i = 0; i < nb && !stopped(ctx); i++) {
+            rl_point p;
+            rl_point_init(&p, RL_PHASE_DECODE, batches[i]);
+            p.context_sweep = 1;
+            p.context = contexts[c];
+            p.output_len = output_len;
+            p.input_len = contexts[c] - output_len / 2; /* so that rl_decode_context(input, output) = context */
+            rl_point_predict(ctx->res, &p);
+            context_point(ctx, slot, batches[i], output_len, plan_b, &p);
+            double w = rl_sweep_context_weight(ctx->res, batches[i], contexts[c], output_len, ctx->warmup);
+            if (finish_point(ctx, &p, w, err)) return -1;
+        }
     return 0;
 }
 

@@ -7,8 +7,16 @@
  * column = (prefill + all steps) / output_len. A warm-up run (prefill + a few steps) precedes it.
  * Prefill point L: warm-up runs, then reps timed prefills of one L-token prompt, each starting
  * from a reset KV cache (the engine resets slot 0 on prefill): nothing is reused between runs.
+ * Context point (B, C): decode at a long KV context without a C-token prefill: the engine's caches
+ * are filled with random K/V (rl_engine_fill_context), then warm-up and output_len - 1 timed steps
+ * as above, the steps' mean context being C (input_len = C - output_len / 2: the tokens the cache
+ * holds at the first timed step, so rl_decode_context(input_len, output_len) = C). Each context
+ * gets an engine sized for it (the split-KV plan follows the cache size); prefill_ms and the seed's
+ * column do not apply. context_sweep = 1 marks these points.
  * A point that fails (out of memory, say) is recorded as failed with its error; the sweep goes on,
- * unless it is the sweep's first point: then the input is bad and the sweep stops with an error. */
+ * unless it is the sweep's first point: then the input is bad and the sweep stops with an error.
+ * The context sweep never stops on a failed point: a batch x context that does not fit in memory
+ * is recorded with the engine's reason and skipped. */
 #ifndef RL_SWEEP_H
 #define RL_SWEEP_H
 #include <signal.h>
@@ -55,10 +63,17 @@ void rl_engine_slot_release(rl_engine_slot *s);
 int rl_sweep_decode(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *batches, int nb, int64_t input_len,
                     int64_t output_len, rl_err *err);
 int rl_sweep_prefill(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *lengths, int nl, rl_err *err);
+/* One point per (context, batch), contexts outer. Returns -1 only when a checkpoint fails. */
+int rl_sweep_decode_context(rl_sweep_ctx *ctx, rl_engine_slot *slot, const int64_t *contexts, int nc,
+                            const int64_t *batches, int nb, int64_t output_len, rl_err *err);
 
 /* Fills the cost-model fields of a point (flops, bytes, intensity, bound, predicted_ms and
  * predicted_datasheet_ms) from res's roofs, datasheet and element size. */
 void rl_point_predict(const rl_results *res, rl_point *p);
+
+/* The cost model's share of attention (the KV-cache read) in p's predicted step: attention ms ÷
+ * step ms at the measured roofs (the datasheet's without them); -1 without either. */
+double rl_point_attention_share(const rl_results *res, const rl_point *p);
 
 /* Fills p's estimated_ms (and estimated_latency_ms, estimated_kernels) from plan, the launches the
  * engine made for p's step, at res's measured roofs and latency roof; -1 without roofs or plan. */
@@ -67,6 +82,9 @@ void rl_point_estimate(const rl_results *res, rl_point *p, const rl_launch_plan 
 /* Expected cost of a point in ms (for the progress ETA): warm-up and timed work at predicted speed. */
 double rl_sweep_point_weight(const rl_results *res, rl_phase phase, int64_t x, int64_t input_len, int64_t output_len,
                              int warmup, int reps);
+
+/* The same for a context-sweep point (its fill instead of prefills). */
+double rl_sweep_context_weight(const rl_results *res, int64_t batch, int64_t context, int64_t output_len, int warmup);
 
 /* Fills a with n pseudo-random token ids in [0, vocab) from the state *rng (xorshift64). */
 void rl_random_tokens(int32_t *a, int64_t n, int64_t vocab, uint64_t *rng);

@@ -113,7 +113,7 @@ static int series(chart *c, const rl_report_run *r, rl_phase ph, val_kind kind)
     for (int i = 0; i < r->n_points; i++) {
         const rl_report_point *p = &r->points[i];
         double v;
-        if (p->sweep != ph) continue;
+        if (!rl_report_in_sweep(p, ph)) continue;
         if (kind == VAL_MEASURED) v = rl_report_point_value(p);
         else if (r->source == RL_SRC_CSV && ph == RL_PHASE_DECODE) v = NAN; /* predicted rows cover it */
         else v = !isnan(p->predicted_ms) && r->source == RL_SRC_RESULTS ? p->predicted_ms : p->predicted_datasheet_ms;
@@ -155,7 +155,7 @@ static void violations_block(chart *c, const rl_report_data *d, rl_phase ph, int
         unsigned col = (unsigned)strtoul(gpu_color(d, r->gpu) + 1, NULL, 16);
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
-            if (!p->violation || (!for_roofline && p->sweep != ph)) continue;
+            if (!p->violation || (!for_roofline && !rl_report_in_sweep(p, ph))) continue;
             double v = rl_report_point_value(p), tf = p->flops / (v * 1e-3) * 1e-12;
             if (!isfinite(v) || (for_roofline && !finite2(p->intensity, tf))) continue;
             char t[128];
@@ -284,7 +284,7 @@ static void panel_range(const rl_report_data *d, rl_phase ph, int seed_chart, do
         if (!seed_chart && !on_main_charts(d, r)) continue;
         for (int k = 0; k < r->n_points; k++) {
             const rl_report_point *p = &r->points[k];
-            if (p->sweep != ph) continue;
+            if (!rl_report_in_sweep(p, ph)) continue;
             double v[3] = {rl_report_point_value(p), p->predicted_datasheet_ms, p->predicted_ms};
             if (seed_chart && ph == RL_PHASE_DECODE)
                 v[0] = p->seed_ms_per_token, v[1] = p->predicted_seed_ms_per_token, v[2] = NAN;
@@ -350,7 +350,7 @@ static int seed_series(chart *c, const rl_report_run *r, rl_phase ph, int predic
     int n = 0;
     for (int i = 0; i < r->n_points; i++) {
         const rl_report_point *p = &r->points[i];
-        if (p->sweep != ph) continue;
+        if (!rl_report_in_sweep(p, ph)) continue;
         double v = ph == RL_PHASE_DECODE ? (predicted ? p->predicted_seed_ms_per_token : p->seed_ms_per_token)
                                          : (predicted ? p->predicted_datasheet_ms : (p->ok ? p->ms : NAN));
         if (isnan(v) || !(v > 0)) continue;

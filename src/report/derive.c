@@ -80,6 +80,8 @@ double rl_report_fit_transition(const double *x, const double *ms, int n, double
     return shown_transition(&f, lo, hi);
 }
 
+int rl_report_in_sweep(const rl_report_point *p, rl_phase ph) { return p->sweep == ph && !p->context_sweep; }
+
 double rl_report_point_value(const rl_report_point *p)
 {
     if (!p->ok) return NAN;
@@ -116,7 +118,7 @@ static void transition_of(const rl_report_run *r, rl_phase phase, const rl_analy
     int n = 0;
     for (int i = 0; i < r->res.n_points; i++) {
         const rl_point *p = &r->res.points[i];
-        if (p->sweep != phase || rl_point_measured_ms(p) <= 0) continue;
+        if (!rl_point_in_sweep(p, phase) || rl_point_measured_ms(p) <= 0) continue;
         lo = fmin(lo, (double)p->x), hi = fmax(hi, (double)p->x), n++;
     }
     t->measured = n >= 3 ? shown_transition(f, lo, hi) : NAN;
@@ -136,8 +138,8 @@ static void transition_of(const rl_report_run *r, rl_phase phase, const rl_analy
     if (r->res.have_datasheet && !strcmp(r->res.dtype, "bf16")) t->predicted_datasheet = (double)ds;
 }
 
-/* The report's view of a point after the analysis: the cost model's figures, and the seed-style
- * prediction for decode. */
+/* The report's view of a point after the analysis: the cost model's figures, the seed-style
+ * prediction for the decode batch sweep, the attention share for the context sweep. */
 static void derive_point(rl_report_run *r, rl_report_point *p, const rl_point *q)
 {
     if (q->flops > 0) p->flops = q->flops;
@@ -145,7 +147,12 @@ static void derive_point(rl_report_run *r, rl_report_point *p, const rl_point *q
     if (p->flops > 0 && p->bytes > 0) p->intensity = p->flops / p->bytes;
     if (q->predicted_ms >= 0) p->predicted_ms = q->predicted_ms;
     if (q->predicted_datasheet_ms >= 0) p->predicted_datasheet_ms = q->predicted_datasheet_ms;
-    if (r->have_model && p->sweep == RL_PHASE_DECODE) p->predicted_seed_ms_per_token = predict_seed_style(r, p);
+    if (r->have_model && rl_report_in_sweep(p, RL_PHASE_DECODE))
+        p->predicted_seed_ms_per_token = predict_seed_style(r, p);
+    if (r->have_model && p->context_sweep) {
+        const double share = rl_point_attention_share(&r->res, q);
+        p->attention_share = share >= 0 ? share : NAN;
+    }
 }
 
 /* Each kernel row on the run's three roofs: bytes, FLOPs and calls x t_min. */
@@ -189,6 +196,7 @@ static int results_of_points(rl_report_run *r, rl_err *err)
         q.ms = isnan(p->ms) ? -1 : p->ms;
         q.seed_ms_per_token = isnan(p->seed_ms_per_token) ? -1 : p->seed_ms_per_token;
         q.input_len = p->input_len, q.output_len = p->output_len, q.context = p->context;
+        q.context_sweep = p->context_sweep;
         if (rl_results_add_point(&r->res, &q, err)) return -1;
     }
     return 0;
@@ -264,7 +272,7 @@ static int add_predicted_runs(rl_report_data *d, rl_err *err)
             p->ok = 0; /* nothing measured */
             p->ms = p->p10_ms = p->p90_ms = p->seed_ms_per_token = NAN;
             p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
-            p->estimated_ms = p->estimated_latency_ms = NAN;
+            p->estimated_ms = p->estimated_latency_ms = p->attention_share = NAN;
             p->flops = p->bytes = p->intensity = NAN;
             p->floor_ms = NAN;
             p->input_len = RL_SEED_INPUT_LEN, p->output_len = RL_SEED_OUTPUT_LEN;
@@ -331,7 +339,7 @@ static void label_runs(rl_report_data *d)
 static int has_sweep(const rl_report_run *r, rl_phase ph)
 {
     for (int i = 0; i < r->n_points; i++)
-        if (r->points[i].sweep == ph) return 1;
+        if (rl_report_in_sweep(&r->points[i], ph)) return 1;
     return 0;
 }
 
@@ -345,7 +353,10 @@ static int mergeable(const rl_report_run *a, const rl_report_run *b)
         return 0;
     for (int i = 0; i < a->n_points; i++)
         for (int j = 0; j < b->n_points; j++)
-            if (a->points[i].sweep == b->points[j].sweep && a->points[i].x == b->points[j].x) return 0;
+            if (a->points[i].sweep == b->points[j].sweep && a->points[i].x == b->points[j].x &&
+                a->points[i].context_sweep == b->points[j].context_sweep &&
+                (!a->points[i].context_sweep || a->points[i].context == b->points[j].context))
+                return 0;
     return 1;
 }
 
@@ -377,6 +388,7 @@ static int merge_into(rl_report_run *a, rl_report_run *b, rl_err *err)
         if (rl_results_add_kernel(&a->res, &b->res.kernels[i], err)) return -1;
     for (int i = 0; i < b->res.n_profiles; i++)
         if (rl_results_add_profile(&a->res, &b->res.profiles[i], err)) return -1;
+    if (rl_results_add_choices(&a->res, b->res.choices, b->res.n_choices, err)) return -1;
     if (!a->res.input_len) a->res.input_len = b->res.input_len, a->res.output_len = b->res.output_len;
     if (isnan(a->kernel_min_us)) a->kernel_min_us = b->kernel_min_us;
     if (isnan(a->read_gbps)) a->read_gbps = b->read_gbps;

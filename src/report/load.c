@@ -78,6 +78,7 @@ static void point_init(rl_report_point *p)
     p->flops = p->bytes = p->intensity = NAN;
     p->predicted_ms = p->predicted_datasheet_ms = p->predicted_seed_ms_per_token = NAN;
     p->estimated_ms = p->estimated_latency_ms = NAN;
+    p->attention_share = NAN;
     p->floor_ms = NAN;
 }
 
@@ -175,6 +176,7 @@ static int add_point(rl_report_run *r, const rl_point *q, const char *path, rl_e
     p->estimated_latency_ms = nan_if_neg(q->estimated_latency_ms);
     p->flops = nan_if_neg(q->flops), p->bytes = nan_if_neg(q->bytes);
     p->input_len = q->input_len, p->output_len = q->output_len, p->context = q->context;
+    p->context_sweep = q->context_sweep;
     /* Above 1e9 ms (11 days per step) a number is corrupt, and it would overflow the charts' scales. */
     if (q->ok && !(q->ms > 0 && q->ms <= 1e9))
         return rl_fail(err, "%s: point %s x=%lld: field 'ms' must be in (0, 1e9] (got %g)", path,

@@ -7,11 +7,15 @@
 /* tables_md.c: GPU x batch / length tables and the comparisons */
 void rl_md_sweep_tables(rl_sbuf *b, const rl_report_data *d);
 void rl_md_batch1(rl_sbuf *b, const rl_report_data *d);
+/* The decode context sweep: measured, predicted, roof % and the model's attention share per point. */
+void rl_md_context_sweep(rl_sbuf *b, const rl_report_data *d);
 void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d);
 void rl_md_transitions(rl_sbuf *b, const rl_report_data *d);
 
 /* sections_md.c: per-kernel, telemetry, violations, provenance, notes */
 void rl_md_kernels(rl_sbuf *b, const rl_report_data *d);
+/* Which kernel ran each projection shape (results.json kernel_choices); nothing when no run has any. */
+void rl_md_kernel_choices(rl_sbuf *b, const rl_report_data *d);
 void rl_md_ncu_check(rl_sbuf *b, const rl_report_data *d);
 void rl_md_telemetry(rl_sbuf *b, const rl_report_data *d);
 void rl_md_violations(rl_sbuf *b, const rl_report_data *d);

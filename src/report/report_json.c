@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../measure/results_fields.h"
 #include "report_model.h"
 
 
@@ -31,6 +32,10 @@ static cJSON *point_json(const rl_report_run *r, const rl_report_point *p)
         rl_json_add_number_or_null(o, "seed_ms_per_token", p->seed_ms_per_token);
         rl_json_add_number_or_null(o, "predicted_seed_ms_per_token", p->predicted_seed_ms_per_token);
         cJSON_AddNumberToObject(o, "context", (double)p->context);
+        if (p->context_sweep) {
+            cJSON_AddBoolToObject(o, "context_sweep", 1);
+            rl_json_add_number_or_null(o, "attention_share", p->attention_share);
+        }
     }
     rl_json_add_number_or_null(o, "predicted_ms", p->predicted_ms);
     rl_json_add_number_or_null(o, "predicted_datasheet_ms", p->predicted_datasheet_ms);
@@ -163,6 +168,12 @@ static cJSON *run_json(const rl_report_run *r)
         rl_json_add_number_or_null(e, "step_ms", p->step_ms > 0 ? p->step_ms : NAN);
         cJSON_AddItemToArray(pr, e);
     }
+    cJSON *kc = cJSON_AddArrayToObject(o, "kernel_choices");
+    for (int i = 0; i < r->res.n_choices; i++) {
+        cJSON *e = cJSON_CreateObject();
+        rl_fields_write(e, &rl_choice_fields, &r->res.choices[i], 0);
+        cJSON_AddItemToArray(kc, e);
+    }
     cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
     cJSON_AddItemToObject(tr, "decode", transition_json(&r->decode));
     cJSON_AddItemToObject(tr, "prefill", transition_json(&r->prefill));
@@ -179,8 +190,9 @@ int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
     cJSON_AddStringToObject(tool, "commit", rl_build_commit());
     cJSON *rule = cJSON_AddObjectToObject(root, "violation_rule");
     cJSON_AddStringToObject(rule, "floor_ms", "max(flops / datasheet peak, bytes / datasheet bandwidth)");
-    cJSON_AddStringToObject(rule, "decode", "one step at batch x, context 160; imported whole-run/output_len "
-                                            "values are held to the per-step floor (they are never below one step)");
+    cJSON_AddStringToObject(rule, "decode", "one step at batch x and the point's context (160 for the batch sweep); "
+                                            "imported whole-run/output_len values are held to the per-step floor "
+                                            "(they are never below one step)");
     cJSON_AddStringToObject(rule, "prefill", "the whole prefill at length x, batch 1");
     cJSON_AddStringToObject(rule, "violation", "ms < floor_ms (a point exactly at the floor is possible)");
     cJSON *rows = cJSON_AddArrayToObject(root, "rows");

@@ -34,6 +34,7 @@ typedef struct {
     double p10_ms, p90_ms;
     double seed_ms_per_token; /* decode: whole run incl. prefill / output_len (ours or imported) */
     int64_t context, input_len, output_len;
+    int context_sweep;       /* decode: a point of the context sweep, a series of its own */
 
     /* cost model (derive.c) */
     double flops, bytes, intensity;
@@ -42,6 +43,7 @@ typedef struct {
     double predicted_seed_ms_per_token; /* datasheet, seed-style (decode only) */
     double estimated_ms;           /* latency-aware estimate from the engine's launches (the file's); NAN if none */
     double estimated_latency_ms;   /* of which the latency roof adds */
+    double attention_share;        /* context points: the cost model's attention ms ÷ step ms; NAN otherwise */
 
     /* violation check (violations.c) */
     double floor_ms;         /* max(FLOPs / peak, bytes / bandwidth), datasheet; NAN if not checkable */
@@ -168,6 +170,9 @@ int rl_report_derive(rl_report_data *d, rl_err *err);
 /* Fits ms = floor * max(1, x / k) (the roofline's shape) on relative error; returns k, NAN with
  * fewer than 3 points. k above the largest x means the curve stayed flat. */
 double rl_report_fit_transition(const double *x, const double *ms, int n, double *floor_ms, double *slope_ms);
+/* 1 when p belongs to the batch sweep (decode) or length sweep (prefill) of ph: the tables, fits and
+ * x-vs-ms charts of those sweeps leave the context sweep's points out (rl_point_in_sweep). */
+int rl_report_in_sweep(const rl_report_point *p, rl_phase ph);
 /* Cost of one workload of run r's model (decode at context, or prefill at length x, batch 1). */
 void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t context, rl_cost *out);
 /* The run's per-kernel profile of (phase, x), NULL when none. */

@@ -126,6 +126,32 @@ void rl_md_kernels(rl_sbuf *b, const rl_report_data *d)
     if (!any) rl_sbuf_puts(b, "No per-kernel timings in the inputs.\n\n");
 }
 
+void rl_md_kernel_choices(rl_sbuf *b, const rl_report_data *d)
+{
+    int any = 0;
+    for (int i = 0; i < d->n_runs; i++) any |= d->runs[i].res.n_choices > 0;
+    if (!any) return;
+    rl_sbuf_puts(b, "## Projection kernels chosen\n\n"
+                    "Which kernel ran each projection shape Y[tokens, n] = X[tokens, k] W[n, k]ᵀ (gate/up: n is each "
+                    "half), as the engine decided it once per shape by timing the kernels that apply on its code "
+                    "path (results.json `kernel_choices`); *other* is the best of the kernels it did not pick. "
+                    "Tokens = the decode batch or the prefill chunk.\n\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (!r->res.n_choices) continue;
+        rl_sbuf_printf(b, "### %s\n\n| op | tokens | n × k | kernel | ms | other ms |\n|---|---:|---:|---|---:|---:|\n",
+                       r->label);
+        for (int j = 0; j < r->res.n_choices; j++) {
+            const rl_linear_choice *c = &r->res.choices[j];
+            char ms[32], alt[32];
+            rl_sbuf_printf(b, "| %s | %d | %d × %d | %s | %s | %s |\n", c->op, c->tokens, c->n, c->k, c->kernel,
+                           rl_report_fmt_ms(c->ms >= 0 ? c->ms : NAN, ms, sizeof ms),
+                           rl_report_fmt_ms(c->alt_ms >= 0 ? c->alt_ms : NAN, alt, sizeof alt));
+        }
+        rl_sbuf_puts(b, "\n");
+    }
+}
+
 void rl_md_ncu_check(rl_sbuf *b, const rl_report_data *d)
 {
     rl_sbuf_puts(b, "## Bytes: the cost model against the DRAM counters\n\n");

@@ -55,7 +55,7 @@ static rl_phase kind_phase(table_kind k) { return k == TBL_PREFILL ? RL_PHASE_PR
 static double cell_value(const rl_report_run *r, const rl_report_point *p, table_kind k, int *checked)
 {
     *checked = 0;
-    if (p->sweep != kind_phase(k)) return NAN;
+    if (!rl_report_in_sweep(p, kind_phase(k))) return NAN;
     if (r->source == RL_SRC_PREDICTED)
         return k == TBL_SEED ? p->predicted_seed_ms_per_token : p->predicted_datasheet_ms;
     if (k == TBL_STEP) {
@@ -77,7 +77,7 @@ static int measured_row(const rl_report_run *r, table_kind k)
     for (int i = 0; i < r->n_points; i++) {
         int checked;
         const rl_report_point *p = &r->points[i];
-        if (p->sweep != kind_phase(k)) continue;
+        if (!rl_report_in_sweep(p, kind_phase(k))) continue;
         if (!p->ok && r->source == RL_SRC_RESULTS && k != TBL_SEED) return 1; /* failures are shown */
         if (!isnan(cell_value(r, p, k, &checked))) return 1;
     }
@@ -107,7 +107,7 @@ static int table_xs(const rl_report_data *d, table_kind k, int64_t *xs, int max)
         if (!row_shown(d, r, k)) continue;
         for (int j = 0; j < r->n_points; j++) {
             const rl_report_point *p = &r->points[j];
-            if (p->sweep != kind_phase(k)) continue;
+            if (!rl_report_in_sweep(p, kind_phase(k))) continue;
             int seen = 0;
             for (int q = 0; q < n; q++) seen |= xs[q] == p->x;
             if (!seen && n < max) xs[n++] = p->x;
@@ -138,7 +138,7 @@ static void sweep_table(rl_sbuf *b, const rl_report_data *d, table_kind k)
         for (int c = 0; c < nx; c++) {
             const rl_report_point *p = NULL;
             for (int j = 0; j < r->n_points; j++)
-                if (r->points[j].sweep == kind_phase(k) && r->points[j].x == xs[c]) p = &r->points[j];
+                if (rl_report_in_sweep(&r->points[j], kind_phase(k)) && r->points[j].x == xs[c]) p = &r->points[j];
             char buf[48];
             int checked = 0;
             double v = p ? cell_value(r, p, k, &checked) : NAN;
@@ -208,7 +208,8 @@ void rl_md_batch1(rl_sbuf *b, const rl_report_data *d)
         if (r->source == RL_SRC_PREDICTED) continue;
         const rl_report_point *p = NULL;
         for (int j = 0; j < r->n_points; j++)
-            if (r->points[j].sweep == RL_PHASE_DECODE && r->points[j].x == 1 && r->points[j].ok) p = &r->points[j];
+            if (rl_report_in_sweep(&r->points[j], RL_PHASE_DECODE) && r->points[j].x == 1 && r->points[j].ok)
+                p = &r->points[j];
         if (!p) continue;
         double v = rl_report_point_value(p);
         double floor_ds = p->bytes / (r->ds_bandwidth_gbps * 1e9) * 1e3;
@@ -224,6 +225,58 @@ void rl_md_batch1(rl_sbuf *b, const rl_report_data *d)
         rows++;
     }
     if (!rows) rl_sbuf_puts(b, "| (no batch-1 decode measurement) | | | | | | | | | |\n");
+    rl_sbuf_puts(b, "\n");
+}
+
+/* ---- decode at long context --------------------------------------------------------------- */
+
+static const char *fmt_spread(const rl_report_point *p, char *buf, size_t n)
+{
+    char lo[24], hi[24];
+    if (isnan(p->p10_ms) || isnan(p->p90_ms)) snprintf(buf, n, "–");
+    else snprintf(buf, n, "%s–%s", rl_report_fmt_ms(p->p10_ms, lo, sizeof lo), rl_report_fmt_ms(p->p90_ms, hi, sizeof hi));
+    return buf;
+}
+
+void rl_md_context_sweep(rl_sbuf *b, const rl_report_data *d)
+{
+    int any = 0;
+    for (int i = 0; i < d->n_runs; i++)
+        for (int j = 0; j < d->runs[i].n_points; j++) any |= d->runs[i].points[j].context_sweep;
+    rl_sbuf_puts(b, "## Decode at long context (batch B, KV context C)\n\n");
+    if (!any) {
+        rl_sbuf_puts(b, "No decode context sweep in these results (a lab run before it existed, or one with "
+                        "`--contexts none` or an explicit `--batches`).\n\n");
+        return;
+    }
+    rl_sbuf_puts(b, "One decode step of B sequences whose KV caches hold C tokens on average over the timed steps "
+                    "(filled with random K/V instead of a C-token prefill; docs/measurement.md); the median of the "
+                    "timed steps. Roof % = predicted (measured roofs) ÷ measured. **Attention share** is the cost "
+                    "model's attention time (the KV-cache read) ÷ its whole step at the same roofs: the weights are "
+                    "read once per step whatever C is, the KV cache grows with B × C, so this column shows the step "
+                    "turning from weight streaming into KV streaming as the context grows. A point that did not fit "
+                    "in memory is listed as skipped with the engine's reason.\n\n"
+                    "| GPU | B | context | measured (ms) | p10–p90 | predicted (ms) | roof % | estimated (ms) | "
+                    "attention share (model) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        for (int j = 0; j < r->n_points; j++) {
+            const rl_report_point *p = &r->points[j];
+            if (!p->context_sweep) continue;
+            if (!p->ok) {
+                rl_sbuf_printf(b, "| %s | %lld | %lld | skipped: %s | | | | | |\n", r->label, (long long)p->x,
+                               (long long)p->context, p->error[0] ? p->error : "(no reason given)");
+                continue;
+            }
+            char m[32], sp[64], pr[32], pct[32], es[32], sh[32];
+            rl_sbuf_printf(b, "| %s | %lld | %lld | %s%s | %s | %s | %s | %s | %s |\n", r->label, (long long)p->x,
+                           (long long)p->context, rl_report_fmt_ms(p->ms, m, sizeof m), p->violation ? " ⚠" : "",
+                           fmt_spread(p, sp, sizeof sp), rl_report_fmt_ms(p->predicted_ms, pr, sizeof pr),
+                           rl_md_fmt_pct(100 * p->predicted_ms / p->ms, pct, sizeof pct),
+                           rl_report_fmt_ms(p->estimated_ms, es, sizeof es),
+                           rl_md_fmt_pct(100 * p->attention_share, sh, sizeof sh));
+        }
+    }
     rl_sbuf_puts(b, "\n");
 }
 
@@ -282,8 +335,11 @@ void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
         for (int j = 0; j < r->n_points; j++) {
             const rl_report_point *p = &r->points[j];
             const char *sw = rl_phase_name(p->sweep);
+            char xs[48];
+            if (p->context_sweep) snprintf(xs, sizeof xs, "%lld, context %lld", (long long)p->x, (long long)p->context);
+            else snprintf(xs, sizeof xs, "%lld", (long long)p->x);
             if (!p->ok) {
-                rl_sbuf_printf(b, "| %s | %lld | failed: %s | | | | | | | | | | |\n", sw, (long long)p->x,
+                rl_sbuf_printf(b, "| %s | %s | failed: %s | | | | | | | | | | |\n", sw, xs,
                                p->error[0] ? p->error : "(no reason given)");
                 continue;
             }
@@ -298,15 +354,10 @@ void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
             char m[48], spread[64], a[32], ea[32], es[32], ees[32], gap[96], c[32], ec[32], f[32], ai[32];
             snprintf(m, sizeof m, "%s%s%s", rl_report_fmt_ms(v, a, sizeof a), seed ? " (seed ms/tok)" : "",
                      p->violation ? " ⚠" : "");
-            if (isnan(p->p10_ms) || isnan(p->p90_ms)) snprintf(spread, sizeof spread, "–");
-            else {
-                char lo[24], hi[24];
-                snprintf(spread, sizeof spread, "%s–%s", rl_report_fmt_ms(p->p10_ms, lo, sizeof lo),
-                         rl_report_fmt_ms(p->p90_ms, hi, sizeof hi));
-            }
+            fmt_spread(p, spread, sizeof spread);
             snprintf(ai, sizeof ai, isnan(p->intensity) ? "–" : "%.1f", p->intensity);
-            rl_sbuf_printf(b, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sw,
-                           (long long)p->x, m, spread, rl_report_fmt_ms(pm, a, sizeof a),
+            rl_sbuf_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sw, xs, m, spread,
+                           rl_report_fmt_ms(pm, a, sizeof a),
                            rl_md_fmt_pct(em, ea, sizeof ea), rl_report_fmt_ms(pe, es, sizeof es),
                            rl_md_fmt_pct(ee, ees, sizeof ees), gap_text(v, pm, pe, gap, sizeof gap),
                            rl_report_fmt_ms(pd, c, sizeof c), rl_md_fmt_pct(ed, ec, sizeof ec),
@@ -399,9 +450,11 @@ char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int
     }
     rl_md_sweep_tables(&b, d);
     rl_md_batch1(&b, d);
+    rl_md_context_sweep(&b, d);
     rl_md_predicted_vs_measured(&b, d);
     rl_md_transitions(&b, d);
     rl_md_kernels(&b, d);
+    rl_md_kernel_choices(&b, d);
     rl_md_ncu_check(&b, d);
     rl_md_telemetry(&b, d);
     rl_md_violations(&b, d);

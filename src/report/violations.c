@@ -36,7 +36,9 @@ static void reason(const rl_report_run *r, const rl_report_point *p, double valu
     else
         k = snprintf(out, n, "%.3g bytes need ≥ %.3g ms at %g GB/s; measured %.4g ms (%s)", p->bytes, t_bytes_ms,
                      r->ds_bandwidth_gbps, value, hint);
-    if (k > 0 && (size_t)k < n && isnan(p->ms))
+    if (k > 0 && (size_t)k < n && p->context_sweep)
+        snprintf(out + k, n - (size_t)k, "; decode batch %lld at context %lld", (long long)p->x, (long long)p->context);
+    else if (k > 0 && (size_t)k < n && isnan(p->ms))
         snprintf(out + k, n - (size_t)k,
                  "; imported value is whole run / output tokens, which is ≥ one step, so the per-step floor "
                  "(batch %lld, context %lld) applies",

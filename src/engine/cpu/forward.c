@@ -385,6 +385,27 @@ static int cpu_decode(void *state, int64_t batch, const int32_t *tokens, float *
     return 0;
 }
 
+/* Seeded values of std 1/sqrt(3) (random_init.h's bounded triangular draw; the CUDA engine's uniform
+ * [-1, 1) has the same std) at positions 0..context-1 of slots 0..batch-1, every layer; one stream
+ * per (layer, slot, K or V) so no two rows repeat. */
+static int cpu_fill_context(void *state, int64_t batch, int64_t context, uint64_t seed, rl_err *err)
+{
+    cpu_state *s = state;
+    if (batch > s->max_batch || context >= s->max_context)
+        return rl_fail(err, "cpu fill_context: batch %lld x context %lld exceeds the engine's %lld x %lld",
+                       (long long)batch, (long long)context, (long long)s->max_batch, (long long)s->max_context);
+    const uint64_t n = (uint64_t)(context * s->kv_dim);
+    for (int64_t l = 0; l < s->m.layers; l++)
+        for (int64_t b = 0; b < batch; b++) {
+            const uint64_t stream = 0xfc000000ull + (uint64_t)((l * s->max_batch + b) * 2);
+            const size_t off = cache_offset(s, l, b, 0);
+            rl_rand_fill(s->key_cache + off, 0, n, seed, stream, 0, 0.57735f);
+            rl_rand_fill(s->value_cache + off, 0, n, seed, stream + 1, 0, 0.57735f);
+        }
+    s->pos = context;
+    return 0;
+}
+
 /* ---- set-up: weights from a checkpoint or the seeded generator ------------------------------ */
 
 /* The tensors of layer l (RL_SPEC_GLOBAL: embed, final norm, lm_head). */
@@ -587,4 +608,5 @@ const rl_backend_ops rl_cpu_backend = {
     .set_profile = cpu_set_profile,
     .memory = cpu_memory,
     .device_name = cpu_device_name,
+    .fill_context = cpu_fill_context,
 };

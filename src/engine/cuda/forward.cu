@@ -384,4 +384,5 @@ static const char *cuda_device_name(void *state) { return ((cuda_state *)state)-
 extern "C" const rl_backend_ops rl_cuda_backend = {
     "cuda",    cuda_create,      cuda_destroy, cuda_prefill,     cuda_decode,
     cuda_sync, cuda_set_profile, cuda_memory,  cuda_device_name, cuda_linear_choices,
+    cuda_fill_context,
 };

@@ -238,6 +238,25 @@ int cuda_random_weights(cuda_state *s, rl_err *err)
     return rc;
 }
 
+// Slots 0..batch-1 of one layer's K (or V) cache are its first batch x kv_heads x max_context x
+// head_dim elements ([max_batch][kv_heads][max_context][head_dim]): one fill each, all their
+// positions (those past `context` are written by decode before they are read).
+int cuda_fill_context(void *state, int64_t batch, int64_t context, uint64_t seed, rl_err *err)
+{
+    cuda_state *s = (cuda_state *)state;
+    const rl_model_config *m = &s->m;
+    const size_t n = (size_t)(batch * m->kv_heads * s->o.max_context * m->head_dim);
+    for (int64_t l = 0; l < m->layers; l++)
+        for (int kv = 0; kv < 2; kv++) {
+            bf16 *dst = (kv ? s->vcache : s->kcache) + l * s->kv_layer_elems;
+            const uint64_t stream_seed = seed * 0x100000001b3ull + 0xc0ffee + 2 * (uint64_t)l + (uint64_t)kv;
+            CU_CHECK(rl_init_uniform(s->st, dst, n, stream_seed, 0.0f, 1.0f),
+                     "cuda engine: filling the KV cache (init_uniform)");
+        }
+    s->pos = context;
+    return 0;
+}
+
 static int elem_bytes(rl_st_dtype t) { return t == RL_ST_F32 ? 4 : 2; }
 
 // Uploads tensor `name` (rows x cols elements) to dst as bf16, converting at most STAGING_BYTES

@@ -115,6 +115,7 @@ int cuda_allocate(cuda_state *s, rl_err *err);
 int cuda_random_weights(cuda_state *s, rl_err *err);
 int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err);
 int cuda_rope_table(cuda_state *s, rl_err *err);
+int cuda_fill_context(void *state, int64_t batch, int64_t context, uint64_t seed, rl_err *err); // rl_backend_ops
 
 // linear.cu: Y = X W^T in one of the GEMV modes, by gemm_stream (Hopper), the GEMV (sm_80 path)
 // or cuBLASLt (+ silu_mul). norm_w: the RMSNorm weight in front of the projection (NULL: X is the
