@@ -41,6 +41,10 @@ typedef struct {
     int threads;             /* cpu: worker threads (0 = all cores) */
     rl_cuda_tuning cuda;     /* cuda: knobs for tests and benchmarks (zero: production) */
     int quiet;
+    /* cuda: tensor parallel over GPUs 0..tp-1 of this host (src/engine/cuda/tp.cu); 0 = the single-GPU
+     * engine (none of the TP code), 1 = its sharded code path on one GPU, up to 8. */
+    int tp;
+    const char *nccl_lib;    /* cuda, tp >= 1: the NCCL library to open; NULL = "libnccl.so.2" (loader path) */
 } rl_engine_opts;
 
 /* Per-kernel profiling (set_profile). The caller sets `want`, hands the log to set_profile, runs
