@@ -23,6 +23,8 @@ typedef struct {
     int threads;              /* cpu engine/probe threads, 0 = all cores */
     uint64_t seed;            /* random weights and prompts, as given (callers start it at CLI_SEED_DEFAULT) */
     int quiet;
+    int tp;                   /* --tp N: tensor parallel over N GPUs (cuda); 0 = the single-GPU engine */
+    const char *nccl_lib;     /* --nccl-lib PATH: the NCCL library (NULL: libnccl.so.2 on the loader path) */
 } session_args;
 
 /* The options sweep and lab share (getopt_long entries: SESSION_MEASURE_OPTIONS, plus "r:"). */
@@ -45,7 +47,7 @@ typedef struct {
         {"roofs", required_argument, 0, 'R'}, {"ncu-csv", required_argument, 0, 'n'},                        \
         {"threads", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},                         \
         {"quick", no_argument, 0, 'q'}, {"quiet", no_argument, 0, 'Q'}, {"gpu-file", required_argument, 0, 'g'}, \
-        {"trace", required_argument, 0, 'T'}
+        {"trace", required_argument, 0, 'T'}, {"tp", required_argument, 0, 'P'}, {"nccl-lib", required_argument, 0, 'Y'}
 
 /* Handles one getopt_long result of SESSION_MEASURE_OPTIONS or -r: 1 = taken, 0 = not a shared
  * option, -1 = a bad value (message in err). */

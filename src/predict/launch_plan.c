@@ -191,6 +191,17 @@ double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, d
     return t;
 }
 
+double rl_kernel_roof_ms(double flops, double bytes, int kernels, double link_bytes, const rl_roofs *r,
+                         double kernel_min_us, rl_bound *bound)
+{
+    rl_bound b;
+    double t = rl_roof3_ms(flops, bytes, kernels, r, kernel_min_us, &b);
+    const double comm = link_bytes > 0 ? rl_comm_ms(kernels > 0 ? kernels : 1, link_bytes, r) : 0;
+    if (comm > t) t = comm, b = RL_BOUND_COMM;
+    if (bound) *bound = b;
+    return t;
+}
+
 void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roofs *r, double kernel_min_us,
                       rl_estimate *out)
 {

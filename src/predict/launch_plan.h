@@ -49,6 +49,12 @@ const char *rl_bound_name(rl_bound b);
  * bandwidth, kernels x t_min), ms; *bound (may be NULL) says which roof it is. */
 double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, double kernel_min_us, rl_bound *bound);
 
+/* A profiled kernel row's roof: rl_roof3_ms, or for collectives (link_bytes > 0: the bytes the row's
+ * `kernels` all-reduces send per GPU) the communication roof rl_comm_ms when that binds
+ * (*bound = RL_BOUND_COMM). */
+double rl_kernel_roof_ms(double flops, double bytes, int kernels, double link_bytes, const rl_roofs *r,
+                         double kernel_min_us, rl_bound *bound);
+
 typedef struct {
     double total_ms;      /* sum over launches of max(FLOPs / peak, bytes / bandwidth, n_kernels x t_min) */
     double roof_ms;       /* the same sum without the latency roof */

@@ -155,12 +155,8 @@ static void abort_comms(tp_group *g)
 // Runs job on every rank and waits for all; returns 0 or the first failure (its rank named). A
 // failure aborts the communicators at once (a peer may be waiting for the failed rank inside a
 // collective, on the host or on its GPU) and leaves the group broken.
-static int run_all(tp_group *g, tp_job job, void *arg, rl_err *err)
+static int post_all(tp_group *g, tp_job job, void *arg, rl_err *err)
 {
-    if (g->broken) {
-        *err = g->why_broken;
-        return -1;
-    }
     pthread_mutex_lock(&g->mu);
     g->job = job, g->arg = arg, g->remaining = g->n, g->first_failed = -1;
     g->generation++;
@@ -183,6 +179,16 @@ static int run_all(tp_group *g, tp_job job, void *arg, rl_err *err)
     rl_fail(&g->why_broken, "tensor parallel: the engine stopped after rank %d failed (%s); create it again", failed,
             g->err[failed].msg);
     return -1;
+}
+
+// A backend call: fails at once when an earlier one broke the group.
+static int run_all(tp_group *g, tp_job job, void *arg, rl_err *err)
+{
+    if (g->broken) {
+        *err = g->why_broken;
+        return -1;
+    }
+    return post_all(g, job, arg, err);
 }
 
 // ---- the backend calls, each a job --------------------------------------------------------------
@@ -235,23 +241,31 @@ static int job_profile(tp_group *g, int rank, void *arg, rl_err *err)
     return 0;
 }
 
+// Each rank frees its state on its own thread (its device current): graphs holding NCCL work go
+// before the communicators.
+static int job_destroy(tp_group *g, int rank, void *arg, rl_err *err)
+{
+    (void)arg, (void)err;
+    if (g->st[rank]) rl_cuda_backend.destroy(g->st[rank]); // synchronises its stream first
+    g->st[rank] = NULL;
+    return 0;
+}
+
 static void tp_destroy(void *state)
 {
     tp_group *g = (tp_group *)state;
     if (!g) return;
-    if (g->n_threads == g->n && !g->broken) {
-        rl_err e;
-        run_all(g, job_sync, NULL, &e); // nothing of a rank's may still run on a communicator being freed
-    }
+    rl_err e;
+    if (g->n_threads == g->n) post_all(g, job_destroy, NULL, &e);
     pthread_mutex_lock(&g->mu);
     g->quit = 1;
     pthread_cond_broadcast(&g->go);
     pthread_mutex_unlock(&g->mu);
     for (int i = 0; i < g->n_threads; i++) pthread_join(g->threads[i], NULL);
+    for (int r = 0; r < g->n; r++)
+        if (g->st[r]) rl_cuda_backend.destroy(g->st[r]); // a rank whose thread never started
     if (!g->aborted)
         for (int r = 0; r < g->n; r++) rl_nccl_destroy(g->nccl, g->comm[r]);
-    for (int r = 0; r < g->n; r++)
-        if (g->st[r]) rl_cuda_backend.destroy(g->st[r]);
     rl_nccl_close(g->nccl);
     pthread_rwlock_destroy(&g->comm_lock);
     pthread_cond_destroy(&g->go);
