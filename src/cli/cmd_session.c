@@ -51,6 +51,7 @@ int session_open(session *s, const session_args *a, int argc, char **argv, rl_er
     s->base.quiet = a->quiet;
     s->base.tp = a->tp;
     s->base.nccl_lib = a->nccl_lib;
+    s->probe_gpus = a->probe_gpus ? a->probe_gpus : a->tp;
     s->res.tp = a->tp;
     if (a->tp > 0 && s->backend != RL_BACKEND_CUDA)
         return rl_fail(err, "--tp %d: tensor parallelism runs on the cuda backend (GPUs of one host)", a->tp);
@@ -110,7 +111,7 @@ int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err)
         snprintf(r->probe.method, sizeof r->probe.method, "loaded from %s", roofs_file);
     } else {
         rl_probe_opts o = {.model = &r->model, .prefill_tokens = s->backend == RL_BACKEND_CUDA ? 4096 : 256,
-                           .threads = s->base.threads, .quick = quick, .quiet = s->quiet, .gpus = s->base.tp,
+                           .threads = s->base.threads, .quick = quick, .quiet = s->quiet, .gpus = s->probe_gpus,
                            .nccl_lib = s->base.nccl_lib};
         if (rl_probe_run(s->backend, &o, &r->device, &r->probe, err)) return -1;
     }

@@ -25,6 +25,7 @@ typedef struct {
     int quiet;
     int tp;                   /* --tp N: tensor parallel over N GPUs (cuda); 0 = the single-GPU engine */
     const char *nccl_lib;     /* --nccl-lib PATH: the NCCL library (NULL: libnccl.so.2 on the loader path) */
+    int probe_gpus;           /* probe --gpus N: the interconnect test's GPUs (0: the --tp group, else all) */
 } session_args;
 
 /* The options sweep and lab share (getopt_long entries: SESSION_MEASURE_OPTIONS, plus "r:"). */
@@ -76,6 +77,7 @@ typedef struct {
     rl_gpu_table table;
     rl_telemetry *tel;
     rl_engine_opts base;      /* engine options every sweep starts from */
+    int probe_gpus;           /* GPUs the probe's interconnect test spans (0: every visible one) */
     rl_engine_slot slot;
     rl_progress progress;
     const char *results_path; /* rewritten at every checkpoint; NULL = none */

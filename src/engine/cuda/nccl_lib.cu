@@ -51,10 +51,17 @@ int rl_nccl_open(const char *path, rl_nccl **out, rl_err *err)
     rl_nccl *n = (rl_nccl *)calloc(1, sizeof *n);
     if (!n) return rl_fail(err, "NCCL: out of host memory");
     n->lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    char why[320];
+    snprintf(why, sizeof why, "%s", n->lib ? "" : dlerror());
+#ifdef RL_NCCL_LIB_HINT
+    if (!n->lib && !(path && path[0])) { // not on the loader path: the library CMake found at configure time
+        n->lib = dlopen(RL_NCCL_LIB_HINT, RTLD_NOW | RTLD_LOCAL);
+        if (n->lib) name = RL_NCCL_LIB_HINT;
+    }
+#endif
     if (!n->lib) {
-        const char *why = dlerror();
         free(n);
-        return rl_fail(err, "NCCL: dlopen(\"%s\") failed: %s; " NCCL_INSTALL, name, why ? why : "unknown error");
+        return rl_fail(err, "NCCL: dlopen(\"%s\") failed: %s; " NCCL_INSTALL, name, why[0] ? why : "unknown error");
     }
     snprintf(n->describe, sizeof n->describe, "%s", name);
     int rc = sym(n, "ncclGetVersion", (void **)&n->get_version, err) ||

@@ -3,8 +3,9 @@
 // on one GPU; a group of several GPUs needs it and says so in one line where it is missing.
 //
 // Which library: rl_engine_opts.nccl_lib when set (`--nccl-lib PATH`), else "libnccl.so.2" through
-// the standard loader path (LD_LIBRARY_PATH, the ld.so cache). Types come from NCCL's own nccl.h at
-// build time (CMake looks in the CUDA toolkit, then in the nvidia-nccl Python package); a build
+// the standard loader path (LD_LIBRARY_PATH, the ld.so cache), and failing that the libnccl.so.2 CMake
+// found when it configured the build (the CUDA toolkit's, or the nvidia-nccl Python package's:
+// RL_NCCL_LIB_HINT). Types come from NCCL's own nccl.h at build time (the same places); a build
 // without it opens nothing and says to install it.
 //
 // Before NCCL initialises, rl_nccl_open sets in this process, only where the user has not set them:
