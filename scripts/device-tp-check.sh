@@ -20,19 +20,8 @@ cd "$(dirname "$0")/.."
 [ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
 out=$1
 mkdir -p "$out/lab" || { echo "device-tp-check: cannot create $out" >&2; exit 1; }
-log() { echo "$*" | tee -a "$out/steps.log"; }
-: >"$out/steps.log"
-step() { # name, command...: runs it with its output in OUT/name.log; a failure is logged (fatal when hard)
-  local name=$1
-  shift
-  log "== $name: $*"
-  local t0=$SECONDS
-  "$@" >"$out/$name.log" 2>&1
-  local rc=$?
-  log "   exit $rc after $((SECONDS - t0)) s (log: $out/$name.log)"
-  [ $rc -eq 0 ] || tail -n 15 "$out/$name.log" | tee -a "$out/steps.log"
-  return $rc
-}
+. scripts/device-steps.sh
+step() { run_step "$@"; } # a failure is logged; the summary's hard checks decide
 nccl=()
 [ -n "${NCCL_LIB:-}" ] && nccl=(--nccl-lib "$NCCL_LIB")
 

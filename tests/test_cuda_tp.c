@@ -95,13 +95,12 @@ static void expect_close(const float *got, const float *want, int64_t rows, int6
 static void test_golden(const char *name)
 {
     golden g;
+    rl_model_config m;
     rl_err err;
-    if (golden_load(data_dir, name, &g, &err)) {
+    if (golden_load_model(data_dir, name, &g, &m, &err)) {
         CHECK(0, "%s", err.msg);
         return;
     }
-    rl_model_config m;
-    CHECK(rl_model_from_config_json(g.dir, &m, &err) == 0, "%s", err.msg);
     const int64_t T = g.n_tokens, V = g.vocab, half = T / 2;
     float *ref = calloc((size_t)(T * V), sizeof *ref), *ref_dec = calloc((size_t)(T * V), sizeof *ref_dec);
     float *ref3 = calloc((size_t)(3 * V), sizeof *ref3);

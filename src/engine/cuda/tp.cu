@@ -20,8 +20,9 @@
 //
 // A rank that fails mid-step may leave its peers waiting inside a collective (on the host, or on the
 // GPU after their part of the step was enqueued), and the ranks' positions would part ways: the
-// communicators are aborted at once (that releases the waiting), the error of the first rank that
-// failed is returned, and every later call fails at once: the engine has to be created again.
+// communicators are aborted at once (their collectives quit; NCCL frees them once the graphs that
+// hold their work are destroyed, when the engine is), the error of the first rank that failed is
+// returned, and every later call fails at once: the engine has to be created again.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,8 @@ struct tp_group {
     // enqueues on a communicator being freed, and none after (aborted).
     pthread_rwlock_t comm_lock;
     int aborted;
+    pthread_t abort_threads[RL_TP_MAX]; // abort_main per communicator, joined by tp_destroy
+    int abort_started[RL_TP_MAX];
     // The job board: post() bumps generation, each worker runs the job once and counts down.
     pthread_mutex_t mu;
     pthread_cond_t go, done;
@@ -142,14 +145,27 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-// Frees every communicator (releasing ranks blocked in a collective) and marks the group aborted.
+// ncclCommAbort tells the collectives in flight to quit at once, then waits for every CUDA graph
+// holding the communicator's work to be destroyed before it frees it: so each runs on a thread of its
+// own (all at once: a rank's kernel waits for its peers' until their flags are up too), which
+// tp_destroy joins after the ranks destroyed their graphs.
+static void *abort_main(void *p)
+{
+    const tp_worker *w = (const tp_worker *)p;
+    rl_nccl_abort(w->g->nccl, w->g->comm[w->rank]);
+    return NULL;
+}
+
+// Marks the group aborted (no rank enqueues on a communicator any more: the lock waits for those
+// enqueueing now) and starts aborting the communicators, which releases ranks blocked in a collective.
 static void abort_comms(tp_group *g)
 {
     pthread_rwlock_wrlock(&g->comm_lock);
-    if (!g->aborted)
-        for (int r = 0; r < g->n; r++) rl_nccl_abort(g->nccl, g->comm[r]), g->comm[r] = NULL;
+    const int first = !g->aborted;
     g->aborted = 1;
     pthread_rwlock_unlock(&g->comm_lock);
+    for (int r = 0; first && r < g->n; r++)
+        if (!pthread_create(&g->abort_threads[r], NULL, abort_main, &g->workers[r])) g->abort_started[r] = 1;
 }
 
 // Runs job on every rank and waits for all; returns 0 or the first failure (its rank named). A
@@ -264,6 +280,8 @@ static void tp_destroy(void *state)
     for (int i = 0; i < g->n_threads; i++) pthread_join(g->threads[i], NULL);
     for (int r = 0; r < g->n; r++)
         if (g->st[r]) rl_cuda_backend.destroy(g->st[r]); // a rank whose thread never started
+    for (int r = 0; r < g->n; r++) // the graphs are gone: the aborts finish
+        if (g->abort_started[r]) pthread_join(g->abort_threads[r], NULL);
     if (!g->aborted)
         for (int r = 0; r < g->n; r++) rl_nccl_destroy(g->nccl, g->comm[r]);
     rl_nccl_close(g->nccl);
