@@ -26,8 +26,6 @@
 
 #define TOL 2e-2
 
-int rl_cuda_device_count(void); /* src/engine/cuda/device.cu */
-
 static const char *data_dir;
 static int n_gpus;
 
@@ -184,7 +182,7 @@ int main(int argc, char **argv)
         return 77;
     }
     data_dir = argc > 1 ? argv[1] : "tests/data";
-    n_gpus = rl_cuda_device_count();
+    n_gpus = rl_cuda_gpus();
     if (n_gpus < 8)
         printf("%d GPU(s) visible: world size 1%s; TP %s skipped (not enough GPUs)\n", n_gpus,
                n_gpus >= 2 ? (n_gpus >= 4 ? ", 2 and 4" : " and 2") : "",

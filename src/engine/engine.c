@@ -39,6 +39,15 @@ int rl_cuda_available(void)
 #endif
 }
 
+int rl_cuda_gpus(void)
+{
+#ifdef RL_HAVE_CUDA
+    return rl_cuda_device_count();
+#else
+    return 0;
+#endif
+}
+
 int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err)
 {
     if (rl_name_eq(name, "cpu")) *out = RL_BACKEND_CPU;

@@ -139,6 +139,8 @@ const rl_backend_ops *rl_backend_get(rl_backend b, rl_err *err);
 int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err);
 /* 1 when the CUDA backend is compiled in and a GPU is present. */
 int rl_cuda_available(void);
+/* CUDA GPUs visible (0 without the CUDA backend): what a tensor-parallel group may span. */
+int rl_cuda_gpus(void);
 
 int rl_engine_create(const rl_model_config *m, const rl_engine_opts *o, rl_engine **out, rl_err *err);
 void rl_engine_destroy(rl_engine *e);

@@ -267,8 +267,7 @@ static void to_staging(const rl_tensor_view *t, const char *src, int64_t elems, 
     sub.data = src;
     sub.nbytes = (size_t)(elems * elem_bytes(t->dtype));
     sub.ndim = 1, sub.shape[0] = elems;
-    if (t->dtype == RL_ST_BF16) memcpy(staging, src, sub.nbytes);
-    else rl_tensor_to_bf16(&sub, staging);
+    rl_tensor_to_bf16(&sub, staging); // bf16 is copied as it is
 }
 
 // Uploads block b of tensor `name` (b.full_rows x b.full_cols elements) to dst [b.rows][b.cols] as
