@@ -4,8 +4,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 LAB_FLAGS ?=
+# TP=N: the lab tensor parallel over N GPUs (`ridgeline lab --tp N`), into results/<gpu>-tpN/.
+TP ?=
 # Where `make lab` writes: results/<gpu>/ on a GPU (h100, h200, ...), results/cpu/ otherwise.
-LAB_OUT ?= $(shell scripts/lab-out-dir.sh)
+LAB_OUT ?= $(shell scripts/lab-out-dir.sh $(if $(TP),--tp $(TP)))
 
 .PHONY: all build configure deps test lab asan fuzz clean
 
@@ -41,7 +43,7 @@ fuzz: deps
 
 lab: deps build
 	@mkdir -p $(LAB_OUT)
-	./$(BUILD)/ridgeline lab --out $(LAB_OUT) $(LAB_FLAGS)
+	./$(BUILD)/ridgeline lab --out $(LAB_OUT) $(if $(TP),--tp $(TP)) $(LAB_FLAGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

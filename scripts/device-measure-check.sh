@@ -18,22 +18,8 @@ cd "$(dirname "$0")/.."
 [ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
 out=$1
 mkdir -p "$out" || { echo "device-measure-check: cannot create $out" >&2; exit 1; }
-log() { echo "$*" | tee -a "$out/steps.log"; }
-: >"$out/steps.log"
-step() { # name, command...: runs it with its output in OUT/name.log; a failure is logged and fatal
-  local name=$1
-  shift
-  log "== $name: $*"
-  local t0=$SECONDS
-  "$@" >"$out/$name.log" 2>&1
-  local rc=$?
-  log "   exit $rc after $((SECONDS - t0)) s (log: $out/$name.log)"
-  if [ $rc -ne 0 ]; then
-    tail -n 20 "$out/$name.log" | tee -a "$out/steps.log"
-    log "device-measure-check: $name failed"
-    exit 1
-  fi
-}
+. scripts/device-steps.sh
+step() { run_step "$@" || { log "device-measure-check: $1 failed"; exit 1; }; } # a failure is fatal
 
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv >"$out/nvidia-smi.csv" 2>&1 ||
   { echo "device-measure-check: nvidia-smi failed: no GPU?" >&2; exit 1; }

@@ -132,6 +132,12 @@ head -c 100000 "$G/untied/model.safetensors" >"$T/trunc/model.safetensors"
 expect_err "truncated checkpoint" "past the end of the data area" "$R" logits --weights "$T/trunc" --tokens 1 --backend cpu
 head -c 6 "$G/untied/model.safetensors" >"$T/trunc/model.safetensors"
 expect_err "6-byte checkpoint" "truncated file" "$R" logits --weights "$T/trunc" --tokens 1 --backend cpu
+# Tensor parallelism is the cuda backend's; the group size is checked before anything runs.
+expect_err "TP on the cpu backend" "cuda backend" "$R" sweep --decode --backend cpu --model tiny --tp 2 --batches 1
+expect_err "TP beyond 8" "--tp" "$R" sweep --decode --backend cpu --model tiny --tp 9 --batches 1
+expect_err "TP zero" "--tp" "$R" lab --backend cpu --tp 0 --out "$T/tp0"
+expect_err "TP not splitting the heads" "num_attention_heads" "$R" lab --backend cuda --model qwen2.5-7b --tp 8 --out "$T/tp8"
+
 mkdir -p "$T/mismatch" && cp "$G/tied/config.json" "$T/mismatch/" && cp "$G/untied/model.safetensors" "$T/mismatch/"
 expect_err "checkpoint vs config" "shape mismatch" "$R" logits --weights "$T/mismatch" --tokens 1 --backend cpu
 case "$out" in *"$T/mismatch/model.safetensors"*) ok ;; *) bad "shape mismatch does not name the file: $out" ;; esac

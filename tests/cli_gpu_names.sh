@@ -31,6 +31,13 @@ NVIDIA GeForce RTX 4090|RTX-4090|results/rtx-4090
 NVIDIA B200|B200|results/b200
 NAMES
 
+# A tensor-parallel lab: results/<gpu>-tpN; a --tp without a count is refused.
+got=$(bash "$dir_of" --tp 4 "NVIDIA H200")
+[ "$got" = "results/h200-tp4" ] && ok || bad "lab-out-dir.sh --tp 4 'NVIDIA H200': got '$got'"
+got=$(bash "$dir_of" --tp 2 "NVIDIA RTX A6000")
+[ "$got" = "results/rtx-a6000-tp2" ] && ok || bad "lab-out-dir.sh --tp 2 'NVIDIA RTX A6000': got '$got'"
+bash "$dir_of" --tp 0 "NVIDIA H200" >/dev/null 2>&1 && bad "lab-out-dir.sh --tp 0 accepted" || ok
+
 # Names no row matches: no datasheet row (one-line error, exit 1), a directory from the name.
 for pair in "NVIDIA L40|results/l40" "NVIDIA GH200 480GB|results/gh200-480gb" \
             "NVIDIA GeForce RTX 3090|results/rtx-3090" "NVIDIA RTX A6000|results/rtx-a6000"; do

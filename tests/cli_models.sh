@@ -74,6 +74,10 @@ has "allreduce" "TP table row"
 has "the step is memory-bound" "70B TP8 bound"
 expect_ok "1B TP8 json" "$R" predict --gpu H200 --model llama-3.2-1b --decode --batch 1 --tp 8 --json
 has '"bound":	"communication"' "1B TP8 communication-bound"
+expect_ok "TP op json" "$R" predict --gpu H200 --model llama-3.1-8b --decode --batch 1 --tp 2 --json
+has '"name":	"allreduce"' "the all-reduces are an operator of the TP step"
+expect_ok "TP1 json" "$R" predict --gpu H200 --model llama-3.1-8b --decode --batch 1 --json
+case "$out" in *'"allreduce"'*) bad "one GPU has no allreduce op" ;; *) ok ;; esac
 expect_ok "TP link override" "$R" predict --gpu L40S --model llama-3.1-70b --decode --tp 4 --link-gbps 900 --allreduce-us 5 --json
 has '"link_gbps":	900' "link override"
 has '"allreduce_us":	5' "latency override"

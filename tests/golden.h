@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
+#include "model/config.h"
 
 typedef struct {
     char dir[1024];
@@ -95,6 +96,15 @@ static inline void golden_free(golden *g)
 {
     free(g->logits);
     g->logits = NULL;
+}
+
+/* golden_load, then the checkpoint's config.json into m (g freed again when that fails). */
+static inline int golden_load_model(const char *data_dir, const char *name, golden *g, rl_model_config *m, rl_err *err)
+{
+    if (golden_load(data_dir, name, g, err)) return -1;
+    if (rl_model_from_config_json(g->dir, m, err) == 0) return 0;
+    golden_free(g);
+    return -1;
 }
 
 static inline int64_t golden_argmax(const float *v, int64_t n)

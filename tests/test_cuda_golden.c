@@ -38,13 +38,12 @@ static double compare(const float *got, const float *want, int64_t rows, int64_t
 static void test_model(const char *name)
 {
     golden g;
+    rl_model_config m;
     rl_err err;
-    if (golden_load(data_dir, name, &g, &err)) {
+    if (golden_load_model(data_dir, name, &g, &m, &err)) {
         CHECK(0, "%s", err.msg);
         return;
     }
-    rl_model_config m;
-    CHECK(rl_model_from_config_json(g.dir, &m, &err) == 0, "%s", err.msg);
     const int64_t T = g.n_tokens, V = g.vocab, half = T / 2;
     rl_engine_opts o = {.backend = RL_BACKEND_CUDA, .weights_dir = g.dir, .max_batch = 3, .max_context = T, .quiet = 1};
     rl_engine *e = NULL;

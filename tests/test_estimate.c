@@ -54,18 +54,18 @@ static void test_static_table(void)
     CHECK(rl_model_preset("llama-3.1-8b", &m, &err) == 0, "%s", err.msg);
     rl_launch_plan p = {0};
     for (int ph = 0; ph < 2; ph++) {
-        CHECK(rl_launch_plan_static(&m, (rl_phase)ph, &p, &err) == 0, "%s", err.msg);
+        CHECK(rl_launch_plan_static(&m, (rl_phase)ph, 1, &p, &err) == 0, "%s", err.msg);
         unsigned all = 0;
         for (int i = 0; i < p.n; i++) all |= p.v[i].op_mask;
         /* Every op Llama has (the q/k/v bias, q/k norm and router ops belong to other families). */
         for (int op = 0; op < RL_OP_COUNT; op++)
             if (!(ph == RL_PHASE_PREFILL && op == RL_OP_SAMPLE) && op != RL_OP_QKV_BIAS && op != RL_OP_QK_NORM &&
-                op != RL_OP_ROUTER)
+                op != RL_OP_ROUTER && op != RL_OP_ALLREDUCE)
                 CHECK(all & RL_OPMASK(op), "%s: op %s claimed by the table", rl_phase_name((rl_phase)ph), rl_op_names[op]);
         CHECK(!(all & (RL_OPMASK(RL_OP_QKV_BIAS) | RL_OPMASK(RL_OP_ROUTER))), "%s: Llama launches no bias or router kernel",
               rl_phase_name((rl_phase)ph));
     }
-    CHECK(rl_launch_plan_static(&m, RL_PHASE_DECODE, &p, &err) == 0, "%s", err.msg);
+    CHECK(rl_launch_plan_static(&m, RL_PHASE_DECODE, 1, &p, &err) == 0, "%s", err.msg);
     CHECK(rl_launch_plan_kernels(&p) == 1 + 7 * 32 + 3, "decode: %d kernels (1 + 7 per layer + 3)", rl_launch_plan_kernels(&p));
     /* Decode batch 1 on an H200's datasheet roofs, t_min 2.5 us: above the roofline by the small kernels. */
     rl_workload w = rl_workload_decode(1, 160);
@@ -83,9 +83,53 @@ static void test_static_table(void)
     rl_launch_plan_free(&p);
 }
 
+/* The tensor-parallel engine's table: two all-reduces per layer, the sampling reduction, and the
+ * estimate carries the communication roof. */
+static void test_static_tp_table(void)
+{
+    rl_model_config m;
+    rl_err err;
+    CHECK(rl_model_preset("llama-3.1-70b", &m, &err) == 0, "%s", err.msg);
+    rl_launch_plan p = {0};
+    for (int ph = 0; ph < 2; ph++) {
+        CHECK(rl_launch_plan_static(&m, (rl_phase)ph, 8, &p, &err) == 0, "%s", err.msg);
+        int reduces = 0;
+        unsigned all = 0;
+        for (int i = 0; i < p.n; i++) {
+            all |= p.v[i].op_mask;
+            if (p.v[i].op_mask & RL_OPMASK(RL_OP_ALLREDUCE)) reduces += p.v[i].count;
+        }
+        CHECK(reduces == 2 * 80, "%s TP8: %d all-reduce launches (2 per layer)", rl_phase_name((rl_phase)ph), reduces);
+        CHECK(all & RL_OPMASK(RL_OP_ALLREDUCE), "the all-reduce is an operator of the plan");
+    }
+    CHECK(rl_launch_plan_static(&m, RL_PHASE_DECODE, 8, &p, &err) == 0, "%s", err.msg);
+    rl_workload w = rl_workload_decode(1, 160);
+    w.tp = 8;
+    rl_cost c;
+    rl_cost_step(&m, &w, &c);
+    CHECK(c.ops & RL_OPMASK(RL_OP_ALLREDUCE), "a TP8 step has the allreduce op");
+    rl_roofs r = {.bandwidth_gbps = 4800, .peak_tflops = 989, .link_gbps = 450, .allreduce_us = 10, .origin = "H200"};
+    rl_prediction pr;
+    rl_predict(&c, &r, &pr);
+    CHECK_REL(pr.time_ms[RL_OP_ALLREDUCE], pr.comm_ms, 1e-12, "the op's time is comm_ms");
+    double sum = 0;
+    for (int op = 0; op < RL_OP_COUNT; op++) sum += pr.time_ms[op];
+    CHECK_REL(sum, pr.total_ms, 1e-9, "the ops' times add up to the step (all-reduces included)");
+    rl_estimate e;
+    rl_estimate_step(&p, &c, &r, 2.5, &e);
+    CHECK(e.total_ms >= pr.total_ms - 1e-9, "estimate %g >= roofline %g", e.total_ms, pr.total_ms);
+    CHECK(e.unplanned_ms == 0, "every op of the TP step is planned (%g ms unplanned)", e.unplanned_ms);
+    /* The single-GPU table under a TP step leaves the all-reduces unplanned: counted whole. */
+    CHECK(rl_launch_plan_static(&m, RL_PHASE_DECODE, 1, &p, &err) == 0, "%s", err.msg);
+    rl_estimate_step(&p, &c, &r, 2.5, &e);
+    CHECK_REL(e.unplanned_ms, pr.comm_ms, 1e-9, "unplanned all-reduces: comm_ms");
+    rl_launch_plan_free(&p);
+}
+
 int main(void)
 {
     test_arithmetic();
     test_static_table();
+    test_static_tp_table();
     return CHECK_DONE();
 }

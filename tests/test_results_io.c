@@ -46,6 +46,8 @@ static void test_round_trip(void)
     r.probe.buffer_bytes = 2e9, r.probe.gemm_square_tflops = 783, r.probe.gemm_square_n = 8192;
     r.probe.launch_us = 4.5, r.probe.graph_node_us = 0.54, r.probe.empty_node_us = 1.1, r.probe.kernel_min_us = 2.2;
     r.probe.reps = 20;
+    r.tp = 2, r.probe.interconnect_gbps = 371.2, r.probe.allreduce_latency_us = 11.8, r.probe.interconnect_gpus = 2;
+    snprintf(r.probe.interconnect_note, sizeof r.probe.interconnect_note, "NCCL test");
     snprintf(r.probe.dtype, sizeof r.probe.dtype, "bf16");
     snprintf(r.probe.method, sizeof r.probe.method, "test");
     r.input_len = 128, r.output_len = 64;
@@ -73,7 +75,7 @@ static void test_round_trip(void)
     rl_kernel_row k;
     memset(&k, 0, sizeof k);
     k.phase = RL_PHASE_DECODE, k.x = 1, k.op_mask = RL_OPMASK(RL_OP_ROPE) | RL_OPMASK(RL_OP_ATTENTION), k.calls = 32;
-    k.ms = 0.1, k.busy_ms = 0.12, k.flops = 1e8, k.bytes = 2e7, k.shared = 1;
+    k.ms = 0.1, k.busy_ms = 0.12, k.flops = 1e8, k.bytes = 2e7, k.shared = 1, k.link_bytes = 5.2e5;
     snprintf(k.kernel, sizeof k.kernel, "attn_decode_splitkv");
     snprintf(k.symbol, sizeof k.symbol, "attn_decode_kernel<32, 4>");
     CHECK(rl_results_add_kernel(&r, &k, &err) == 0, "%s", err.msg);
@@ -104,6 +106,12 @@ static void test_round_trip(void)
     same_fields(&rl_tool_fields, &r, &back, 0, "tool");
     same_fields(&rl_model_fields, &r, &back, 0, "model");
     CHECK(back.input_len == 128 && back.output_len == 64, "sweeps");
+    /* The interconnect the TP predictions use: the probe's, else the GPU table's. */
+    rl_roofs rr;
+    CHECK(rl_results_roofs(&back, &rr) == 0 && rr.link_gbps == 371.2 && rr.allreduce_us == 11.8, "measured link");
+    back.probe.interconnect_gbps = back.probe.allreduce_latency_us = -1;
+    back.have_datasheet = 1, back.datasheet.link_gbps = 450, back.datasheet.allreduce_us = 10;
+    CHECK(rl_results_roofs(&back, &rr) == 0 && rr.link_gbps == 450 && rr.allreduce_us == 10, "datasheet link");
     /* In the text: nulls for what was not measured, the derived figures beside the fields. */
     const cJSON *pts = cJSON_GetObjectItem(parsed, "points"), *p1 = cJSON_GetArrayItem(pts, 1);
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(p1, "estimated_ms")), "no estimate: null");

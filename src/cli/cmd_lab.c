@@ -18,7 +18,8 @@ static const char *usage =
     "usage: ridgeline lab [--backend cpu|cuda] [--model MODEL] [--weights DIR] --out DIR [--quick] [--quiet]\n"
     "                     [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                     [--warmup N] [--roofs FILE] [--ncu-csv FILE] [--threads N] [--seed S]\n"
-    "                     [--gpu-file FILE] [--trace FILE] [--contexts LIST|none] [--no-kernels] [--no-report]\n\n"
+    "                     [--gpu-file FILE] [--trace FILE] [--contexts LIST|none] [--no-kernels] [--no-report]\n"
+    "                     [--tp N] [--nccl-lib PATH]\n\n"
     "Runs the whole roofline lab on this machine and writes DIR/results.json (rewritten after every\n"
     "point), DIR/report.md, DIR/report.json and the charts:\n"
     "  1. probe: measured read bandwidth and GEMM FLOP/s (the roofs every prediction uses)\n"
@@ -52,7 +53,14 @@ static const char *usage =
     "  --trace FILE    the profiled steps as Chrome trace events (default DIR/trace.json; opens in Perfetto)\n"
     "  --contexts LIST decode context sweep contexts (default: the list above, --quick: cuda 1024,4096 at\n"
     "                  B 1,16, cpu 64; none with --batches unless given); none: no context sweep\n"
-    "  --no-kernels    skip the per-kernel steps; --no-report: skip the report\n";
+    "  --no-kernels    skip the per-kernel steps; --no-report: skip the report\n"
+    "  --tp N          tensor parallel over GPUs 0..N-1 (cuda, 1 to 8): heads, MLP and vocabulary split,\n"
+    "                  NCCL all-reduces after o_proj and down_proj; every figure is per GPU, the\n"
+    "                  all-reduces an operator of the per-kernel view (rank 0's kernels); the probe adds\n"
+    "                  the interconnect (all-reduce bus bandwidth and latency) for N >= 2. --tp 1 runs the\n"
+    "                  same sharded code on one GPU. Write to results/<gpu>-tpN (scripts/lab-out-dir.sh)\n"
+    "  --nccl-lib PATH the NCCL library for --tp (default libnccl.so.2 on the loader path; pip's\n"
+    "                  nvidia-nccl-cu13 keeps it in site-packages/nvidia/nccl/lib)\n";
 
 typedef struct {
     measure_args m;
@@ -155,9 +163,10 @@ int cmd_lab(int argc, char **argv)
     }
     if (!a.m.s.quiet)
         fprintf(stderr,
-                "lab: %s on %s, %d decode batches (input %lld, output %lld), %d context points, %d prefill lengths -> "
-                "%s\n",
-                s.res.model.name, cuda ? "cuda" : "cpu", nb, (long long)in, (long long)out, nc * ncb, nl, a.out);
+                "lab: %s on %s%s, %d decode batches (input %lld, output %lld), %d context points, %d prefill "
+                "lengths -> %s\n",
+                s.res.model.name, cuda ? "cuda" : "cpu", a.m.s.tp ? " (tensor parallel)" : "", nb, (long long)in,
+                (long long)out, nc * ncb, nl, a.out);
     volatile sig_atomic_t *stop = session_install_stop();
     int rc = 0;
     if (session_roofs(&s, a.m.roofs, a.m.quick, &err) || session_checkpoint(&s, &err)) {

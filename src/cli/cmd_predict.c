@@ -115,7 +115,8 @@ static cJSON *prediction_json(const rl_cost *c, const rl_prediction *p)
         cJSON_AddNumberToObject(op, "flops", c->flops[i]);
         cJSON_AddNumberToObject(op, "bytes", c->bytes[i]);
         cJSON_AddNumberToObject(op, "intensity", c->bytes[i] > 0 ? c->flops[i] / c->bytes[i] : 0);
-        cJSON_AddStringToObject(op, "bound", p->compute_bound[i] ? "compute" : "memory");
+        cJSON_AddStringToObject(op, "bound", i == RL_OP_ALLREDUCE ? rl_bound_names[RL_BOUND_COMM]
+                                             : p->compute_bound[i] ? "compute" : "memory");
         cJSON_AddNumberToObject(op, "time_ms", p->time_ms[i]);
         cJSON_AddItemToArray(ops, op);
     }
@@ -146,14 +147,16 @@ static void print_roofs(const predict_args *a, const rl_roofs *r, const rl_predi
 static void print_table(const rl_cost *c, const rl_prediction *p)
 {
     printf("  %-13s %12s %12s %10s %8s %10s %6s\n", "op", "GFLOP", "MB", "FLOP/B", "bound", "ms", "share");
-    for (int i = 0; i < RL_OP_COUNT; i++)
-        if (c->ops & RL_OPMASK(i))
+    for (int i = 0; i < RL_OP_COUNT; i++) {
+        if (!(c->ops & RL_OPMASK(i))) continue;
+        if (i == RL_OP_ALLREDUCE) /* its MB are the bytes each GPU sends over the link, not HBM */
+            printf("  %-13s %12s %12.3f %10s %8s %10.4f %5.1f%%\n", rl_op_names[i], "-", c->comm_bytes * 1e-6, "-",
+                   "comm", p->time_ms[i], 100 * p->time_ms[i] / p->total_ms);
+        else
             printf("  %-13s %12.3f %12.3f %10.2f %8s %10.4f %5.1f%%\n", rl_op_names[i], c->flops[i] * 1e-9,
                    c->bytes[i] * 1e-6, c->bytes[i] > 0 ? c->flops[i] / c->bytes[i] : 0,
                    p->compute_bound[i] ? "compute" : "memory", p->time_ms[i], 100 * p->time_ms[i] / p->total_ms);
-    if (c->collectives > 0)
-        printf("  %-13s %12s %12.3f %10s %8s %10.4f %5.1f%%\n", "allreduce", "-", c->comm_bytes * 1e-6, "-", "comm",
-               p->comm_ms, 100 * p->comm_ms / p->total_ms);
+    }
     printf("  %-13s %12.3f %12.3f %10.2f %8s %10.4f\n", "total", c->total_flops * 1e-9, c->total_bytes * 1e-6,
            p->intensity, p->bound == RL_BOUND_COMM ? "comm" : p->compute_bound_total ? "compute" : "memory",
            p->total_ms);
@@ -172,12 +175,12 @@ double predict_kernel_min_us(const predict_args *a, const rl_roofs *r, const cha
     return RL_DEFAULT_KERNEL_MIN_US;
 }
 
-int predict_estimate(const rl_model_config *m, rl_phase phase, const rl_cost *c, const rl_roofs *r, double t_min_us,
-                     rl_estimate *out)
+int predict_estimate(const rl_model_config *m, rl_phase phase, int tp, const rl_cost *c, const rl_roofs *r,
+                     double t_min_us, rl_estimate *out)
 {
     rl_launch_plan plan = {0};
     rl_err err;
-    int rc = rl_launch_plan_static(m, phase, &plan, &err);
+    int rc = rl_launch_plan_static(m, phase, tp, &plan, &err);
     if (!rc) rl_estimate_step(&plan, c, r, t_min_us, out);
     rl_launch_plan_free(&plan);
     return rc;
@@ -197,7 +200,7 @@ static int predict_point(const rl_gpu *g, const rl_model_config *m, const predic
     const char *t_src;
     const double t_min = predict_kernel_min_us(a, &r, &t_src);
     rl_estimate est;
-    if (predict_estimate(m, a->decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &r, t_min, &est))
+    if (predict_estimate(m, a->decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, a->tp, &c, &r, t_min, &est))
         return cli_error(1, "predict: out of host memory");
     if (json_out) {
         cJSON *o = prediction_json(&c, &p);

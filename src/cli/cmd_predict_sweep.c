@@ -123,7 +123,7 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
         point(m, &main_side, decode, x, context, &c, &p);
         if (side) point(m, &f8, decode, x, context, &c8, &p8);
         rl_estimate est;
-        if (predict_estimate(m, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, &c, &main_side.r, t_min, &est))
+        if (predict_estimate(m, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, a->tp, &c, &main_side.r, t_min, &est))
             return cli_error(1, "predict: out of host memory");
         if (pts) {
             cJSON *pt = point_json(x, &c, &p);

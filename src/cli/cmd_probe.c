@@ -11,13 +11,15 @@
 
 static const char *usage =
     "usage: ridgeline probe [--backend cpu|cuda] [--model MODEL] [--json] [--out FILE] [--quick] [--quiet]\n"
-    "                       [--threads N]\n\n"
+    "                       [--threads N] [--gpus N] [--nccl-lib PATH]\n\n"
     "Measures the roofs the predictions use instead of the datasheet:\n"
     "  cuda: HBM read-only, write-only and copy (read + write counted) bandwidth with our own 16-byte-access\n"
     "        kernels over >= 1 GiB buffers (median of 20 event-timed runs); bf16 GEMM TFLOP/s through\n"
     "        cuBLASLt on an 8192^3 square (the FLOPs roof) and on MODEL's prefill projections at L = 4096\n"
     "        (qkv, o, gate_up, down); kernel-launch latency and CUDA-graph per-node overhead; SM and memory\n"
-    "        clocks, power and temperature through NVML.\n"
+    "        clocks, power and temperature through NVML; with two GPUs or more, the interconnect of tensor\n"
+    "        parallelism: NCCL bf16 all-reduce latency and bus bandwidth from 8 KB to 256 MB\n"
+    "        (interconnect_gbps, allreduce_latency_us: what predict --tp --roofs FILE reads).\n"
     "  cpu:  all-thread read/write/copy bandwidth over a buffer 8x the last-level cache; fp32 GFLOP/s of the\n"
     "        CPU engine's matrix kernel.\n"
     "GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s.\n\n"
@@ -28,6 +30,8 @@ static const char *usage =
     "  --json         print the JSON instead of the table\n"
     "  --quick        smaller buffers and problems, fewer repetitions (tests; not for reported figures)\n"
     CLI_HELP_THREADS("    ")
+    "  --gpus N       cuda: the all-reduces span GPUs 0..N-1 (default: every visible GPU; 1: skipped)\n"
+    "  --nccl-lib P   the NCCL library (default libnccl.so.2 on the loader path, then the one the build found)\n"
     "  --quiet        no progress lines on stderr\n";
 
 static cJSON *probe_doc(const session *s)
@@ -81,6 +85,7 @@ int cmd_probe(int argc, char **argv)
                                          {"out", required_argument, 0, 'o'},     {"json", no_argument, 0, 'j'},
                                          {"quick", no_argument, 0, 'q'},         {"quiet", no_argument, 0, 'Q'},
                                          {"threads", required_argument, 0, 't'}, {"gpu-file", required_argument, 0, 'g'},
+                                         {"gpus", required_argument, 0, 'G'},    {"nccl-lib", required_argument, 0, 'Y'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -97,6 +102,13 @@ int cmd_probe(int argc, char **argv)
         case 't':
             if (cli_parse_threads(optarg, &a.threads, &err)) return cli_error(2, "probe: %s", err.msg);
             break;
+        case 'G': {
+            int64_t v;
+            if (rl_parse_i64(optarg, 1, 64, "--gpus", &v, &err)) return cli_error(2, "probe: %s", err.msg);
+            a.probe_gpus = (int)v;
+            break;
+        }
+        case 'Y': a.nccl_lib = optarg; break;
         default: return cli_error(2, "probe: unknown or incomplete option '%s' (see ridgeline probe --help)", argv[optind - 1]);
         }
     }

@@ -10,6 +10,7 @@
 #include "../analyse/lab_analysis.h"
 #include "../common/util.h"
 #include "../measure/kernels.h"
+#include "../model/tp.h"
 #include "../model/weights.h"
 #include "cli.h"
 
@@ -48,6 +49,13 @@ int session_open(session *s, const session_args *a, int argc, char **argv, rl_er
     s->base.seed = seed;
     s->base.threads = a->threads;
     s->base.quiet = a->quiet;
+    s->base.tp = a->tp;
+    s->base.nccl_lib = a->nccl_lib;
+    s->probe_gpus = a->probe_gpus ? a->probe_gpus : a->tp;
+    s->res.tp = a->tp;
+    if (a->tp > 0 && s->backend != RL_BACKEND_CUDA)
+        return rl_fail(err, "--tp %d: tensor parallelism runs on the cuda backend (GPUs of one host)", a->tp);
+    if (a->tp > 0 && rl_tp_check(m, a->tp, err)) return -1;
     if (rl_gpu_table_load(a->gpu_file, &s->table, err)) return -1;
     if (s->backend == RL_BACKEND_CUDA) {
         rl_err terr;
@@ -97,11 +105,14 @@ int session_roofs(session *s, const char *roofs_file, int quick, rl_err *err)
         r->probe.write_gbps = r->probe.copy_gbps = r->probe.buffer_bytes = r->probe.gemm_square_tflops = -1;
         r->probe.launch_us = r->probe.graph_node_us = r->probe.empty_node_us = -1;
         r->probe.kernel_min_us = roofs.kernel_min_us > 0 ? roofs.kernel_min_us : -1;
+        r->probe.interconnect_gbps = roofs.link_gbps > 0 ? roofs.link_gbps : -1;
+        r->probe.allreduce_latency_us = roofs.allreduce_us > 0 ? roofs.allreduce_us : -1;
         snprintf(r->probe.dtype, sizeof r->probe.dtype, "%s", r->dtype);
         snprintf(r->probe.method, sizeof r->probe.method, "loaded from %s", roofs_file);
     } else {
         rl_probe_opts o = {.model = &r->model, .prefill_tokens = s->backend == RL_BACKEND_CUDA ? 4096 : 256,
-                           .threads = s->base.threads, .quick = quick, .quiet = s->quiet};
+                           .threads = s->base.threads, .quick = quick, .quiet = s->quiet, .gpus = s->probe_gpus,
+                           .nccl_lib = s->base.nccl_lib};
         if (rl_probe_run(s->backend, &o, &r->device, &r->probe, err)) return -1;
     }
     r->have_probe = 1;
@@ -285,6 +296,13 @@ int session_measure_option(int ch, const char *arg, measure_args *m, rl_err *err
     case 'Q': m->s.quiet = 1; return 1;
     case 'g': m->s.gpu_file = arg; return 1;
     case 'T': m->trace = arg; return 1;
+    case 'P': {
+        int64_t v;
+        if (rl_parse_i64(arg, 1, RL_TP_MAX, "--tp", &v, err)) return -1;
+        m->s.tp = (int)v;
+        return 1;
+    }
+    case 'Y': m->s.nccl_lib = arg; return 1;
     }
     return 0;
 }

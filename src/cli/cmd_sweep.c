@@ -14,7 +14,8 @@ static const char *usage =
     "usage: ridgeline sweep --decode|--prefill [--backend cpu|cuda] [--model MODEL] [--weights DIR]\n"
     "                       [--batches LIST] [--lengths LIST] [--input-len N] [--output-len N] [-r N]\n"
     "                       [--warmup N] [--roofs FILE] [--out results.json] [--json] [--kernels]\n"
-    "                       [--ncu-csv FILE] [--trace FILE] [--threads N] [--seed S] [--quick] [--quiet]\n\n"
+    "                       [--ncu-csv FILE] [--trace FILE] [--threads N] [--seed S] [--quick] [--quiet]\n"
+    "                       [--tp N] [--nccl-lib PATH]\n\n"
     "Times the engine across batch sizes (decode) or prompt lengths (prefill) and sets every point\n"
     "beside the roofline prediction at the measured roofs (the probe of this run, or --roofs FILE)\n"
     "and at the datasheet's, where the GPU is in the table.\n"
@@ -42,7 +43,7 @@ static const char *usage =
     "                         cpu 128)\n"
     "  --ncu-csv FILE         import an Nsight Compute CSV and list it beside our kernels\n"
     "  --trace FILE           the profiled steps as Chrome trace events (implies --kernels; Perfetto)\n"
-    "  --backend, --model, --weights DIR, --gpu-file FILE: as for `lab`\n"
+    "  --backend, --model, --weights DIR, --gpu-file FILE, --tp N, --nccl-lib PATH: as for `lab`\n"
     CLI_HELP_SEED("               ") CLI_HELP_THREADS("            ")
     "  --quick                quick probe (smaller problems); --quiet: no progress lines\n";
 

@@ -30,9 +30,10 @@ typedef struct {
 
 /* The latency roof for estimated_ms, and where it comes from. */
 double predict_kernel_min_us(const predict_args *a, const rl_roofs *r, const char **source);
-/* estimated_ms of one step: the static table of the CUDA engine's launches on these roofs. */
-int predict_estimate(const rl_model_config *m, rl_phase phase, const rl_cost *c, const rl_roofs *r, double t_min_us,
-                     rl_estimate *out);
+/* estimated_ms of one step: the static table of the CUDA engine's launches (the tensor-parallel
+ * engine's for tp > 1) on these roofs. */
+int predict_estimate(const rl_model_config *m, rl_phase phase, int tp, const rl_cost *c, const rl_roofs *r,
+                     double t_min_us, rl_estimate *out);
 
 /* The roofs of GPU g for the precision and TP of a (datasheet or a->roofs_file). */
 int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *err);

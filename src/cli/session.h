@@ -23,6 +23,9 @@ typedef struct {
     int threads;              /* cpu engine/probe threads, 0 = all cores */
     uint64_t seed;            /* random weights and prompts, as given (callers start it at CLI_SEED_DEFAULT) */
     int quiet;
+    int tp;                   /* --tp N: tensor parallel over N GPUs (cuda); 0 = the single-GPU engine */
+    const char *nccl_lib;     /* --nccl-lib PATH: the NCCL library (NULL: libnccl.so.2 on the loader path) */
+    int probe_gpus;           /* probe --gpus N: the interconnect test's GPUs (0: the --tp group, else all) */
 } session_args;
 
 /* The options sweep and lab share (getopt_long entries: SESSION_MEASURE_OPTIONS, plus "r:"). */
@@ -45,7 +48,7 @@ typedef struct {
         {"roofs", required_argument, 0, 'R'}, {"ncu-csv", required_argument, 0, 'n'},                        \
         {"threads", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},                         \
         {"quick", no_argument, 0, 'q'}, {"quiet", no_argument, 0, 'Q'}, {"gpu-file", required_argument, 0, 'g'}, \
-        {"trace", required_argument, 0, 'T'}
+        {"trace", required_argument, 0, 'T'}, {"tp", required_argument, 0, 'P'}, {"nccl-lib", required_argument, 0, 'Y'}
 
 /* Handles one getopt_long result of SESSION_MEASURE_OPTIONS or -r: 1 = taken, 0 = not a shared
  * option, -1 = a bad value (message in err). */
@@ -74,6 +77,7 @@ typedef struct {
     rl_gpu_table table;
     rl_telemetry *tel;
     rl_engine_opts base;      /* engine options every sweep starts from */
+    int probe_gpus;           /* GPUs the probe's interconnect test spans (0: every visible one) */
     rl_engine_slot slot;
     rl_progress progress;
     const char *results_path; /* rewritten at every checkpoint; NULL = none */

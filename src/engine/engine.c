@@ -10,6 +10,7 @@
 extern const rl_backend_ops rl_cpu_backend;
 #ifdef RL_HAVE_CUDA
 extern const rl_backend_ops rl_cuda_backend;
+extern const rl_backend_ops rl_cuda_tp_backend;
 int rl_cuda_device_count(void);
 #endif
 
@@ -38,6 +39,15 @@ int rl_cuda_available(void)
 #endif
 }
 
+int rl_cuda_gpus(void)
+{
+#ifdef RL_HAVE_CUDA
+    return rl_cuda_device_count();
+#else
+    return 0;
+#endif
+}
+
 int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err)
 {
     if (rl_name_eq(name, "cpu")) *out = RL_BACKEND_CPU;
@@ -54,8 +64,13 @@ int rl_engine_create(const rl_model_config *m, const rl_engine_opts *o, rl_engin
     if (o->max_context > m->max_positions)
         return rl_fail(err, "engine: context %lld exceeds the model's max_position_embeddings %lld",
                        (long long)o->max_context, (long long)m->max_positions);
+    if (o->tp < 0 || (o->tp > 0 && o->backend != RL_BACKEND_CUDA))
+        return rl_fail(err, "engine: --tp %d: tensor parallelism runs on the cuda backend (GPUs of one host)", o->tp);
     const rl_backend_ops *ops = rl_backend_get(o->backend, err);
     if (!ops) return -1;
+#ifdef RL_HAVE_CUDA
+    if (o->tp > 0) ops = &rl_cuda_tp_backend; /* the same engine per GPU, as a group */
+#endif
     if (rl_model_is_moe(m))
         return rl_fail(err, "engine %s: model_type '%s' is a mixture of experts (%lld experts): the engines run dense "
                             "models only (llama, mistral, qwen2, qwen3); `predict` and `models` handle it",

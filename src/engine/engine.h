@@ -41,6 +41,10 @@ typedef struct {
     int threads;             /* cpu: worker threads (0 = all cores) */
     rl_cuda_tuning cuda;     /* cuda: knobs for tests and benchmarks (zero: production) */
     int quiet;
+    /* cuda: tensor parallel over GPUs 0..tp-1 of this host (src/engine/cuda/tp.cu); 0 = the single-GPU
+     * engine (none of the TP code), 1 = its sharded code path on one GPU, up to 8. */
+    int tp;
+    const char *nccl_lib;    /* cuda, tp >= 1: the NCCL library to open; NULL = "libnccl.so.2" (loader path) */
 } rl_engine_opts;
 
 /* Per-kernel profiling (set_profile). The caller sets `want`, hands the log to set_profile, runs
@@ -142,6 +146,8 @@ const rl_backend_ops *rl_backend_get(rl_backend b, rl_err *err);
 int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err);
 /* 1 when the CUDA backend is compiled in and a GPU is present. */
 int rl_cuda_available(void);
+/* CUDA GPUs visible (0 without the CUDA backend): what a tensor-parallel group may span. */
+int rl_cuda_gpus(void);
 
 int rl_engine_create(const rl_model_config *m, const rl_engine_opts *o, rl_engine **out, rl_err *err);
 void rl_engine_destroy(rl_engine *e);

@@ -74,6 +74,7 @@ int rl_kernels_aggregate(const rl_kernel_log *log, const rl_cost *cost, rl_phase
             }
             k.flops += share * cost->flops[op];
             k.bytes += share * cost->bytes[op];
+            if (op == RL_OP_ALLREDUCE) k.link_bytes += share * cost->comm_bytes; /* over the link, not HBM */
         }
         rc = rl_results_add_kernel(res, &k, err);
     }
@@ -155,6 +156,7 @@ int rl_kernels_profile(rl_engine *e, rl_phase phase, int64_t x, int64_t input_le
         const int64_t ctx = input_len + warm + timed + profiled / 2;
         rl_workload w = decode ? rl_workload_decode(B, ctx) : rl_workload_prefill(1, x);
         rl_workload_set_dtype(&w, (rl_dtype)rl_dtype_from_name(res->dtype[0] ? res->dtype : "bf16"));
+        w.tp = e->opts.tp; /* a tensor-parallel profile is rank 0's: one GPU's share */
         rl_cost c;
         rl_cost_step(&e->model, &w, &c);
         const int first_row = res->n_kernels;
@@ -212,7 +214,9 @@ void rl_kernels_print(const rl_results *res, FILE *f)
         char ops[160];
         rl_ops_text(k->op_mask, ops, sizeof ops);
         rl_bound bound = RL_BOUND_MEMORY;
-        double roof_pct = have && k->ms > 0 ? 100 * rl_roof3_ms(k->flops, k->bytes, k->calls, &roofs, t_min, &bound) / k->ms : 0;
+        double roof_pct = have && k->ms > 0
+                              ? 100 * rl_kernel_roof_ms(k->flops, k->bytes, k->calls, k->link_bytes, &roofs, t_min, &bound) / k->ms
+                              : 0;
         double step_ms = 0;
         for (int j = 0; j < res->n_kernels; j++)
             if (res->kernels[j].phase == k->phase && res->kernels[j].x == k->x) step_ms += res->kernels[j].ms;

@@ -53,6 +53,16 @@ void rl_probe_print(const rl_probe *p, const rl_device_info *dev, FILE *f)
     if (p->kernel_min_us > 0)
         fprintf(f, "  t_min     %10.2f us per kernel node moving 8 KB, chained with PDL (the latency roof)\n",
                 p->kernel_min_us);
+    if (p->interconnect_gbps > 0) {
+        fprintf(f, "  link      %10.1f GB/s   (NCCL bf16 all-reduce bus bandwidth at 256 MB over %d GPUs)\n",
+                p->interconnect_gbps, p->interconnect_gpus);
+        fprintf(f, "  allreduce %10.2f us     (one 8 KB all-reduce: the latency per collective)\n", p->allreduce_latency_us);
+        for (int i = 0; i < p->n_allreduce; i++)
+            fprintf(f, "    %10.0f KB %9.2f us %8.1f GB/s bus\n", p->allreduce[i].bytes / 1024, p->allreduce[i].us,
+                    p->allreduce[i].busbw_gbps);
+    } else if (p->interconnect_note[0]) {
+        fprintf(f, "  link      interconnect %s\n", p->interconnect_note);
+    }
     const rl_roofs measured = {.bandwidth_gbps = p->read_gbps, .peak_tflops = p->gemm_tflops, .origin = "measured"};
     if (p->read_gbps > 0 && p->gemm_tflops > 0)
         fprintf(f, "  ridge     %10.1f FLOP/byte (measured)\n", rl_roofs_ridge(&measured));

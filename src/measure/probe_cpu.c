@@ -307,6 +307,7 @@ int rl_probe_cpu(const rl_probe_opts *o, rl_device_info *dev, rl_probe *out, rl_
     rl_cpu_device_info(threads, dev);
     snprintf(out->dtype, sizeof out->dtype, "fp32");
     out->launch_us = out->graph_node_us = out->empty_node_us = out->kernel_min_us = -1;
+    out->interconnect_gbps = out->allreduce_latency_us = -1; /* tensor parallelism is the cuda backend's */
     if (!o->quiet) fprintf(stderr, "probe: cpu bandwidth (%d threads)...\n", threads);
     if (probe_bandwidth(threads, o->quick, out, err)) return -1;
     if (!o->quiet) fprintf(stderr, "probe: cpu fp32 matmul...\n");

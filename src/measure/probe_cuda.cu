@@ -475,6 +475,7 @@ extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_pro
     memset(out, 0, sizeof *out);
     snprintf(out->dtype, sizeof out->dtype, "bf16");
     out->launch_us = out->graph_node_us = out->empty_node_us = out->kernel_min_us = -1;
+    out->interconnect_gbps = out->allreduce_latency_us = -1;
     if (rl_cuda_device_info(dev, err)) return -1;
     // Blocks of 256 threads filling every SM (2048 threads per SM on A100/Hopper, 1536 on sm_86/89).
     CK(cudaDeviceGetAttribute(&threads_sm, cudaDevAttrMaxThreadsPerMultiProcessor, 0));
@@ -499,6 +500,13 @@ extern "C" int rl_probe_cuda(const rl_probe_opts *o, rl_device_info *dev, rl_pro
     if (probe_latency(o, st, out, &pdl_used, err)) {
         rc = -1;
         goto done;
+    }
+    if (!o->quiet) fprintf(stderr, "probe: interconnect (NCCL all-reduce over the GPUs of this host)...\n");
+    {
+        rl_err ie; // the interconnect is optional: a missing NCCL is said in the results, not fatal
+        if (rl_probe_interconnect(o, out, &ie))
+            snprintf(out->interconnect_note, sizeof out->interconnect_note, "not measured: %s", ie.msg);
+        if (!o->quiet) fprintf(stderr, "probe: interconnect: %s\n", out->interconnect_note);
     }
     snprintf(out->method, sizeof out->method,
              "own int4 stream kernels (%d blocks x 256 threads, 4 loads in flight) over %.2f GB buffers, median of "

@@ -134,6 +134,11 @@ int rl_results_roofs(const rl_results *r, rl_roofs *out)
     out->bandwidth_gbps = r->probe.read_gbps;
     out->peak_tflops = r->probe.gemm_tflops;
     out->kernel_min_us = rl_results_kernel_min_us(r);
+    /* The interconnect where the probe measured it, else the GPU table's (tensor parallel only). */
+    out->link_gbps = r->probe.interconnect_gbps > 0 ? r->probe.interconnect_gbps : r->have_datasheet ? r->datasheet.link_gbps : 0;
+    out->allreduce_us = r->probe.allreduce_latency_us > 0 ? r->probe.allreduce_latency_us
+                        : r->have_datasheet                ? r->datasheet.allreduce_us
+                                                           : 0;
     snprintf(out->origin, sizeof out->origin, "measured");
     return 0;
 }
@@ -184,6 +189,16 @@ cJSON *rl_probe_to_json(const rl_probe *p)
         cJSON_AddNumberToObject(s, "k", (double)p->shapes[i].k);
         add_num(s, "tflops", p->shapes[i].tflops);
         cJSON_AddItemToArray(sh, s);
+    }
+    if (p->n_allreduce) {
+        cJSON *ar = cJSON_AddArrayToObject(o, "allreduce");
+        for (int i = 0; i < p->n_allreduce; i++) {
+            cJSON *a = cJSON_CreateObject();
+            cJSON_AddNumberToObject(a, "bytes", p->allreduce[i].bytes);
+            add_num(a, "us", p->allreduce[i].us);
+            add_num(a, "busbw_gbps", p->allreduce[i].busbw_gbps);
+            cJSON_AddItemToArray(ar, a);
+        }
     }
     return o;
 }
@@ -258,7 +273,7 @@ static cJSON *kernel_json(const rl_kernel_row *k, const rl_roofs *roofs, double 
     add_num(o, "achieved_tflops", s > 0 ? k->flops / s / 1e12 : -1);
     if (roofs) {
         rl_bound bound;
-        double roof_ms = rl_roof3_ms(k->flops, k->bytes, k->calls, roofs, kernel_min_us, &bound);
+        double roof_ms = rl_kernel_roof_ms(k->flops, k->bytes, k->calls, k->link_bytes, roofs, kernel_min_us, &bound);
         add_num(o, "latency_floor_ms", kernel_min_us > 0 ? 1e-3 * kernel_min_us * k->calls : -1);
         add_num(o, "roof_ms", roof_ms);
         add_num(o, "roof_pct", k->ms > 0 ? 100 * roof_ms / k->ms : -1);

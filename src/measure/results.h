@@ -36,6 +36,15 @@ typedef struct {
     double tflops;
 } rl_gemm_shape;
 
+/* One message size of the interconnect probe: a bf16 NCCL all-reduce over interconnect_gpus GPUs. */
+typedef struct {
+    double bytes;      /* the buffer each GPU reduces */
+    double us;         /* time of one all-reduce (median of replays, graph-captured) */
+    double busbw_gbps; /* bus bandwidth: bytes x 2 (N - 1) / N / time, what each GPU sends per second */
+} rl_allreduce_point;
+
+#define RL_PROBE_MAX_ALLREDUCE 32
+
 /* Measured roofs (`ridgeline probe`). A field < 0 was not measured. */
 typedef struct {
     char dtype[8];               /* precision of the GEMM roof: "bf16" on cuda, "fp32" on cpu */
@@ -54,6 +63,14 @@ typedef struct {
     double kernel_min_us;        /* the latency roof t_min: a kernel node moving 8 KB in a PDL chain */
     int reps;                    /* timed repetitions behind each median */
     char method[320];            /* one line: how the figures were taken */
+    /* Tensor parallel: the interconnect roof (probe_nccl.cu), measured over interconnect_gpus GPUs of
+     * this host; -1 (and interconnect_note says why) with one GPU or without NCCL. */
+    double interconnect_gbps;    /* all-reduce bus bandwidth at 256 MB: the link roof of predict --tp */
+    double allreduce_latency_us; /* one all-reduce of 8 KB (B = 1 x hidden 4096 x 2 bytes): its latency */
+    int interconnect_gpus;
+    rl_allreduce_point allreduce[RL_PROBE_MAX_ALLREDUCE]; /* every size measured, ascending */
+    int n_allreduce;
+    char interconnect_note[200];
 } rl_probe;
 
 /* One measured point of a sweep. x is the batch (decode) or prompt length (prefill). */
@@ -90,6 +107,7 @@ typedef struct {
     double ms;                   /* sum over calls in one step (mean over the profiled steps) */
     double busy_ms;              /* the same over the kernels' own run times (CUPTI; overlaps under PDL) */
     double flops, bytes;         /* from rl_cost_step: the ops in op_mask */
+    double link_bytes;           /* all-reduce rows: their share of the step's comm_bytes (sent per GPU) */
     int shared;                  /* 1 when another kernel also claims one of its ops (cost split by time) */
     char symbol[96];             /* the device function of its first kernel (CUPTI), "" when unknown */
 } rl_kernel_row;
@@ -125,6 +143,8 @@ typedef struct {
     rl_model_config model;
     char weights[256];           /* "random (seed N)" or the directory */
     char dtype[8];               /* the engine's precision: bf16 (cuda) or fp32 (cpu) */
+    int tp;                      /* tensor parallel: GPUs of the group (0: the single-GPU engine); every
+                                  * prediction and per-kernel figure is per GPU of the group */
     int elem_bytes;              /* bytes per weight/activation/KV element the predictions use */
     int have_probe;
     rl_probe probe;

@@ -51,6 +51,7 @@ static const rl_field kernel_f[] = {
     F(rl_kernel_row, busy_ms, "busy_ms", RL_FT_F64, RL_FF_NULL_NEG),
     F(rl_kernel_row, flops, "flops", RL_FT_F64, 0),
     F(rl_kernel_row, bytes, "bytes", RL_FT_F64, 0),
+    F(rl_kernel_row, link_bytes, "link_bytes", RL_FT_F64, RL_FF_OMIT_ZERO),
     F(rl_kernel_row, shared, "shared", RL_FT_BOOL, RL_FF_OMIT_ZERO),
 };
 
@@ -90,6 +91,10 @@ static const rl_field probe_f[] = {
     F(rl_probe, dtype, "dtype", RL_FT_STR, 0),
     F(rl_probe, reps, "reps", RL_FT_INT, RL_FF_OMIT_ZERO),
     F(rl_probe, method, "method", RL_FT_STR, RL_FF_NULL_EMPTY),
+    F(rl_probe, interconnect_gbps, "interconnect_gbps", RL_FT_F64, RL_FF_NULL_NEG),
+    F(rl_probe, allreduce_latency_us, "allreduce_latency_us", RL_FT_F64, RL_FF_NULL_NEG),
+    F(rl_probe, interconnect_gpus, "interconnect_gpus", RL_FT_INT, RL_FF_OMIT_ZERO),
+    F(rl_probe, interconnect_note, "interconnect_note", RL_FT_STR, RL_FF_NULL_EMPTY),
 };
 
 static const rl_field device_f[] = {
@@ -117,6 +122,7 @@ static const rl_field model_f[] = {
     F(rl_results, model.name, "name", RL_FT_STR, 0),
     F(rl_results, dtype, "dtype", RL_FT_STR, 0),
     F(rl_results, weights, "weights", RL_FT_STR, 0),
+    F(rl_results, tp, "tp", RL_FT_INT, RL_FF_OMIT_ZERO),
 };
 
 #define TABLE(a) {a, (int)(sizeof a / sizeof a[0])}

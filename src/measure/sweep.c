@@ -68,6 +68,7 @@ static rl_workload point_workload(const rl_results *res, const rl_point *p)
                                                 : rl_workload_prefill(p->batch, p->x);
     const int dt = rl_dtype_from_name(res->dtype);
     rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
+    w.tp = res->tp; /* per GPU of a tensor-parallel group, its all-reduces included */
     return w;
 }
 

@@ -23,12 +23,14 @@ typedef enum {
     RL_OP_FINAL_NORM, /* final RMSNorm (rows that need logits) */
     RL_OP_LM_HEAD,    /* vocabulary projection (last position only in prefill) */
     RL_OP_SAMPLE,     /* greedy argmax over the logits */
+    RL_OP_ALLREDUCE,  /* tensor parallel: the all-reduces of the o_proj and down_proj partial sums (2 per
+                       * layer; in a step only when tp > 1, the engine's world size 1 makes the calls) */
     RL_OP_COUNT
 } rl_op_id;
 
 extern const char *const rl_op_names[RL_OP_COUNT];
 
-/* 1 when the op runs once per layer (its cost is summed over the layers). */
+/* 1 when the op runs once per layer (its cost is summed over the layers; the all-reduces too). */
 int rl_op_is_per_layer(rl_op_id op);
 
 /* 1 for the weight matmuls (projections, router, lm_head): they run at the precision of the

@@ -7,9 +7,10 @@
 const char *const rl_op_names[RL_OP_COUNT] = {
     "embed",    "attn_norm",    "qkv_proj", "qkv_bias",  "qk_norm",    "rope",    "kv_write", "attention", "o_proj",
     "ffn_norm", "router",       "gate_up_proj", "silu_mul", "down_proj", "final_norm", "lm_head", "sample",
+    "allreduce",
 };
 
-int rl_op_is_per_layer(rl_op_id op) { return op >= RL_OP_ATTN_NORM && op <= RL_OP_DOWN; }
+int rl_op_is_per_layer(rl_op_id op) { return (op >= RL_OP_ATTN_NORM && op <= RL_OP_DOWN) || op == RL_OP_ALLREDUCE; }
 
 int rl_op_is_linear(rl_op_id op)
 {

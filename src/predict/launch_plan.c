@@ -38,6 +38,31 @@ static const static_launch decode_table[] = {
     {"argmax", OP(SAMPLE), 0, ALWAYS},
 };
 
+/* The tensor-parallel engine (tp >= 1; src/engine/cuda/tp.cu): o_proj and down_proj write their
+ * partial sums, an NCCL all-reduce sums them over the GPUs, and the next norm adds them to the
+ * residual stream (add_rmsnorm); after the last layer one residual_add; the sampling argmax reduces
+ * every GPU's best token of its vocabulary slice (an all-gather of the candidates, then a pick). */
+static const static_launch decode_tp_table[] = {
+    {"embed_gather", OP(EMBED), 0, ALWAYS},
+    {"add_rmsnorm", OP(ATTN_NORM), 1, ALWAYS},
+    {"projection", OP(QKV), 1, ALWAYS},
+    {"qkv_post", OP(QKV_BIAS) | OP(QK_NORM), 1, IF_QKV_POST},
+    {"attn_decode_splitkv", OP(ROPE) | OP(KV_WRITE) | OP(ATTENTION), 1, ALWAYS},
+    {"projection", OP(O_PROJ), 1, ALWAYS},
+    {"nccl_allreduce", OP(ALLREDUCE), 1, ALWAYS},
+    {"add_rmsnorm", OP(FFN_NORM), 1, ALWAYS},
+    {"router", OP(ROUTER), 1, IF_MOE},
+    {"projection", OP(GATE_UP) | OP(SILU_MUL), 1, ALWAYS},
+    {"projection", OP(DOWN), 1, ALWAYS},
+    {"nccl_allreduce", OP(ALLREDUCE), 1, ALWAYS},
+    {"residual_add", OP(DOWN), 0, ALWAYS},
+    {"rmsnorm", OP(FINAL_NORM), 0, ALWAYS},
+    {"projection", OP(LM_HEAD), 0, ALWAYS},
+    {"argmax_cand", OP(SAMPLE), 0, ALWAYS},
+    {"nccl_allgather", OP(SAMPLE), 0, ALWAYS},
+    {"argmax_pick", OP(SAMPLE), 0, ALWAYS},
+};
+
 static const static_launch prefill_table[] = {
     {"embed_gather", OP(EMBED), 0, ALWAYS},
     {"rmsnorm", OP(ATTN_NORM), 1, ALWAYS},
@@ -53,6 +78,26 @@ static const static_launch prefill_table[] = {
     {"cublaslt_gemm", OP(DOWN), 1, ALWAYS},
     {"rmsnorm", OP(FINAL_NORM), 0, ALWAYS},
     {"projection", OP(LM_HEAD), 0, ALWAYS}, /* one row of logits */
+};
+
+static const static_launch prefill_tp_table[] = {
+    {"embed_gather", OP(EMBED), 0, ALWAYS},
+    {"add_rmsnorm", OP(ATTN_NORM), 1, ALWAYS},
+    {"cublaslt_gemm", OP(QKV), 1, ALWAYS},
+    {"qkv_post", OP(QKV_BIAS) | OP(QK_NORM), 1, IF_QKV_POST},
+    {"rope_kv_write", OP(ROPE) | OP(KV_WRITE), 1, ALWAYS},
+    {"attn_prefill", OP(ATTENTION), 1, ALWAYS},
+    {"cublaslt_gemm", OP(O_PROJ), 1, ALWAYS},
+    {"nccl_allreduce", OP(ALLREDUCE), 1, ALWAYS},
+    {"add_rmsnorm", OP(FFN_NORM), 1, ALWAYS},
+    {"router", OP(ROUTER), 1, IF_MOE},
+    {"cublaslt_gemm", OP(GATE_UP), 1, ALWAYS},
+    {"silu_mul", OP(SILU_MUL), 1, ALWAYS},
+    {"cublaslt_gemm", OP(DOWN), 1, ALWAYS},
+    {"nccl_allreduce", OP(ALLREDUCE), 1, ALWAYS},
+    {"residual_add", OP(DOWN), 0, ALWAYS},
+    {"rmsnorm", OP(FINAL_NORM), 0, ALWAYS},
+    {"projection", OP(LM_HEAD), 0, ALWAYS},
 };
 
 int rl_launch_plan_push(rl_launch_plan *p, const char *kernel, unsigned op_mask, int layer, int count,
@@ -86,11 +131,14 @@ int rl_launch_plan_kernels(const rl_launch_plan *p)
     return k;
 }
 
-int rl_launch_plan_static(const rl_model_config *m, rl_phase phase, rl_launch_plan *out, rl_err *err)
+#define N_OF(t) ((int)(sizeof t / sizeof *t))
+
+int rl_launch_plan_static(const rl_model_config *m, rl_phase phase, int tp, rl_launch_plan *out, rl_err *err)
 {
-    const static_launch *t = phase == RL_PHASE_DECODE ? decode_table : prefill_table;
-    const int n = phase == RL_PHASE_DECODE ? (int)(sizeof decode_table / sizeof *decode_table)
-                                           : (int)(sizeof prefill_table / sizeof *prefill_table);
+    const int decode = phase == RL_PHASE_DECODE;
+    const static_launch *t = tp > 1 ? (decode ? decode_tp_table : prefill_tp_table) : decode ? decode_table : prefill_table;
+    const int n = tp > 1 ? (decode ? N_OF(decode_tp_table) : N_OF(prefill_tp_table))
+                         : decode ? N_OF(decode_table) : N_OF(prefill_table);
     rl_launch_plan_clear(out);
     for (int i = 0; i < n; i++) {
         if ((t[i].when == IF_QKV_POST && !(m->qkv_bias || m->qk_norm)) || (t[i].when == IF_MOE && !rl_model_is_moe(m)))
@@ -143,6 +191,17 @@ double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, d
     return t;
 }
 
+double rl_kernel_roof_ms(double flops, double bytes, int kernels, double link_bytes, const rl_roofs *r,
+                         double kernel_min_us, rl_bound *bound)
+{
+    rl_bound b;
+    double t = rl_roof3_ms(flops, bytes, kernels, r, kernel_min_us, &b);
+    const double comm = link_bytes > 0 ? rl_comm_ms(kernels > 0 ? kernels : 1, link_bytes, r) : 0;
+    if (comm > t) t = comm, b = RL_BOUND_COMM;
+    if (bound) *bound = b;
+    return t;
+}
+
 void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roofs *r, double kernel_min_us,
                       rl_estimate *out)
 {
@@ -156,8 +215,15 @@ void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roo
         launch_cost(l, n, c, &f, &b);
         const int k = l->n_kernels > 0 ? l->n_kernels : 1;
         rl_bound bound;
-        out->roof_ms += l->count * rl_roof_time_ms(f, b, r);
-        out->total_ms += l->count * rl_roof3_ms(f, b, k, r, out->kernel_min_us, &bound);
+        /* A collective's share of the step's communication time (latency + link bytes). */
+        const double comm = (l->op_mask & RL_OPMASK(RL_OP_ALLREDUCE)) && n[RL_OP_ALLREDUCE] > 0
+                                ? rl_comm_ms((double)c->collectives, c->comm_bytes, r) / n[RL_OP_ALLREDUCE]
+                                : 0;
+        double t = rl_roof3_ms(f, b, k, r, out->kernel_min_us, &bound);
+        if (comm > t) t = comm, bound = RL_BOUND_COMM;
+        const double roof = rl_roof_time_ms(f, b, r) > comm ? rl_roof_time_ms(f, b, r) : comm;
+        out->roof_ms += l->count * roof;
+        out->total_ms += l->count * t;
         out->launches += l->count;
         out->kernels += l->count * k;
         if (bound == RL_BOUND_LATENCY) out->at_latency += l->count;
@@ -165,6 +231,8 @@ void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roo
     for (int op = 0; op < RL_OP_COUNT; op++)
         if (n[op] == 0 && (c->flops[op] > 0 || c->bytes[op] > 0))
             out->unplanned_ms += rl_roof_time_ms(c->flops[op], c->bytes[op], r);
+    if (n[RL_OP_ALLREDUCE] == 0 && c->collectives > 0)
+        out->unplanned_ms += rl_comm_ms((double)c->collectives, c->comm_bytes, r);
     out->roof_ms += out->unplanned_ms;
     out->total_ms += out->unplanned_ms;
     out->latency_ms = out->total_ms - out->roof_ms;

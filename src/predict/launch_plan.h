@@ -38,8 +38,9 @@ int rl_launch_plan_kernels(const rl_launch_plan *p);
 
 /* The static table: the CUDA engine's launches for one step of phase (the small-batch decode path:
  * our GEMV for every projection; prefill: cuBLASLt GEMMs, RoPE, flash attention), per-layer entries
- * with count = m->layers. */
-int rl_launch_plan_static(const rl_model_config *m, rl_phase phase, rl_launch_plan *out, rl_err *err);
+ * with count = m->layers. tp > 1: the tensor-parallel engine's (all-reduces after o_proj and
+ * down_proj, the residual added by the next norm, the sampling argmax reduced over the GPUs). */
+int rl_launch_plan_static(const rl_model_config *m, rl_phase phase, int tp, rl_launch_plan *out, rl_err *err);
 
 /* rl_bound_names[b] (predict.h): a kernel is bound by memory, compute or latency. */
 const char *rl_bound_name(rl_bound b);
@@ -47,6 +48,12 @@ const char *rl_bound_name(rl_bound b);
 /* The three-roof time of kernels launches doing flops and bytes: max(flops / peak, bytes /
  * bandwidth, kernels x t_min), ms; *bound (may be NULL) says which roof it is. */
 double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, double kernel_min_us, rl_bound *bound);
+
+/* A profiled kernel row's roof: rl_roof3_ms, or for collectives (link_bytes > 0: the bytes the row's
+ * `kernels` all-reduces send per GPU) the communication roof rl_comm_ms when that binds
+ * (*bound = RL_BOUND_COMM). */
+double rl_kernel_roof_ms(double flops, double bytes, int kernels, double link_bytes, const rl_roofs *r,
+                         double kernel_min_us, rl_bound *bound);
 
 typedef struct {
     double total_ms;      /* sum over launches of max(FLOPs / peak, bytes / bandwidth, n_kernels x t_min) */
@@ -60,7 +67,8 @@ typedef struct {
 
 /* Each operator's FLOPs and bytes (c, whole step) are shared equally among the launches that claim
  * it (a per-layer op among its layers; an op two kernels split, half each); each launch then costs
- * max(its FLOPs / peak, its bytes / bandwidth, n_kernels x t_min). */
+ * max(its FLOPs / peak, its bytes / bandwidth, n_kernels x t_min); a launch claiming the all-reduces
+ * at least its share of rl_comm_ms (latency + link bytes). */
 void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roofs *r, double kernel_min_us,
                       rl_estimate *out);
 

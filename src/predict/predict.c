@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../model/spec.h"
+#include "../model/tp.h"
 
 const char *const rl_bound_names[4] = {"memory", "compute", "communication", "latency"};
 const char *rl_phase_name(rl_phase p) { return p == RL_PHASE_DECODE ? "decode" : "prefill"; }
@@ -90,30 +91,11 @@ double rl_matrix_bytes(double rows, double cols, const rl_workload *w)
 static double tp_of(const rl_workload *w) { return w->tp > 1 ? (double)w->tp : 1.0; }
 
 /* KV heads one GPU holds: its share, or one replicated head when there are fewer than GPUs. */
-static double kv_heads_per_gpu(const rl_model_config *m, double N)
-{
-    return (double)m->kv_heads >= N ? (double)m->kv_heads / N : 1.0;
-}
+static double kv_heads_per_gpu(const rl_model_config *m, double N) { return (double)rl_tp_kv_heads(m, (int)N); }
 
 int rl_workload_check(const rl_model_config *m, const rl_workload *w, rl_err *err)
 {
-    const int64_t N = w->tp > 1 ? w->tp : 1;
-    if (N == 1) return 0;
-    if (m->heads % N)
-        return rl_fail(err, "--tp %lld: num_attention_heads (%lld) must be a multiple of the GPUs", (long long)N,
-                       (long long)m->heads);
-    if (m->kv_heads % N && N % m->kv_heads)
-        return rl_fail(err, "--tp %lld: num_key_value_heads (%lld) must divide, or be a multiple of, the GPUs",
-                       (long long)N, (long long)m->kv_heads);
-    int dense = 0;
-    for (int64_t l = 0; l < m->layers; l++) dense |= !m->moe_layer[l];
-    if (dense && m->intermediate % N)
-        return rl_fail(err, "--tp %lld: intermediate_size (%lld) must be a multiple of the GPUs", (long long)N,
-                       (long long)m->intermediate);
-    if (rl_model_is_moe(m) && m->moe_intermediate % N)
-        return rl_fail(err, "--tp %lld: the experts' intermediate size (%lld) must be a multiple of the GPUs",
-                       (long long)N, (long long)m->moe_intermediate);
-    return 0;
+    return rl_tp_check(m, w->tp > 1 ? w->tp : 1, err);
 }
 
 /* Bytes one GPU reads of tensor t (one expert's, for per-expert tensors). */
@@ -285,6 +267,9 @@ void rl_cost_step(const rl_model_config *m, const rl_workload *wl, rl_cost *c)
     F[RL_OP_SAMPLE] = R * V;
     Y[RL_OP_SAMPLE] = R * V * 4 + R * 4;
 
+    /* The all-reduces are an operator of their own: no HBM bytes or FLOPs counted, their time is
+     * comm_ms (rl_predict). */
+    if (c->collectives > 0) c->ops |= RL_OPMASK(RL_OP_ALLREDUCE);
     for (int op = 0; op < RL_OP_COUNT; op++) {
         if (!(c->ops & RL_OPMASK(op))) F[op] = Y[op] = 0;
         c->total_flops += F[op];
@@ -306,6 +291,13 @@ double rl_roof_time_ms(double flops, double bytes, const rl_roofs *r)
     return time_ms(flops, bytes, r->peak_tflops, r->bandwidth_gbps);
 }
 
+double rl_comm_ms(double collectives, double link_bytes, const rl_roofs *r)
+{
+    double ms = collectives * r->allreduce_us * 1e-3;
+    if (r->link_gbps > 0) ms += 1e3 * link_bytes / (r->link_gbps * 1e9);
+    return ms;
+}
+
 void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *p)
 {
     memset(p, 0, sizeof *p);
@@ -321,8 +313,8 @@ void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *p)
         p->memory_ms += 1e3 * c->bytes[op] / (r->bandwidth_gbps * 1e9);
     }
     if (c->collectives > 0) {
-        p->comm_ms = (double)c->collectives * r->allreduce_us * 1e-3;
-        if (r->link_gbps > 0) p->comm_ms += 1e3 * c->comm_bytes / (r->link_gbps * 1e9);
+        p->comm_ms = rl_comm_ms((double)c->collectives, c->comm_bytes, r);
+        p->time_ms[RL_OP_ALLREDUCE] = p->comm_ms;
         p->total_ms += p->comm_ms;
     }
     p->intensity = c->total_bytes > 0 ? c->total_flops / c->total_bytes : 0;

@@ -93,11 +93,15 @@ typedef struct {
     double ridge;             /* matmul peak / bandwidth */
     int compute_bound_total;  /* the step's FLOPs take longer than its bytes */
     double compute_ms, memory_ms; /* sum of every op's FLOPs / its peak, of its bytes / bandwidth */
-    double comm_ms;           /* collectives * latency + comm_bytes / link bandwidth */
+    double comm_ms;           /* collectives * latency + comm_bytes / link bandwidth; also time_ms[RL_OP_ALLREDUCE] */
     rl_bound bound;           /* the largest of compute_ms, memory_ms, comm_ms */
 } rl_prediction;
 
 void rl_predict(const rl_cost *c, const rl_roofs *r, rl_prediction *out);
+
+/* Time of `collectives` all-reduces sending link_bytes per GPU in all: collectives x allreduce_us +
+ * link_bytes / link_gbps, ms (the communication roof). */
+double rl_comm_ms(double collectives, double link_bytes, const rl_roofs *r);
 
 /* Time for one op: max(flops / peak, bytes / bandwidth), ms (the matmul peak). */
 double rl_roof_time_ms(double flops, double bytes, const rl_roofs *r);

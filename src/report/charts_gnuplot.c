@@ -4,7 +4,10 @@
  *   roofline attainable TFLOP/s vs FLOP/byte: every kernel (labelled by its operators; decode and
  *            prefill kernels in different marks) under its latency roof (a cap at FLOPs ÷ (calls x
  *            t_min)), every sweep point, the measured and datasheet roofs;
- *   seed     the imported rows (the seed's vLLM numbers) beside ours, in their own chart.
+ *   seed     the imported rows (the seed's vLLM numbers) beside ours, in their own chart;
+ *   scaling  tensor parallel: step time vs GPU count against the compute, memory and communication
+ *            roofs per GPU (tp_scaling.c), one panel per workload, when results of several TP degrees
+ *            of one GPU and model are given.
  * Each chart is a self-contained gnuplot script (data inline) kept in the output directory, so a
  * reader can restyle and re-run it; the script is rendered to SVG and PNG (pngcairo, else libgd). */
 #include <errno.h>
@@ -479,8 +482,11 @@ static void kernel_series(chart *c, const rl_report_run *r, rl_phase ph, const c
            ph == RL_PHASE_DECODE ? PT_KERNEL_DECODE : PT_KERNEL_PREFILL, col);
     clause(c, "$d%d using 1:($4 == 0 ? $2 : NaN):3 with labels left offset char 0.7,0.3 font ',7' tc rgb '%s' "
               "noenhanced notitle", id, col);
-    clause(c, "$d%d using 1:($4 == 1 ? $2 : NaN):3 with labels right offset char -0.7,0.3 font ',7' tc rgb '%s' "
-              "noenhanced notitle", id, col);
+    /* The right-hand labels only where there are some: gnuplot 5.4 crashes on a labels plot whose
+     * points are all undefined when another plot follows it (one kernel row). */
+    if (n > 1)
+        clause(c, "$d%d using 1:($4 == 1 ? $2 : NaN):3 with labels right offset char -0.7,0.3 font ',7' tc rgb '%s' "
+                  "noenhanced notitle", id, col);
     const double bw = r->read_gbps > 0 ? r->read_gbps : r->ds_bandwidth_gbps;
     const double peak = r->gemm_tflops > 0 ? r->gemm_tflops : r->ds_peak_tflops;
     if (!(r->kernel_min_us > 0) || !(bw > 0 && peak > 0)) return;
@@ -689,6 +695,58 @@ static int write_and_render(const char *out_dir, const char *name, const char *g
     return 0;
 }
 
+/* ---- tensor-parallel scaling ------------------------------------------------------------------ */
+
+/* A value for a log-scale datablock: "?" (missing) unless finite and positive. */
+static void gp_value(rl_sbuf *b, double v)
+{
+    if (isfinite(v) && v > 0) rl_sbuf_printf(b, " %.6g", v);
+    else rl_sbuf_puts(b, " ?");
+}
+
+static void scaling_panel(rl_sbuf *body, chart *c, const rl_report_data *d, const rl_report_tp_series *s)
+{
+    const int id = block_begin(c);
+    for (int j = 0; j < s->n; j++) {
+        const rl_report_tp_point *t = &s->pts[j];
+        rl_sbuf_printf(&c->data, "%d", t->gpus);
+        gp_value(&c->data, t->ms), gp_value(&c->data, t->predicted_ms), gp_value(&c->data, t->compute_ms);
+        gp_value(&c->data, t->memory_ms), gp_value(&c->data, t->comm_ms);
+        rl_sbuf_puts(&c->data, "\n");
+    }
+    block_end(c);
+    char g[96], m[160];
+    rl_sbuf_printf(body, "set title \"%s, %s: %s %s=%lld\"\n", gp_text(s->gpu, g, sizeof g), gp_text(s->model, m, sizeof m),
+                   rl_phase_name(s->phase), s->phase == RL_PHASE_DECODE ? "B" : "L", (long long)s->x);
+    rl_sbuf_printf(body, "plot $d%d using 1:2 with linespoints lw 2.5 pt 7 ps 1.2 lc rgb '%s' title 'measured', \\\n"
+                         "     $d%d using 1:3 with linespoints dt 2 lw 1.5 pt 6 lc rgb 'black' title 'predicted (roofline sum)', \\\n"
+                         "     $d%d using 1:4 with lines dt 3 lw 2 lc rgb '#d62728' title 'compute roof', \\\n"
+                         "     $d%d using 1:5 with lines dt 3 lw 2 lc rgb '#1f77b4' title 'memory roof', \\\n"
+                         "     $d%d using 1:6 with lines dt 3 lw 2 lc rgb '#2ca02c' title 'communication roof'\n",
+                   id, gpu_color(d, s->gpu), id, id, id, id);
+}
+
+/* One panel per workload (at most four), the GPU counts on a log2 axis. */
+static char *build_scaling(const rl_report_data *d)
+{
+    chart c = {0};
+    rl_sbuf panels = {0}, body = {0};
+    const int n = d->n_tp < 4 ? d->n_tp : 4;
+    for (int i = 0; i < n; i++) scaling_panel(&panels, &c, d, &d->tp[i]);
+    rl_sbuf_puts(&body, c.data.s ? c.data.s : "");
+    rl_sbuf_printf(&body, "set multiplot layout 1,%d\nset datafile missing '?'\nset logscale x 2\n"
+                          "set xtics (1,2,4,8)\nset xrange [0.8:10]\nset logscale y 10\nset grid\n"
+                          "set xlabel \"GPUs (tensor parallel)\"\nset ylabel \"ms (per step; prefill: whole)\"\n"
+                          "set key top right font ',8' box opaque\n",
+                   n);
+    rl_sbuf_puts(&body, panels.s ? panels.s : "");
+    rl_sbuf_puts(&body, "unset multiplot\n");
+    rl_sbuf_free(&c.data), rl_sbuf_free(&c.plot), rl_sbuf_free(&panels);
+    return rl_sbuf_take(&body);
+}
+
+static int has_tp_scaling(const rl_report_data *d) { return d->n_tp > 0; }
+
 /* ---- the chart registry -------------------------------------------------------------------- */
 
 /* figure1 and seed: two panels, one datablock namespace (every block defined before multiplot). */
@@ -753,6 +811,7 @@ static const chart_def charts[] = {
     {"figure1", "figure1.png", "1280,540", always, build_figure1},
     {"roofline", "roofline.png", "1280,720", always, build_roofline},
     {"seed", "seed.png", "1280,540", imported_beside_ours, build_seed},
+    {"scaling", "scaling.png", "1400,520", has_tp_scaling, build_scaling},
 };
 
 int rl_report_charts(const rl_report_data *d, const char *out_dir, int quiet, int *rendered, rl_err *err)

@@ -20,6 +20,7 @@ void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t c
 {
     rl_workload w = sweep == RL_PHASE_DECODE ? rl_workload_decode(x, context) : rl_workload_prefill(1, x);
     rl_workload_set_dtype(&w, r->dtype);
+    w.tp = r->res.tp;
     rl_cost_step(&r->model, &w, out);
 }
 
@@ -162,10 +163,16 @@ static void kernel_roofs(rl_report_run *r)
     const double peak = r->gemm_tflops > 0 ? r->gemm_tflops : r->ds_peak_tflops;
     if (!(bw > 0 && peak > 0)) return;
     rl_roofs roofs = {.bandwidth_gbps = bw, .peak_tflops = peak, .kernel_min_us = r->kernel_min_us > 0 ? r->kernel_min_us : 0};
+    /* The interconnect of the all-reduce rows: measured by the run's probe, else the GPU table's. */
+    const rl_probe *pr = &r->res.probe;
+    roofs.link_gbps = pr->interconnect_gbps > 0 ? pr->interconnect_gbps : r->gpu_idx >= 0 ? r->res.datasheet.link_gbps : 0;
+    roofs.allreduce_us = pr->allreduce_latency_us > 0 ? pr->allreduce_latency_us
+                         : r->gpu_idx >= 0             ? r->res.datasheet.allreduce_us
+                                                       : 0;
     for (int i = 0; i < r->n_kernels; i++) {
         rl_report_kernel *k = &r->kernels[i];
         rl_bound b;
-        k->roof_ms = rl_roof3_ms(k->flops, k->bytes, (int)k->calls, &roofs, roofs.kernel_min_us, &b);
+        k->roof_ms = rl_kernel_roof_ms(k->flops, k->bytes, (int)k->calls, k->link_bytes, &roofs, roofs.kernel_min_us, &b);
         k->roof_pct = k->ms > 0 ? 100 * k->roof_ms / k->ms : NAN;
         snprintf(k->bound, sizeof k->bound, "%s", rl_bound_name(b));
     }
@@ -313,9 +320,12 @@ static void label_runs(rl_report_data *d)
     for (int i = 0; i < d->n_runs; i++) {
         rl_report_run *r = &d->runs[i];
         int same_src = 0, same_engine = 0, nth = 0;
+        char gpu[96]; /* a tensor-parallel run is its GPU and degree: "H200 TP2" */
+        if (r->res.tp > 0) snprintf(gpu, sizeof gpu, "%s TP%d", r->gpu, r->res.tp);
+        else snprintf(gpu, sizeof gpu, "%s", r->gpu);
         for (int j = 0; j < d->n_runs; j++) {
             const rl_report_run *o = &d->runs[j];
-            if (o->source != r->source || !rl_name_eq(o->gpu, r->gpu)) continue;
+            if (o->source != r->source || !rl_name_eq(o->gpu, r->gpu) || o->res.tp != r->res.tp) continue;
             same_src++;
             if (!strcmp(o->engine, r->engine)) {
                 same_engine++;
@@ -328,11 +338,11 @@ static void label_runs(rl_report_data *d)
             snprintf(r->label, sizeof r->label, same_src > 1 ? "%s (imported: %s)" : "%s (imported)", r->gpu,
                      base_name(r->path));
         else if (same_src == 1)
-            snprintf(r->label, sizeof r->label, "%s", r->gpu);
+            snprintf(r->label, sizeof r->label, "%s", gpu);
         else if (same_engine == 1)
-            snprintf(r->label, sizeof r->label, "%s (%s)", r->gpu, r->engine);
+            snprintf(r->label, sizeof r->label, "%s (%s)", gpu, r->engine);
         else
-            snprintf(r->label, sizeof r->label, "%s (%s #%d)", r->gpu, r->engine, nth + 1);
+            snprintf(r->label, sizeof r->label, "%s (%s #%d)", gpu, r->engine, nth + 1);
     }
 }
 
@@ -349,7 +359,7 @@ static int mergeable(const rl_report_run *a, const rl_report_run *b)
 {
     if (a->source != RL_SRC_RESULTS || b->source != RL_SRC_RESULTS) return 0;
     if (!rl_name_eq(a->gpu, b->gpu) || strcmp(a->engine, b->engine) || strcmp(a->device_name, b->device_name) ||
-        strcmp(a->model_name, b->model_name) || a->dtype != b->dtype)
+        strcmp(a->model_name, b->model_name) || a->dtype != b->dtype || rl_report_tp_of(a) != rl_report_tp_of(b))
         return 0;
     for (int i = 0; i < a->n_points; i++)
         for (int j = 0; j < b->n_points; j++)
@@ -435,5 +445,6 @@ int rl_report_derive(rl_report_data *d, rl_err *err)
     if (add_predicted_runs(d, err)) return -1;
     qsort(d->runs, (size_t)d->n_runs, sizeof *d->runs, run_order);
     label_runs(d);
+    rl_report_tp_scaling(d);
     return 0;
 }

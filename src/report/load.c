@@ -200,6 +200,7 @@ static int add_kernel(rl_report_run *r, const rl_kernel_row *q, rl_err *err)
     rl_ops_text(q->op_mask, k->ops, sizeof k->ops);
     k->ms = q->ms, k->busy_ms = nan_if_neg(q->busy_ms), k->flops = q->flops, k->bytes = q->bytes;
     k->intensity = q->bytes > 0 ? q->flops / q->bytes : NAN;
+    k->link_bytes = q->link_bytes;
     k->achieved_gbps = q->ms > 0 ? q->bytes / (q->ms * 1e-3) * 1e-9 : NAN;
     k->achieved_tflops = q->ms > 0 ? q->flops / (q->ms * 1e-3) * 1e-12 : NAN;
     k->roof_ms = k->roof_pct = NAN; /* derive.c: against the run's three roofs */

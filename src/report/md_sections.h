@@ -21,6 +21,9 @@ void rl_md_telemetry(rl_sbuf *b, const rl_report_data *d);
 void rl_md_violations(rl_sbuf *b, const rl_report_data *d);
 void rl_md_provenance(rl_sbuf *b, const rl_report_data *d);
 
+/* tp_scaling.c: step time vs GPU count against the compute, memory and communication roofs */
+void rl_md_tp_scaling(rl_sbuf *b, const rl_report_data *d);
+
 /* "1.23e+13" -> "1.23e13": shorter in tables. */
 const char *rl_md_fmt_sci(double v, char *buf, int n);
 /* Percentage with one decimal, "–" for NAN. */

@@ -180,6 +180,37 @@ static cJSON *run_json(const rl_report_run *r)
     return o;
 }
 
+/* Tensor-parallel scaling (tp_scaling.c): one object per workload, its points by GPU count. */
+static cJSON *tp_json(const rl_report_data *d)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < d->n_tp; i++) {
+        const rl_report_tp_series *s = &d->tp[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "gpu", s->gpu);
+        cJSON_AddStringToObject(o, "model", s->model);
+        cJSON_AddStringToObject(o, "sweep", rl_phase_name(s->phase));
+        cJSON_AddNumberToObject(o, "x", (double)s->x);
+        cJSON *pts = cJSON_AddArrayToObject(o, "points");
+        for (int j = 0; j < s->n; j++) {
+            const rl_report_tp_point *t = &s->pts[j];
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddNumberToObject(p, "gpus", t->gpus);
+            cJSON_AddStringToObject(p, "row", d->runs[t->run].label);
+            rl_json_add_number_or_null(p, "ms", t->ms);
+            rl_json_add_number_or_null(p, "predicted_ms", t->predicted_ms);
+            rl_json_add_number_or_null(p, "compute_ms", t->compute_ms);
+            rl_json_add_number_or_null(p, "memory_ms", t->memory_ms);
+            rl_json_add_number_or_null(p, "comm_ms", t->comm_ms);
+            if (isnan(t->predicted_ms)) cJSON_AddNullToObject(p, "bound");
+            else cJSON_AddStringToObject(p, "bound", rl_bound_names[t->bound]);
+            cJSON_AddItemToArray(pts, p);
+        }
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
 int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -222,6 +253,7 @@ int rl_report_write_json(const rl_report_data *d, const char *path, rl_err *err)
         cJSON_AddNumberToObject(o, "dram_bytes", c->dram_bytes);
         cJSON_AddItemToArray(nc, o);
     }
+    cJSON_AddItemToObject(root, "tp_scaling", tp_json(d));
     cJSON *notes = cJSON_AddArrayToObject(root, "notes");
     for (int i = 0; i < d->n_notes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));
     int rc = rl_json_save(path, root, err);

@@ -59,8 +59,9 @@ typedef struct {
     int64_t calls;
     double ms, busy_ms, flops, bytes, intensity;
     double achieved_gbps, achieved_tflops;
-    double roof_ms, roof_pct; /* the binding one of the three roofs (bytes, FLOPs, calls x t_min) */
-    char bound[12];           /* "memory" | "compute" | "latency" */
+    double link_bytes;        /* all-reduce rows: bytes sent over the link per GPU (their comm roof) */
+    double roof_ms, roof_pct; /* the binding one of the roofs (bytes, FLOPs, calls x t_min; the link) */
+    char bound[16];           /* "memory" | "compute" | "latency" | "communication" */
 } rl_report_kernel;
 
 typedef struct {
@@ -136,6 +137,27 @@ typedef struct {
     char reason[400];
 } rl_report_violation;
 
+/* Tensor parallel: one workload's step time against the GPU count, from results files of several
+ * TP degrees of one model on one GPU, beside the cost model's roofs per GPU at each degree. */
+typedef struct {
+    int gpus;                 /* the run's TP degree (the single-GPU engine counts 1) */
+    int run;                  /* its row in runs */
+    double ms;                /* measured median step (decode) or prefill */
+    double predicted_ms;      /* the roofline sum: every op's max(FLOPs / peak, bytes / bandwidth) + comm */
+    double compute_ms, memory_ms, comm_ms; /* the three roofs (predict.h rl_prediction) */
+    rl_bound bound;           /* the largest of the three */
+} rl_report_tp_point;
+
+#define RL_REPORT_MAX_TP 8
+typedef struct {
+    char gpu[64], model[128];
+    rl_phase phase;
+    int64_t x;                /* decode batch or prefill length */
+    rl_report_tp_point pts[RL_REPORT_MAX_TP]; /* ascending GPU count */
+    int n;
+} rl_report_tp_series;
+#define RL_REPORT_MAX_TP_SERIES 6
+
 #define RL_REPORT_MAX_NOTES 64
 
 typedef struct {
@@ -149,6 +171,8 @@ typedef struct {
     rl_report_ncu_case *ncu;              /* ncu-check.json beside a results file */
     int n_ncu;
     char ncu_source[600], ncu_command[600];
+    rl_report_tp_series tp[RL_REPORT_MAX_TP_SERIES]; /* tensor-parallel scaling (tp_scaling.c) */
+    int n_tp;
 } rl_report_data;
 
 /* load.c ------------------------------------------------------------------------------------ */
@@ -177,6 +201,13 @@ int rl_report_in_sweep(const rl_report_point *p, rl_phase ph);
 void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t context, rl_cost *out);
 /* The run's per-kernel profile of (phase, x), NULL when none. */
 const rl_profile *rl_report_profile(const rl_report_run *r, rl_phase phase, int64_t x);
+
+/* tp_scaling.c ------------------------------------------------------------------------------ */
+/* The tensor-parallel degree of a run: its results' tp, the single-GPU engine (0) counting 1. */
+int rl_report_tp_of(const rl_report_run *r);
+/* Fills d->tp: for every GPU and model with results of two TP degrees or more, decode at the
+ * smallest and largest batch they share and prefill at the longest length they share. */
+void rl_report_tp_scaling(rl_report_data *d);
 
 /* violations.c ------------------------------------------------------------------------------ */
 /* floor_ms = max(flops / peak, bytes / bandwidth) in ms. */

@@ -453,6 +453,7 @@ char *rl_report_markdown(const rl_report_data *d, const char *const *charts, int
     rl_md_context_sweep(&b, d);
     rl_md_predicted_vs_measured(&b, d);
     rl_md_transitions(&b, d);
+    rl_md_tp_scaling(&b, d);
     rl_md_kernels(&b, d);
     rl_md_kernel_choices(&b, d);
     rl_md_ncu_check(&b, d);

@@ -35,7 +35,7 @@ COMMON="$SRC/src/common/util.c $SRC/src/common/fileio.c $SRC/src/common/err.c"
 MODEL_SRC="$SRC/src/model/weights.c $SRC/src/model/config.c $SRC/src/model/spec.c $SRC/src/model/presets.c $COMMON"
 # The report reader goes through the one results model (measure) and the cost model (predict).
 REPORT_SRC="$SRC/src/report/load.c $SRC/src/hw/gpu_table.c $SRC/src/measure/results.c $SRC/src/measure/results_fields.c
-  $SRC/src/measure/results_read.c $SRC/src/predict/predict.c $SRC/src/predict/launch_plan.c $SRC/src/model/spec.c
+  $SRC/src/measure/results_read.c $SRC/src/predict/predict.c $SRC/src/predict/launch_plan.c $SRC/src/model/spec.c $SRC/src/model/tp.c
   $SRC/src/model/config.c $SRC/src/model/presets.c $SRC/src/model/rope.c $SRC/src/common/stats.c $COMMON"
 status=0
 # target, its sources, the longest input (results files are larger than headers and rows)

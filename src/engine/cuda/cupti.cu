@@ -30,6 +30,7 @@ struct rl_cupti {
     int n_corr, cap_corr;
     size_t dropped;
     int out_of_memory;
+    int device; // kernels of this device only (rl_cupti_only_device); -1: every device
 };
 
 static const CUpti_ActivityKind kinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION,
@@ -73,6 +74,7 @@ static int grow_acts(rl_cupti *c)
 
 static void add_kernel(rl_cupti *c, const kernel_record *k)
 {
+    if (c->device >= 0 && (int)k->deviceId != c->device) return;
     if (grow_acts(c)) {
         c->out_of_memory = 1;
         return;
@@ -129,6 +131,7 @@ int rl_cupti_start(rl_cupti **out, rl_err *err)
     *out = NULL;
     rl_cupti *c = (rl_cupti *)calloc(1, sizeof *c);
     if (!c) return rl_fail(err, "CUPTI: out of host memory");
+    c->device = -1;
     pthread_mutex_lock(&collector_lock);
     const int busy = collector != NULL;
     if (!busy) collector = c;
@@ -151,6 +154,13 @@ int rl_cupti_start(rl_cupti **out, rl_err *err)
     }
     *out = c;
     return 0;
+}
+
+void rl_cupti_only_device(rl_cupti *c, int device)
+{
+    pthread_mutex_lock(&collector_lock);
+    c->device = device;
+    pthread_mutex_unlock(&collector_lock);
 }
 
 void rl_cupti_stop(rl_cupti *c)

@@ -13,6 +13,8 @@ typedef struct rl_cupti rl_cupti;
 // Starts collecting. Fails (with CUPTI's reason: another profiler attached, an old driver, ...)
 // when CUPTI cannot trace kernels here; one collector per process at a time.
 int rl_cupti_start(rl_cupti **out, rl_err *err);
+// Keeps the kernels of one CUDA device only (a tensor-parallel profile is rank 0's GPU).
+void rl_cupti_only_device(rl_cupti *c, int device);
 // Flushes and stops; NULL is fine.
 void rl_cupti_stop(rl_cupti *c);
 // Kernels launched between push and pop carry id as their launch (rl_kernel_activity.launch).

@@ -2,12 +2,17 @@
 // Read top to bottom: create (plan memory, allocate, weights), the layer stack, the head, then
 // prefill (chunks of prompts, cuBLASLt + flash attention) and decode (one CUDA graph per batch
 // size, replayed every step; the position lives in device memory so one graph serves all steps).
+// A rank of a tensor-parallel group (tp.cu) runs this same forward on its share of the model; the
+// lines marked "tensor parallel" are all it does differently (s->tp.n = 0 never takes them).
 #include <nvtx3/nvToolsExt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "state.h"
+extern "C" {
+#include "../../model/tp.h"
+}
 
 // Launches one kernel of ours, recorded by cuda_prof_begin / cuda_prof_end (profile.cu).
 #define LAUNCH(name, mask, layer, call)                                                                          \
@@ -67,16 +72,23 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
                    rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C,
                                    window));
     }
-    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, &w->tm_o, H, NH * D, s->x, GEMV_ADD_F32, NULL, RL_OP_O_PROJ,
+    // Tensor parallel: o_proj (row-parallel) writes this rank's partial sum, all-reduced, and the next
+    // norm adds it to x; the single-GPU engine accumulates into x directly. The same for down_proj.
+    const int tp = s->tp.n > 0;
+    void *resid = tp ? (void *)s->tp.part : (void *)s->x;
+    const int resid_mode = tp ? GEMV_STORE_BF16 : GEMV_ADD_F32;
+    if (cuda_linear(s, RL_OP_O_PROJ, l, T, s->attn, w->o, &w->tm_o, H, NH * D, resid, resid_mode, NULL, RL_OP_O_PROJ,
                     err))
         return -1;
+    if (tp && cuda_tp_allreduce(s, l, T, err)) return -1;
 
     // MLP block: x += down(silu(gate(rmsnorm(x))) * up(rmsnorm(x)))
     if (cuda_linear(s, RL_OP_GATE_UP, l, T, s->xn, w->gate_up, &w->tm_gate_up, I, H, s->h, GEMV_SILU_BF16,
                     w->ffn_norm, RL_OP_FFN_NORM, err))
         return -1;
-    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, &w->tm_down, H, I, s->x, GEMV_ADD_F32, NULL, RL_OP_DOWN, err))
+    if (cuda_linear(s, RL_OP_DOWN, l, T, s->h, w->down, &w->tm_down, H, I, resid, resid_mode, NULL, RL_OP_DOWN, err))
         return -1;
+    if (tp && cuda_tp_allreduce(s, l, T, err)) return -1;
     return 0;
 }
 
@@ -91,6 +103,10 @@ static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slo
         const int rc = forward_layer(s, l, T, nseq, n, p0, slot0, decode, err);
         nvtxRangePop();
         if (rc) return -1;
+    }
+    if (s->tp.pending) { // tensor parallel: the last down_proj sum joins the residual stream
+        LAUNCH("residual_add", OP(DOWN), -1, rl_residual_add(s->st, pdl_on(s), s->x, s->tp.part, (size_t)T * s->m.hidden));
+        s->tp.pending = 0;
     }
     return 0;
 }
@@ -109,11 +125,30 @@ static int forward_head(cuda_state *s, int rows, int in_first, int in_step, rl_e
                        GEMV_STORE_F32, NULL, RL_OP_LM_HEAD, err);
 }
 
+// Rows of fp32 logits [rows][vocab of this state] to host rows of the whole vocabulary (a
+// tensor-parallel rank fills its columns v0.., the single-GPU engine all of them).
+static int download_logits(cuda_state *s, float *host, const float *dev, int64_t rows, rl_err *err)
+{
+    const size_t V = (size_t)s->m.vocab, ld = (size_t)(s->tp.n ? s->tp.global.vocab : s->m.vocab);
+    CU_CHECK(cudaMemcpy2DAsync(host + s->tp.v0, sizeof(float) * ld, dev, sizeof(float) * V, sizeof(float) * V,
+                               (size_t)rows, cudaMemcpyDeviceToHost, s->st),
+             "downloading logits");
+    return 0;
+}
+
 // ---- decode ---------------------------------------------------------------------------------
 static int decode_step_launch(cuda_state *s, int B, rl_err *err)
 {
     if (forward_layers(s, B, B, 1, 0, 0, 1, s->step + 1, err)) return -1;
     if (forward_head(s, B, 0, 1, err)) return -1;
+    if (s->tp.n) { // tensor parallel: the best of this rank's vocabulary slice, gathered, the best of those
+        rl_token_cand *mine = s->tp.cand + (size_t)s->tp.rank * B;
+        LAUNCH("argmax_cand", OP(SAMPLE), -1,
+               rl_argmax_cand(s->st, pdl_on(s), s->logits, mine, B, (int)s->m.vocab, (int)s->tp.v0));
+        if (cuda_tp_gather_cand(s, B, err)) return -1;
+        LAUNCH("argmax_pick", OP(SAMPLE), -1, rl_argmax_pick(s->st, pdl_on(s), s->tp.cand, s->tp.n, B, s->next));
+        return 0;
+    }
     LAUNCH("argmax", OP(SAMPLE), -1, rl_argmax(s->st, pdl_on(s), s->logits, s->next, B, (int)s->m.vocab));
     return 0;
 }
@@ -157,7 +192,6 @@ static int capture_decode(cuda_state *s, int B, rl_err *err)
 
 static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logits, int32_t *next, rl_err *err)
 {
-    const int64_t V = s->m.vocab;
     // The pinned staging buffer is reused: wait until the previous step's upload has left it.
     CU_CHECK(cudaEventSynchronize(s->step_copied), "decode: waiting for the previous upload");
     s->host_step[0] = (int)s->pos;
@@ -191,9 +225,7 @@ static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logit
             if (capture_decode(s, B, err)) return -1;
         }
     }
-    if (logits)
-        CU_CHECK(cudaMemcpyAsync(logits, s->logits, sizeof(float) * (size_t)(B * V), cudaMemcpyDeviceToHost, s->st),
-                 "decode: downloading logits");
+    if (logits && download_logits(s, logits, s->logits, B, err)) return -1;
     if (next)
         CU_CHECK(cudaMemcpyAsync(next, s->next, sizeof(int) * (size_t)B, cudaMemcpyDeviceToHost, s->st),
                  "decode: downloading next tokens");
@@ -217,13 +249,12 @@ static int cuda_decode(void *state, int64_t batch, const int32_t *tokens, float 
 static int copy_logit_rows(cuda_state *s, float *logits, int r0, int R, int n, int s0, int p0, int64_t L,
                            rl_err *err)
 {
-    const int64_t V = s->m.vocab;
+    const int64_t V = s->m.vocab, ld = s->tp.n ? s->tp.global.vocab : V;
     for (int i = r0; i < r0 + R;) {
         const int seq = i / n, p = i % n;
         const int end = (seq + 1) * n < r0 + R ? (seq + 1) * n : r0 + R;
-        CU_CHECK(cudaMemcpyAsync(logits + ((s0 + seq) * L + p0 + p) * V, s->logits + (int64_t)(i - r0) * V,
-                                 sizeof(float) * (size_t)((end - i) * V), cudaMemcpyDeviceToHost, s->st),
-                 "prefill: downloading logits");
+        if (download_logits(s, logits + ((s0 + seq) * L + p0 + p) * ld, s->logits + (int64_t)(i - r0) * V, end - i, err))
+            return rl_wrap(err, "prefill");
         i = end;
     }
     return 0;
@@ -232,7 +263,7 @@ static int copy_logit_rows(cuda_state *s, float *logits, int r0, int R, int n, i
 static int prefill_impl(cuda_state *s, int64_t B, int64_t L, const int32_t *tokens, float *logits, int all_positions,
                         rl_err *err)
 {
-    const int64_t V = s->m.vocab, chunk = s->plan.chunk_tokens;
+    const int64_t ld = s->tp.n ? s->tp.global.vocab : s->m.vocab, chunk = s->plan.chunk_tokens;
     // Whole prompts per pass when they fit (g of them), else slices of one prompt.
     const int64_t g = L <= chunk ? chunk / L : 1, n_max = L <= chunk ? L : chunk;
     for (int64_t s0 = 0; s0 < B; s0 += g) {
@@ -253,10 +284,7 @@ static int prefill_impl(cuda_state *s, int64_t B, int64_t L, const int32_t *toke
                 // Logits of the last position only (also when the caller does not want them, so
                 // timed prefills do the work the cost model counts).
                 if (forward_head(s, gs, n - 1, n, err)) return -1;
-                if (logits)
-                    CU_CHECK(cudaMemcpyAsync(logits + s0 * V, s->logits, sizeof(float) * (size_t)(gs * V),
-                                             cudaMemcpyDeviceToHost, s->st),
-                             "prefill: downloading logits");
+                if (logits && download_logits(s, logits + s0 * ld, s->logits, gs, err)) return rl_wrap(err, "prefill");
             }
         }
     }
@@ -316,11 +344,12 @@ static int check_geometry(const rl_model_config *m, rl_err *err)
 static int create_impl(cuda_state *s, rl_err *err)
 {
     cudaDeviceProp prop;
-    CU_CHECK(cudaSetDevice(0), "cuda engine: selecting GPU 0");
-    CU_CHECK(cudaGetDeviceProperties(&prop, 0), "cuda engine: reading device properties");
+    const int dev = s->tp.device; // 0 unless a tensor-parallel rank
+    if (cudaSetDevice(dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess)
+        return rl_fail(err, "cuda engine: selecting GPU %d failed: %s", dev, cudaGetErrorString(cudaGetLastError()));
     snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
     s->sm_count = prop.multiProcessorCount;
-    if (rl_cuda_code_path(0, &s->path, err)) return -1;
+    if (rl_cuda_code_path(dev, &s->path, err)) return -1;
     // The Hopper kernels need the sm90a path; `portable` runs the sm_80 path (what A100 and L40S
     // run) on any GPU, without PDL like there.
     s->sm90 = s->path.hopper_kernels && !s->o.cuda.portable;
@@ -341,14 +370,22 @@ static int create_impl(cuda_state *s, rl_err *err)
     return 0;
 }
 
-static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void **state, rl_err *err)
+int cuda_create_state(const rl_model_config *m, const rl_engine_opts *o, const cuda_tp *tp, void **state,
+                      rl_err *err)
 {
     *state = NULL;
-    if (check_geometry(m, err)) return -1;
+    rl_model_config mine = *m; // tensor parallel: the rank's share (heads, KV heads, MLP, vocabulary)
+    if (tp) rl_tp_local_config(m, tp->n, tp->rank, &mine);
+    if (check_geometry(&mine, err)) return -1;
     cuda_state *s = (cuda_state *)calloc(1, sizeof *s);
     if (!s) return rl_fail(err, "cuda engine: out of host memory");
-    s->m = *m;
+    s->m = mine;
     s->o = *o;
+    if (tp) {
+        s->tp = *tp;
+        int64_t nv;
+        rl_tp_vocab(m, tp->n, tp->rank, &s->tp.v0, &nv);
+    }
     if (s->o.max_prefill <= 0) s->o.max_prefill = s->o.max_context;
     if (create_impl(s, err)) {
         cuda_destroy(s);
@@ -360,6 +397,11 @@ static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void *
                 (long long)o->max_context, s->plan.workspace_bytes / 1e9);
     *state = s;
     return 0;
+}
+
+static int cuda_create(const rl_model_config *m, const rl_engine_opts *o, void **state, rl_err *err)
+{
+    return cuda_create_state(m, o, NULL, state, err);
 }
 
 static int cuda_sync(void *state, rl_err *err)

@@ -41,6 +41,13 @@ cudaError_t rl_gemm_stream(cudaStream_t st, int pdl, int mode, const CUtensorMap
 // y[r] = bf16(x[in_first + r * in_step] * rsqrt(mean(x^2) + eps) * w), r < rows.
 cudaError_t rl_rmsnorm(cudaStream_t st, int pdl, const float *x, const bf16 *w, bf16 *y, int rows, int H, float eps,
                        int in_first, int in_step);
+// Tensor parallel: x[r] += add[r] (the all-reduced partial sums, bf16) first, then the same norm of
+// rows 0..rows-1 (x is written back: the residual stream takes the sum).
+cudaError_t rl_add_rmsnorm(cudaStream_t st, int pdl, float *x, const bf16 *add, const bf16 *w, bf16 *y, int rows,
+                           int H, float eps);
+
+// ---- residual.cu ----  x[i] += add[i], i < n (the last layer's all-reduced down_proj sum)
+cudaError_t rl_residual_add(cudaStream_t st, int pdl, float *x, const bf16 *add, size_t n);
 
 // ---- embed.cu ----
 cudaError_t rl_embed(cudaStream_t st, int pdl, const int *tokens, const bf16 *table, float *x, int T, int H);
@@ -94,7 +101,20 @@ cudaError_t rl_silu_mul(cudaStream_t st, int pdl, const bf16 *gu, bf16 *h, int T
 
 // ---- argmax.cu ----  out[b] = argmax_v logits[b, v] (lowest index on ties)
 cudaError_t rl_argmax(cudaStream_t st, int pdl, const float *logits, int *out, int B, int V);
+// Tensor parallel: the best of a vocabulary slice and the best of the slices' bests.
+typedef struct {
+    float v; // the logit (-inf for an all-NaN slice)
+    int i;   // its token (the slice's first row v0 added); INT_MAX for none
+} rl_token_cand;
+// cand[b] = the best (logit, v0 + v) of logits[b, 0..V) (this rank's columns v0..v0+V-1).
+cudaError_t rl_argmax_cand(cudaStream_t st, int pdl, const float *logits, rl_token_cand *cand, int B, int V, int v0);
+// out[b] = the token of the best of cand[r * B + b] over r < ranks (lowest token on ties; 0 when none).
+cudaError_t rl_argmax_pick(cudaStream_t st, int pdl, const rl_token_cand *cand, int ranks, int B, int *out);
 
 // ---- init.cu: deterministic random weights generated on the device ----
 // p[i] = center + half_width * u, u uniform in [-1, 1) from a hash of (seed, i).
 cudaError_t rl_init_uniform(cudaStream_t st, bf16 *p, size_t n, uint64_t seed, float center, float half_width);
+// The block [row0, row0 + rows) x [col0, col0 + cols) of the tensor rl_init_uniform would fill with
+// full_cols columns, into p [rows][cols]: a tensor-parallel shard holds the values of the whole.
+cudaError_t rl_init_uniform_block(cudaStream_t st, bf16 *p, int64_t rows, int64_t cols, int64_t full_cols,
+                                  int64_t row0, int64_t col0, uint64_t seed, float center, float half_width);

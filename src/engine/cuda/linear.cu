@@ -111,13 +111,19 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         if (q->T == T && q->N == N && q->K == K && q->mode == mode && q->op == op) c = q;
     }
     if (norm_w) { // the norm runs on its own, into s->xn
+        // Tensor parallel: the all-reduced partial sum waiting in s->tp.part joins the residual first.
+        const int add = s->tp.pending;
+        const char *name = add ? "add_rmsnorm" : "rmsnorm";
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_rmsnorm(s->st, pdl_on(s), s->x, norm_w, s->xn, T, K, (float)s->m.norm_eps, 0, 1);
+        const float eps = (float)s->m.norm_eps;
+        cudaError_t e = add ? rl_add_rmsnorm(s->st, pdl_on(s), s->x, s->tp.part, norm_w, s->xn, T, K, eps)
+                            : rl_rmsnorm(s->st, pdl_on(s), s->x, norm_w, s->xn, T, K, eps, 0, 1);
         if (e != cudaSuccess)
-            return rl_fail(err, "cuda engine: kernel rmsnorm (layer %d) failed to launch: %s", layer,
+            return rl_fail(err, "cuda engine: kernel %s (layer %d) failed to launch: %s", name, layer,
                            cudaGetErrorString(e));
         s->after_lt = 0;
-        if (cuda_prof_end(s, "rmsnorm", RL_OPMASK(norm_op), layer, err)) return -1;
+        s->tp.pending = 0;
+        if (cuda_prof_end(s, name, RL_OPMASK(norm_op), layer, err)) return -1;
     }
     if (!c) {
         if (s->capturing)

@@ -2,7 +2,8 @@
 // allocated), the carving of three allocations (weights, KV cache, workspace), random weights
 // generated on the device, checkpoint upload, and the RoPE table. Which weights exist, their
 // names, shapes and order come from the model-spec table (src/model/spec.h): one walk over it
-// sizes, carves, initialises and uploads them.
+// sizes, carves, initialises and uploads them. A rank of a tensor-parallel group holds its block of
+// each tensor (src/model/tp.h); the single-GPU engine's blocks are the whole tensors.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ extern "C" {
 #include "../../model/random_init.h"
 #include "../../model/rope.h"
 #include "../../model/spec.h"
+#include "../../model/tp.h"
 #include "../../model/weights.h"
 }
 
@@ -44,15 +46,21 @@ static bf16 **tensor_slot(cuda_state *s, int64_t layer, rl_tensor_role role, bf1
     }
 }
 
-// Called for every stored tensor with its device address.
-typedef int (*weight_visit)(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err);
+// Called for every stored tensor (spec t of the whole model, sl the block this state holds) with its
+// device address.
+typedef int (*weight_visit)(cuda_state *s, const rl_tensor_spec *t, const rl_tp_slice *sl, int64_t layer, bf16 *dst,
+                            void *ctx, rl_err *err);
+
+// The whole model (a tensor-parallel rank computes on its share, s->m).
+static const rl_model_config *whole(const cuda_state *s) { return s->tp.n ? &s->tp.global : &s->m; }
 
 // Walks the spec in storage order: each stack (adjacent tensors of one op) starts aligned, a tied
-// lm_head takes no room (it is the embedding). With base set, every tensor gets its address in it
-// (and its engine pointer when s is set; then visit, if any, sees it). Returns the bytes used.
-static int64_t walk_weights(cuda_state *s, const rl_model_config *m, char *base, weight_visit visit, void *ctx,
-                            int *rc, rl_err *err)
+// lm_head takes no room (it is the embedding, or this rank's rows of it). With base set, every
+// tensor gets its address in it and its engine pointer; then visit, if any, sees it. Returns the
+// bytes used.
+static int64_t walk_weights(cuda_state *s, char *base, weight_visit visit, void *ctx, int *rc, rl_err *err)
 {
+    const rl_model_config *m = whole(s);
     int64_t at = 0;
     rl_tensor_spec t[RL_SPEC_MAX_TENSORS];
     bf16 *none = NULL;
@@ -61,13 +69,15 @@ static int64_t walk_weights(cuda_state *s, const rl_model_config *m, char *base,
         for (int i = 0; i < n; i++) {
             if (t[i].tied) continue;
             if (!(i > 0 && rl_spec_stacks_on(&t[i - 1], &t[i]))) at = up(at);
+            rl_tp_slice sl;
+            rl_tp_slice_of(&t[i], m, s->tp.n, s->tp.rank, &sl);
             bf16 *dst = base ? (bf16 *)(base + at) : NULL;
-            if (s && base) *tensor_slot(s, l, t[i].role, &none) = dst;
-            if (visit && dst && !*rc) *rc = visit(s, &t[i], l, dst, ctx, err);
-            at += rl_spec_stored_elems(&t[i]) * 2;
+            if (base) *tensor_slot(s, l, t[i].role, &none) = dst;
+            if (visit && dst && !*rc) *rc = visit(s, &t[i], &sl, l, dst, ctx, err);
+            at += sl.rows * (t[i].cols > 0 ? sl.cols : 1) * t[i].experts * 2;
         }
     }
-    if (s && base && m->tied_embeddings) s->lm_head = s->embed;
+    if (base && m->tied_embeddings) s->lm_head = s->embed + s->tp.v0 * m->hidden;
     return up(at);
 }
 
@@ -103,6 +113,8 @@ static int workspace_table(cuda_state *s, const cuda_plan *p, ws_entry *t)
     WS(rope, s->o.max_context * m->head_dim / 2 * 8);
     WS(scratch, p->scratch_bytes);
     WS(lt_ws, p->lt_workspace_bytes);
+    WS(tp.part, s->tp.n ? T * H * 2 : 0);                                             // tensor parallel only
+    WS(tp.cand, s->tp.n ? s->tp.n * s->o.max_batch * (int64_t)sizeof(rl_token_cand) : 0);
 #undef WS
     return n;
 }
@@ -120,7 +132,7 @@ int cuda_plan_memory(cuda_state *s, rl_err *err)
                        (long long)o->max_batch, (long long)o->max_context, kv_d / 1e9);
     const int64_t H = m->hidden, I = m->intermediate;
     int rc = 0;
-    p->weights_bytes = walk_weights(NULL, m, NULL, NULL, NULL, &rc, err);
+    p->weights_bytes = walk_weights(s, NULL, NULL, NULL, &rc, err);
     p->kv_bytes = (int64_t)kv_d;
 
     const int64_t prefill = o->max_prefill > 0 ? o->max_prefill : o->max_context;
@@ -182,7 +194,7 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     s->layers = (cuda_layer *)calloc((size_t)m->layers, sizeof *s->layers);
     if (!s->layers) return rl_fail(err, "cuda engine: out of host memory");
     int rc = 0;
-    walk_weights(s, m, (char *)s->weights_mem, NULL, NULL, &rc, err);
+    walk_weights(s, (char *)s->weights_mem, NULL, NULL, &rc, err);
 
     s->kv_layer_elems = s->o.max_batch * m->kv_heads * C * m->head_dim;
     s->kcache = (bf16 *)s->kv_mem;
@@ -219,22 +231,30 @@ int cuda_weight_maps(cuda_state *s, rl_err *err)
 
 // Random weights: centre and spread of each tensor from its spec entry (random_init.h: linear
 // std 1/sqrt(fan_in), so every projection keeps unit-scale activations; norm weights near 1),
-// drawn uniformly on the device (half-width std * sqrt(3)) from a seed per (layer, role).
-static int random_tensor(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err)
+// drawn uniformly on the device (half-width std * sqrt(3)) from a seed per (layer, role). A shard
+// holds its block of the whole tensor's values, so every group size computes the same model.
+static int random_tensor(cuda_state *s, const rl_tensor_spec *t, const rl_tp_slice *sl, int64_t layer, bf16 *dst,
+                         void *ctx, rl_err *err)
 {
     (void)ctx;
     float center, std;
     rl_rand_scale(t, &center, &std);
     const uint64_t seed = s->o.seed * 0x100000001b3ull + 0x51ed27 + 7919 * rl_rand_stream(layer, t->role);
-    CU_CHECK(rl_init_uniform(s->st, dst, (size_t)rl_spec_stored_elems(t), seed, center, std * sqrtf(3.0f)),
-             "cuda engine: generating random weights (init_uniform)");
+    const int whole_tensor = sl->rows == t->rows && sl->cols == t->cols;
+    if (whole_tensor)
+        CU_CHECK(rl_init_uniform(s->st, dst, (size_t)rl_spec_stored_elems(t), seed, center, std * sqrtf(3.0f)),
+                 "cuda engine: generating random weights (init_uniform)");
+    else // experts are whole in every shard's count: the engines run dense models only
+        CU_CHECK(rl_init_uniform_block(s->st, dst, sl->rows, t->cols > 0 ? sl->cols : 1, t->cols > 0 ? t->cols : 1,
+                                       sl->row0, sl->col0, seed, center, std * sqrtf(3.0f)),
+                 "cuda engine: generating random weights (init_uniform_block)");
     return 0;
 }
 
 int cuda_random_weights(cuda_state *s, rl_err *err)
 {
     int rc = 0;
-    walk_weights(s, &s->m, (char *)s->weights_mem, random_tensor, NULL, &rc, err);
+    walk_weights(s, (char *)s->weights_mem, random_tensor, NULL, &rc, err);
     return rc;
 }
 
@@ -259,32 +279,40 @@ int cuda_fill_context(void *state, int64_t batch, int64_t context, uint64_t seed
 
 static int elem_bytes(rl_st_dtype t) { return t == RL_ST_F32 ? 4 : 2; }
 
-// Uploads tensor `name` (rows x cols elements) to dst as bf16, converting at most STAGING_BYTES
-// of rows at a time.
-static int upload(const rl_weights *w, const char *name, bf16 *dst, int64_t rows, int64_t cols, uint16_t *staging,
+// elems elements of t from src (inside t's data) into staging as bf16.
+static void to_staging(const rl_tensor_view *t, const char *src, int64_t elems, uint16_t *staging)
+{
+    rl_tensor_view sub = *t;
+    sub.data = src;
+    sub.nbytes = (size_t)(elems * elem_bytes(t->dtype));
+    sub.ndim = 1, sub.shape[0] = elems;
+    rl_tensor_to_bf16(&sub, staging); // bf16 is copied as it is
+}
+
+// Uploads block b of tensor `name` (b.full_rows x b.full_cols elements) to dst [b.rows][b.cols] as
+// bf16, at most STAGING_BYTES of rows at a time: whole bf16 rows straight from the mapping, a column
+// block (a row-parallel shard) row by row through the staging buffer.
+static int upload(const rl_weights *w, const char *name, bf16 *dst, const rl_tp_slice *b, uint16_t *staging,
                   rl_err *err)
 {
     rl_tensor_view t;
     if (rl_weights_get(w, name, &t, err)) return -1;
     int64_t n = 1;
     for (int i = 0; i < t.ndim; i++) n *= t.shape[i];
-    if (n != rows * cols)
+    if (n != b->full_rows * b->full_cols)
         return rl_fail(err, "cuda engine: tensor %s has %lld elements, the model needs %lld x %lld", name, (long long)n,
-                       (long long)rows, (long long)cols);
+                       (long long)b->full_rows, (long long)b->full_cols);
     const int eb = elem_bytes(t.dtype);
+    const int64_t cols = b->cols, whole_rows = cols == b->full_cols;
     const int64_t step = STAGING_BYTES / 2 / cols > 0 ? STAGING_BYTES / 2 / cols : 1;
-    for (int64_t r0 = 0; r0 < rows; r0 += step) {
-        const int64_t nr = rows - r0 < step ? rows - r0 : step;
-        rl_tensor_view sub = t;
-        sub.data = (const char *)t.data + r0 * cols * eb;
-        sub.nbytes = (size_t)(nr * cols * eb);
-        if (t.ndim == 2) sub.shape[0] = nr, sub.shape[1] = cols;
-        else sub.ndim = 1, sub.shape[0] = nr * cols;
-        const void *src = sub.data;
-        if (t.dtype != RL_ST_BF16) {
-            rl_tensor_to_bf16(&sub, staging);
-            src = staging;
-        }
+    for (int64_t r0 = 0; r0 < b->rows; r0 += step) {
+        const int64_t nr = b->rows - r0 < step ? b->rows - r0 : step;
+        const char *first = (const char *)t.data + ((b->row0 + r0) * b->full_cols + b->col0) * eb;
+        const void *src = first;
+        if (whole_rows && t.dtype != RL_ST_BF16) to_staging(&t, first, nr * cols, staging);
+        if (!whole_rows)
+            for (int64_t i = 0; i < nr; i++) to_staging(&t, first + i * b->full_cols * eb, cols, staging + i * cols);
+        if (!whole_rows || t.dtype != RL_ST_BF16) src = staging;
         CU_CHECK(cudaMemcpy(dst + r0 * cols, src, (size_t)(nr * cols * 2), cudaMemcpyHostToDevice),
                  "cuda engine: uploading a weight tensor");
     }
@@ -296,19 +324,23 @@ typedef struct {
     uint16_t *staging;
 } upload_ctx;
 
-static int upload_tensor(cuda_state *s, const rl_tensor_spec *t, int64_t layer, bf16 *dst, void *ctx, rl_err *err)
+static int upload_tensor(cuda_state *s, const rl_tensor_spec *t, const rl_tp_slice *sl, int64_t layer, bf16 *dst,
+                         void *ctx, rl_err *err)
 {
     (void)s;
     const upload_ctx *u = (const upload_ctx *)ctx;
     char name[192];
     rl_spec_name(t, layer, 0, name, sizeof name);
-    return upload(u->w, name, dst, t->cols > 0 ? t->rows : 1, t->cols > 0 ? t->cols : t->rows, u->staging, err);
+    if (t->cols > 0) return upload(u->w, name, dst, sl, u->staging, err);
+    // A vector is one row here: its block is a run of columns.
+    const rl_tp_slice row = {0, 1, sl->row0, sl->rows, 1, t->rows};
+    return upload(u->w, name, dst, &row, u->staging, err);
 }
 
 int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err)
 {
     rl_weights *w = NULL;
-    if (rl_weights_open(dir, &s->m, &w, err)) return -1;
+    if (rl_weights_open(dir, whole(s), &w, err)) return -1;
     upload_ctx u = {w, NULL};
     cudaError_t ce = cudaMallocHost((void **)&u.staging, STAGING_BYTES);
     if (ce != cudaSuccess) {
@@ -317,7 +349,7 @@ int cuda_load_weights(cuda_state *s, const char *dir, rl_err *err)
                        cudaGetErrorString(ce));
     }
     int rc = 0;
-    walk_weights(s, &s->m, (char *)s->weights_mem, upload_tensor, &u, &rc, err);
+    walk_weights(s, (char *)s->weights_mem, upload_tensor, &u, &rc, err);
     cudaFreeHost(u.staging);
     rl_weights_close(w);
     if (rc) return rl_wrap(err, "loading %s", dir);

@@ -142,6 +142,7 @@ void cuda_prof_set(cuda_state *s, rl_kernel_log *log)
     }
     rl_err e;
     if (rl_cupti_start(&s->pst.cupti, &e) == 0) {
+        if (s->tp.n > 1) rl_cupti_only_device(s->pst.cupti, s->tp.device); // tensor parallel: this rank's GPU
         s->pst.mode = CUDA_PROF_CUPTI;
         s->pst.epoch++;
         log->timing = RL_TIMING_CUPTI;

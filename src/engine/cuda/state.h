@@ -10,6 +10,7 @@ extern "C" {
 #include "kernels.h"
 #include "tma.h"
 #include "profile.h"
+#include "nccl_lib.h"
 
 // One layer's weights (memory.cu carves them from the model-spec table; stacks of one op are
 // contiguous: qkv = q|k|v rows, gate_up = gate|up rows). qkv_bias [q|k|v] (qwen2) and
@@ -44,6 +45,24 @@ typedef struct {
     CUtensorMap tx; // LIN_STREAM: the activations' TMA map (box rows for this T)
 } cuda_choice;
 
+// Tensor parallel (tp.cu): this state is rank `rank` of a group of n GPUs; n = 0 is the single-GPU
+// engine, which never touches any of it. A rank runs the single-GPU forward on its share of the model
+// (s->m = rl_tp_local_config of `global`): o_proj and down_proj store their partial sums in `part`,
+// which is all-reduced in place (bf16), and the next norm adds it to the fp32 residual stream
+// (add_rmsnorm; `pending` says a sum waits). The vocabulary is split: each rank's argmax of its slice
+// goes to `cand`, gathered from every rank, and the best of them is the token.
+typedef struct {
+    int n, rank, device;
+    rl_model_config global; // the whole model
+    int64_t v0;             // this rank's first vocabulary row (logits column)
+    rl_nccl *nccl;          // NULL at world size 1 without NCCL: the collectives are skipped
+    void *comm;
+    bf16 *part;             // [chunk, hidden] bf16 partial sums of o_proj / down_proj
+    int pending;            // part holds a sum the residual stream has not taken yet
+    rl_token_cand *cand;   // [n][batch] each rank's best (logit, token)
+    void *group;            // the tp.cu group the rank belongs to
+} cuda_tp;
+
 #define CUDA_MAX_CHOICES 256
 #define CUDA_MAX_GRAPHS 16
 
@@ -64,7 +83,7 @@ typedef struct {
     cudaStream_t st;
     int sm90;    // the Hopper kernels (wgmma, TMA) run: path.hopper_kernels unless tuning.portable
     int pdl;     // programmatic dependent launch between our kernels: path.pdl unless tuning says no
-    int after_lt; // the previous launch was a cuBLASLt GEMM: the next one waits the classic way
+    int after_lt; // the previous launch was a cuBLASLt GEMM (or an NCCL collective): the next one waits the classic way
     int qkv_dim; // (heads + 2 * kv_heads) * head_dim
     cuda_tma_encode_fn tma_encode;
 
@@ -105,7 +124,23 @@ typedef struct {
     rl_kernel_log *prof;
     cuda_prof_state pst;
     int64_t pos;
+    cuda_tp tp;
 } cuda_state;
+
+extern "C" const rl_backend_ops rl_cuda_backend;    // forward.cu: one GPU
+extern "C" const rl_backend_ops rl_cuda_tp_backend; // tp.cu: a tensor-parallel group (opts.tp >= 1)
+
+// forward.cu: a state for one GPU; tp NULL: the single-GPU engine on GPU 0, else rank tp->rank of a
+// tensor-parallel group on GPU tp->device (tp->global, n, rank, device, nccl and comm set; m is
+// the whole model, the state computes on its share). rl_cuda_backend's create is (m, o, NULL).
+int cuda_create_state(const rl_model_config *m, const rl_engine_opts *o, const cuda_tp *tp, void **state,
+                      rl_err *err);
+
+// tp.cu: the collectives of a rank (no-ops of the single-GPU engine are never called).
+// Sums s->tp.part [T, hidden] over the group (layer: for the profile); the next norm adds it.
+int cuda_tp_allreduce(cuda_state *s, int layer, int T, rl_err *err);
+// Gathers every rank's B candidates into s->tp.cand.
+int cuda_tp_gather_cand(cuda_state *s, int B, rl_err *err);
 
 // memory.cu
 int cuda_plan_memory(cuda_state *s, rl_err *err); // s->plan from the model, options and device
