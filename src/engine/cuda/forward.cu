@@ -27,17 +27,17 @@ extern "C" {
     } while (0)
 #define OP(x) RL_OPMASK(RL_OP_##x)
 
-static int pdl_on(const cuda_state *s) { return s->pdl && !cuda_prof_serial(s) && !s->after_lt; }
-
 // ---- the layer stack ------------------------------------------------------------------------
 // T tokens = nseq sequences (cache slots slot0..) of n tokens. Decode: n = 1, the position is
-// read on the device from s->step[0]; prefill: positions p0..p0+n-1.
-static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, int slot0, int decode, rl_err *err)
+// read on the device from s->step[0]; prefill: positions p0..p0+n-1. tq: the queries' tensor map
+// for the Hopper prefill attention (NULL: the mma.sync kernel runs).
+static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, int slot0, int decode,
+                         const CUtensorMap *tq, rl_err *err)
 {
     const rl_model_config *m = &s->m;
     const int H = (int)m->hidden, NH = (int)m->heads, KVH = (int)m->kv_heads, D = (int)m->head_dim;
     const int I = (int)m->intermediate, C = (int)s->o.max_context;
-    const int P = pdl_on(s);
+    const int P = cuda_pdl_on(s);
     const cuda_layer *w = &s->layers[l];
     bf16 *kc = s->kcache + l * s->kv_layer_elems, *vc = s->vcache + l * s->kv_layer_elems;
 
@@ -47,7 +47,7 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
         return -1;
     if (w->qkv_bias || w->qk_norm) // q/k/v biases (qwen2), per-head q/k RMSNorm (qwen3), before RoPE
         LAUNCH("qkv_post", (w->qkv_bias ? OP(QKV_BIAS) : 0) | (w->qk_norm ? OP(QK_NORM) : 0), l,
-               rl_qkv_post(s->st, pdl_on(s), s->qkv, T, s->qkv_dim, w->qkv_bias, w->qk_norm, NH, KVH, D,
+               rl_qkv_post(s->st, cuda_pdl_on(s), s->qkv, T, s->qkv_dim, w->qkv_bias, w->qk_norm, NH, KVH, D,
                            (float)m->norm_eps));
     const int window = (int)rl_model_window(m, l); // sliding window (mistral), 0 = none
     if (decode) {
@@ -60,14 +60,10 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
     } else {
         LAUNCH("rope_kv_write", OP(ROPE) | OP(KV_WRITE), l,
                rl_rope_kv(s->st, P, s->qkv, T, n, NULL, p0, slot0, s->rope, kc, vc, NH, KVH, D, C));
-        if (s->sm90 && !window && rl_attn_prefill_sm90_supported(D, NH, KVH)) {
-            CUtensorMap tq;
-            if (cuda_tma_map_bf16(s->tma_encode, &tq, s->qkv, T, s->qkv_dim, s->qkv_dim, RL_FA_SM90_ROWS, "the queries",
-                                  err))
-                return -1;
+        if (tq && !window)
             LAUNCH("attn_prefill_sm90", OP(ATTENTION), l,
-                   rl_attn_prefill_sm90(s->st, P, &tq, &w->tm_k, &w->tm_v, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
-        } else
+                   rl_attn_prefill_sm90(s->st, P, tq, &w->tm_k, &w->tm_v, s->attn, nseq, n, p0, slot0, NH, KVH, D, C));
+        else
             LAUNCH("attn_prefill_flash", OP(ATTENTION), l,
                    rl_attn_prefill(s->st, P, s->qkv, s->qkv_dim, kc, vc, s->attn, nseq, n, p0, slot0, NH, KVH, D, C,
                                    window));
@@ -95,17 +91,26 @@ static int forward_layer(cuda_state *s, int l, int T, int nseq, int n, int p0, i
 static int forward_layers(cuda_state *s, int T, int nseq, int n, int p0, int slot0, int decode, const int *tokens,
                           rl_err *err)
 {
-    LAUNCH("embed_gather", OP(EMBED), -1, rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)s->m.hidden));
-    for (int l = 0; l < (int)s->m.layers; l++) {
+    const rl_model_config *m = &s->m;
+    CUtensorMap tq_map; // the same queries buffer and token count in every layer: encoded once
+    const CUtensorMap *tq = NULL;
+    if (!decode && s->sm90 && rl_attn_prefill_sm90_supported((int)m->head_dim, (int)m->heads, (int)m->kv_heads)) {
+        if (cuda_tma_map_bf16(s->tma_encode, &tq_map, s->qkv, T, s->qkv_dim, s->qkv_dim, RL_FA_SM90_ROWS, "the queries",
+                              err))
+            return -1;
+        tq = &tq_map;
+    }
+    LAUNCH("embed_gather", OP(EMBED), -1, rl_embed(s->st, 0, tokens, s->embed, s->x, T, (int)m->hidden));
+    for (int l = 0; l < (int)m->layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer %d", l);
         nvtxRangePushA(name);
-        const int rc = forward_layer(s, l, T, nseq, n, p0, slot0, decode, err);
+        const int rc = forward_layer(s, l, T, nseq, n, p0, slot0, decode, tq, err);
         nvtxRangePop();
         if (rc) return -1;
     }
     if (s->tp.pending) { // tensor parallel: the last down_proj sum joins the residual stream
-        LAUNCH("residual_add", OP(DOWN), -1, rl_residual_add(s->st, pdl_on(s), s->x, s->tp.part, (size_t)T * s->m.hidden));
+        LAUNCH("residual_add", OP(DOWN), -1, rl_residual_add(s->st, cuda_pdl_on(s), s->x, s->tp.part, (size_t)T * m->hidden));
         s->tp.pending = 0;
     }
     return 0;
@@ -120,16 +125,19 @@ static int forward_head(cuda_state *s, int rows, int in_first, int in_step, rl_e
         return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, &s->tm_lm_head, (int)s->m.vocab, H,
                            s->logits, GEMV_STORE_F32, s->final_norm, RL_OP_FINAL_NORM, err);
     LAUNCH("rmsnorm", OP(FINAL_NORM), -1,
-           rl_rmsnorm(s->st, pdl_on(s), s->x, s->final_norm, s->xn, rows, H, (float)s->m.norm_eps, in_first, in_step));
+           rl_rmsnorm(s->st, cuda_pdl_on(s), s->x, s->final_norm, s->xn, rows, H, (float)s->m.norm_eps, in_first, in_step));
     return cuda_linear(s, RL_OP_LM_HEAD, -1, rows, s->xn, s->lm_head, &s->tm_lm_head, (int)s->m.vocab, H, s->logits,
                        GEMV_STORE_F32, NULL, RL_OP_LM_HEAD, err);
 }
+
+// Columns of a host logits row: the whole vocabulary (a tensor-parallel rank computes a slice of it).
+static int64_t host_vocab(const cuda_state *s) { return s->tp.n ? s->tp.global.vocab : s->m.vocab; }
 
 // Rows of fp32 logits [rows][vocab of this state] to host rows of the whole vocabulary (a
 // tensor-parallel rank fills its columns v0.., the single-GPU engine all of them).
 static int download_logits(cuda_state *s, float *host, const float *dev, int64_t rows, rl_err *err)
 {
-    const size_t V = (size_t)s->m.vocab, ld = (size_t)(s->tp.n ? s->tp.global.vocab : s->m.vocab);
+    const size_t V = (size_t)s->m.vocab, ld = (size_t)host_vocab(s);
     CU_CHECK(cudaMemcpy2DAsync(host + s->tp.v0, sizeof(float) * ld, dev, sizeof(float) * V, sizeof(float) * V,
                                (size_t)rows, cudaMemcpyDeviceToHost, s->st),
              "downloading logits");
@@ -144,12 +152,12 @@ static int decode_step_launch(cuda_state *s, int B, rl_err *err)
     if (s->tp.n) { // tensor parallel: the best of this rank's vocabulary slice, gathered, the best of those
         rl_token_cand *mine = s->tp.cand + (size_t)s->tp.rank * B;
         LAUNCH("argmax_cand", OP(SAMPLE), -1,
-               rl_argmax_cand(s->st, pdl_on(s), s->logits, mine, B, (int)s->m.vocab, (int)s->tp.v0));
+               rl_argmax_cand(s->st, cuda_pdl_on(s), s->logits, mine, B, (int)s->m.vocab, (int)s->tp.v0));
         if (cuda_tp_gather_cand(s, B, err)) return -1;
-        LAUNCH("argmax_pick", OP(SAMPLE), -1, rl_argmax_pick(s->st, pdl_on(s), s->tp.cand, s->tp.n, B, s->next));
+        LAUNCH("argmax_pick", OP(SAMPLE), -1, rl_argmax_pick(s->st, cuda_pdl_on(s), s->tp.cand, s->tp.n, B, s->next));
         return 0;
     }
-    LAUNCH("argmax", OP(SAMPLE), -1, rl_argmax(s->st, pdl_on(s), s->logits, s->next, B, (int)s->m.vocab));
+    LAUNCH("argmax", OP(SAMPLE), -1, rl_argmax(s->st, cuda_pdl_on(s), s->logits, s->next, B, (int)s->m.vocab));
     return 0;
 }
 
@@ -212,7 +220,7 @@ static int decode_impl(cuda_state *s, int B, const int32_t *tokens, float *logit
         if (cuda_prof_step_done(s, g, err)) return -1;
     } else {
         // First step at this batch size (or timing with events): run eagerly, which also picks
-        // GEMV or cuBLASLt per projection; then capture the step for the following ones.
+        // each projection's kernel (linear.cu); then capture the step for the following ones.
         if (decode_step_launch(s, B, err)) return -1;
         if (cuda_prof_step_done(s, NULL, err)) return -1;
         if (!cuda_prof_serial(s) && capture_decode(s, B, err)) {
@@ -249,7 +257,7 @@ static int cuda_decode(void *state, int64_t batch, const int32_t *tokens, float 
 static int copy_logit_rows(cuda_state *s, float *logits, int r0, int R, int n, int s0, int p0, int64_t L,
                            rl_err *err)
 {
-    const int64_t V = s->m.vocab, ld = s->tp.n ? s->tp.global.vocab : V;
+    const int64_t V = s->m.vocab, ld = host_vocab(s);
     for (int i = r0; i < r0 + R;) {
         const int seq = i / n, p = i % n;
         const int end = (seq + 1) * n < r0 + R ? (seq + 1) * n : r0 + R;
@@ -263,7 +271,7 @@ static int copy_logit_rows(cuda_state *s, float *logits, int r0, int R, int n, i
 static int prefill_impl(cuda_state *s, int64_t B, int64_t L, const int32_t *tokens, float *logits, int all_positions,
                         rl_err *err)
 {
-    const int64_t ld = s->tp.n ? s->tp.global.vocab : s->m.vocab, chunk = s->plan.chunk_tokens;
+    const int64_t ld = host_vocab(s), chunk = s->plan.chunk_tokens;
     // Whole prompts per pass when they fit (g of them), else slices of one prompt.
     const int64_t g = L <= chunk ? chunk / L : 1, n_max = L <= chunk ? L : chunk;
     for (int64_t s0 = 0; s0 < B; s0 += g) {

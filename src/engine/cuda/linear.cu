@@ -10,8 +10,6 @@
 
 static const char *const lin_names[] = {"gemm_stream", "gemv_tc", "cublaslt"};
 
-static int pdl_on(const cuda_state *s) { return s->pdl && !cuda_prof_serial(s) && !s->after_lt; }
-
 // One launch of our own kernels for choice c (cuBLASLt goes through rl_lt_matmul).
 static cudaError_t launch_own(cuda_state *s, const cuda_choice *c, int pdl, const bf16 *X, const bf16 *W,
                               const CUtensorMap *w_map, void *Y)
@@ -116,8 +114,8 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         const char *name = add ? "add_rmsnorm" : "rmsnorm";
         if (cuda_prof_begin(s, err)) return -1;
         const float eps = (float)s->m.norm_eps;
-        cudaError_t e = add ? rl_add_rmsnorm(s->st, pdl_on(s), s->x, s->tp.part, norm_w, s->xn, T, K, eps)
-                            : rl_rmsnorm(s->st, pdl_on(s), s->x, norm_w, s->xn, T, K, eps, 0, 1);
+        cudaError_t e = add ? rl_add_rmsnorm(s->st, cuda_pdl_on(s), s->x, s->tp.part, norm_w, s->xn, T, K, eps)
+                            : rl_rmsnorm(s->st, cuda_pdl_on(s), s->x, norm_w, s->xn, T, K, eps, 0, 1);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel %s (layer %d) failed to launch: %s", name, layer,
                            cudaGetErrorString(e));
@@ -141,7 +139,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
     if (mode == GEMV_SILU_BF16 && c->kernel != LIN_LT) mask |= RL_OPMASK(RL_OP_SILU_MUL);
     if (c->kernel != LIN_LT) {
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = launch_own(s, c, pdl_on(s), in, W, w_map, Y);
+        cudaError_t e = launch_own(s, c, cuda_pdl_on(s), in, W, w_map, Y);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel %s (%s, layer %d) failed to launch: %s", lin_names[c->kernel],
                            rl_op_names[op], layer, cudaGetErrorString(e));
@@ -155,7 +153,7 @@ int cuda_linear(cuda_state *s, rl_op_id op, int layer, int T, const bf16 *X, con
         s->after_lt = 1;
         if (cuda_prof_end(s, "cublaslt_gemm", mask, layer, err)) return -1;
         if (cuda_prof_begin(s, err)) return -1;
-        cudaError_t e = rl_silu_mul(s->st, pdl_on(s), s->gu, (bf16 *)Y, T, N);
+        cudaError_t e = rl_silu_mul(s->st, cuda_pdl_on(s), s->gu, (bf16 *)Y, T, N);
         if (e != cudaSuccess)
             return rl_fail(err, "cuda engine: kernel silu_mul (layer %d) failed to launch: %s", layer,
                            cudaGetErrorString(e));

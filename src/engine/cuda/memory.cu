@@ -93,7 +93,7 @@ static int workspace_table(cuda_state *s, const cuda_plan *p, ws_entry *t)
 {
     const rl_model_config *m = &s->m;
     const int64_t T = p->chunk_tokens, H = m->hidden, I = m->intermediate, V = m->vocab;
-    const int64_t qkv_dim = (m->heads + 2 * m->kv_heads) * m->head_dim, A = m->heads * m->head_dim;
+    const int64_t qkv_dim = s->qkv_dim, A = m->heads * m->head_dim;
     int n = 0;
 #define WS(field, nbytes) t[n].ptr = (void **)&s->field, t[n].bytes = (nbytes), n++
     WS(x, T * H * 4);
@@ -125,6 +125,7 @@ int cuda_plan_memory(cuda_state *s, rl_err *err)
     const rl_engine_opts *o = &s->o;
     cuda_plan *p = &s->plan;
     memset(p, 0, sizeof *p);
+    s->qkv_dim = (int)((m->heads + 2 * m->kv_heads) * m->head_dim);
     const double kv_d = 2.0 * m->layers * (double)o->max_batch * m->kv_heads * (double)o->max_context * m->head_dim * 2;
     if (kv_d > 1e17 || o->max_batch > INT32_MAX / 2 || o->max_context > INT32_MAX / 2)
         return rl_fail(err, "cuda engine: batch %lld x context %lld is far beyond any GPU's memory "
@@ -188,8 +189,6 @@ int cuda_allocate(cuda_state *s, rl_err *err)
     // Never-written cache rows must not hold NaN patterns that a masked 0 * v could pick up.
     CU_CHECK(cudaMemsetAsync(s->kv_mem, 0, p->kv_bytes, s->st), "cuda engine: clearing the KV cache");
 
-    const int64_t qkv_dim = (m->heads + 2 * m->kv_heads) * m->head_dim;
-    s->qkv_dim = (int)qkv_dim;
     const int64_t C = s->o.max_context;
     s->layers = (cuda_layer *)calloc((size_t)m->layers, sizeof *s->layers);
     if (!s->layers) return rl_fail(err, "cuda engine: out of host memory");

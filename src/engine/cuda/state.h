@@ -167,6 +167,9 @@ int cuda_prof_end(cuda_state *s, const char *kernel, unsigned op_mask, int layer
 void cuda_prof_set(cuda_state *s, rl_kernel_log *log);
 // Events mode: launches are timed one by one, eagerly, without PDL or graphs.
 int cuda_prof_serial(const cuda_state *s);
+// Whether the next launch of ours chains by PDL: not under events timing, and not after a cuBLASLt
+// GEMM or a collective (those end without the trigger, so the next kernel waits the classic way).
+static inline int cuda_pdl_on(const cuda_state *s) { return s->pdl && !cuda_prof_serial(s) && !s->after_lt; }
 // 0 when a CUPTI session started after g was captured: capture it again before profiling a replay.
 int cuda_prof_graph_current(const cuda_state *s, const cuda_graph *g);
 // Around graph capture: the launches recorded in between become g's plan.

@@ -32,6 +32,13 @@ template <int NTOK> struct gs_cfg {
     static constexpr int SMEM_BYTES = ST * STAGE_BYTES + 1024; // + alignment slack
 };
 
+// Output rows of one weight tile: MT sub-tiles of 64 rows, or half of them with SiLU (gate and up
+// rows pair up into one output row).
+__host__ __device__ constexpr int gs_rows_per_tile(int mode)
+{
+    return mode == GEMV_SILU_BF16 ? 64 * gs_cfg<8>::MT / 2 : 64 * gs_cfg<8>::MT;
+}
+
 struct gs_params {
     void *y;
     float *ws;    // [grid][2][MT * NTOK / 2][128] partial tiles (fp32)
@@ -53,7 +60,7 @@ template <int NTOK, int MODE>
 __device__ __forceinline__ void gs_store(const gs_params &p, float (&acc)[gs_cfg<NTOK>::MT][NTOK / 2], int tile)
 {
     constexpr int MT = gs_cfg<NTOK>::MT;
-    constexpr int ROWS = MODE == GEMV_SILU_BF16 ? 64 * MT / 2 : 64 * MT; // output rows of a tile
+    constexpr int ROWS = gs_rows_per_tile(MODE);
     const int tw = tile / p.tiles_t, tt = tile % p.tiles_t;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int r0 = warp * 16 + (lane >> 2), c0 = (lane & 3) * 2;
@@ -227,8 +234,9 @@ __global__ void __launch_bounds__(GS_THREADS, 1)
 #endif
 }
 
-// Longer inputs run as several 64-token tiles: a 128-token tile needs more registers than two
-// CTAs per SM allow (its weight tile then comes from L2 for the second token tile).
+// Longer inputs run as several 64-token tiles, each further token tile reading its weight tile
+// again from L2. Wider tiles are not built: from 64 tokens on cuBLASLt is as fast or faster on
+// every projection (the chooser's timings, results/bench/run13).
 int rl_gs_tok_tile(int T) { return T <= 8 ? 8 : T <= 16 ? 16 : T <= 32 ? 32 : 64; }
 
 size_t rl_gs_workspace_floats(int sm_count) { return (size_t)sm_count * 2 * gs_cfg<64>::MT * (64 / 2) * 128; }
@@ -236,7 +244,7 @@ size_t rl_gs_workspace_floats(int sm_count) { return (size_t)sm_count * 2 * gs_c
 int rl_gs_supported(int N, int K, int T, int mode)
 {
     if (N <= 0 || K <= 0 || K % 8 || T <= 0) return 0;
-    const int rows_per_tile = mode == GEMV_SILU_BF16 ? 64 : 128;
+    const int rows_per_tile = gs_rows_per_tile(mode);
     const long long tiles = (long long)((N + rows_per_tile - 1) / rows_per_tile) * ((T + rl_gs_tok_tile(T) - 1) / rl_gs_tok_tile(T));
     return tiles <= RL_GS_MAX_TILES;
 }
@@ -246,7 +254,7 @@ static cudaError_t gs_launch(cudaStream_t st, int pdl, const CUtensorMap *tw, co
                              int T, int ldy, int up_off, const rl_gs_work *w)
 {
     using C = gs_cfg<NTOK>;
-    const int rows_per_tile = MODE == GEMV_SILU_BF16 ? 64 * C::MT / 2 : 64 * C::MT;
+    const int rows_per_tile = gs_rows_per_tile(MODE);
     gs_params p;
     p.y = Y, p.ws = w->ws, p.tickets = w->tickets, p.trace = w->trace;
     const int sm_count = w->sm_count;
