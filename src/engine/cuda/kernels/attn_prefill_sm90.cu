@@ -160,11 +160,8 @@ __global__ void __launch_bounds__(FA_THREADS, 1)
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < FA_BN / 16; kk++) {
-#ifdef RL_FA_SWAP_V_DESC // first-light experiment: the other reading of LBO/SBO for MN-major operands
-            const uint64_t dv = wgmma_desc(sv(s) + kk * 16 * 128, 1024, FA_BN * 128);
-#else
+            // V is MN-major: LBO = the bytes between its two 64-column halves, SBO = 1 KB per 8 keys.
             const uint64_t dv = wgmma_desc(sv(s) + kk * 16 * 128, FA_BN * 128, 1024);
-#endif
             wgmma_op<D>::template rs<1>(o, pa[kk], dv, 1);
         }
         wgmma_commit();
