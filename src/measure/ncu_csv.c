@@ -272,10 +272,16 @@ int rl_ncu_read_launches(const char *path, rl_ncu_launch **out, int *n_out, rl_e
     return 0;
 }
 
-/* Launches summed per kernel name. */
-static int add_row(rl_results *res, rl_ncu_row **rows, int *n, const rl_ncu_launch *l, rl_err *err)
+/* The per-kernel rows need each launch's time (ncu-check's counters CSV does without). */
+static int launch_timed(const rl_ncu_launch *l, rl_err *err)
 {
-    if (l->ms < 0) return rl_fail(err, "launch %s (%s) has no gpu__time_duration.sum", l->id, l->kernel);
+    return l->ms < 0 ? rl_fail(err, "launch %s (%s) has no gpu__time_duration.sum", l->id, l->kernel) : 0;
+}
+
+/* Launches summed per kernel name. */
+static int add_row(rl_ncu_row **rows, int *n, const rl_ncu_launch *l, rl_err *err)
+{
+    if (launch_timed(l, err)) return -1;
     int j = 0;
     while (j < *n && strcmp((*rows)[j].kernel, l->kernel)) j++;
     if (j == *n) {
@@ -292,7 +298,6 @@ static int add_row(rl_results *res, rl_ncu_row **rows, int *n, const rl_ncu_laun
     else r->dram_bytes += l->dram_bytes;
     r->calls++;
     r->ms += l->ms;
-    (void)res;
     return 0;
 }
 
@@ -300,9 +305,10 @@ int rl_ncu_check(const char *path, rl_err *err)
 {
     rl_ncu_launch *v = NULL;
     int n = 0;
-    if (rl_ncu_read_launches(path, &v, &n, err)) return rl_wrap(err, "--ncu-csv %s", path);
+    int rc = rl_ncu_read_launches(path, &v, &n, err);
+    for (int i = 0; !rc && i < n; i++) rc = launch_timed(&v[i], err); /* what rl_ncu_import will need */
     free(v);
-    return 0;
+    return rc ? rl_wrap(err, "--ncu-csv %s", path) : 0;
 }
 
 int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
@@ -310,7 +316,7 @@ int rl_ncu_import(const char *path, rl_results *res, rl_err *err)
     rl_ncu_launch *v = NULL;
     rl_ncu_row *rows = NULL;
     int n = 0, nr = 0, rc = rl_ncu_read_launches(path, &v, &n, err);
-    for (int i = 0; !rc && i < n; i++) rc = add_row(res, &rows, &nr, &v[i], err);
+    for (int i = 0; !rc && i < n; i++) rc = add_row(&rows, &nr, &v[i], err);
     if (rc) {
         rl_wrap(err, "--ncu-csv %s", path);
     } else {
