@@ -26,23 +26,18 @@ void rl_report_cost(const rl_report_run *r, rl_phase sweep, int64_t x, int64_t c
 
 const rl_profile *rl_report_profile(const rl_report_run *r, rl_phase phase, int64_t x)
 {
-    for (int i = 0; i < r->res.n_profiles; i++)
-        if (r->res.profiles[i].phase == phase && r->res.profiles[i].x == x) return &r->res.profiles[i];
-    return NULL;
+    return rl_results_profile(&r->res, phase, x);
 }
 
-/* The cost model's prediction of one workload on r's roofs (the lab's rl_point_predict):
- * datasheet_first picks the datasheet roofs where the GPU is in the table. NAN without roofs. */
-static double predicted(const rl_report_run *r, rl_phase phase, int64_t batch, int64_t x, int64_t context,
-                        int datasheet_first)
+/* The cost model's prediction of one workload on r's roofs (the lab's rl_point_predict): the
+ * datasheet roofs where the GPU is in the table, else the measured ones. NAN without roofs. */
+static double predicted(const rl_report_run *r, rl_phase phase, int64_t batch, int64_t x, int64_t context)
 {
     rl_point p;
     rl_point_init(&p, phase, x);
     p.batch = batch, p.context = context;
     rl_point_predict(&r->res, &p);
-    double first = datasheet_first ? p.predicted_datasheet_ms : p.predicted_ms;
-    double other = datasheet_first ? p.predicted_ms : p.predicted_datasheet_ms;
-    return first >= 0 ? first : other >= 0 ? other : NAN;
+    return p.predicted_datasheet_ms >= 0 ? p.predicted_datasheet_ms : p.predicted_ms >= 0 ? p.predicted_ms : NAN;
 }
 
 /* Seed-style ms/token of a decode run: (prefill of B prompts + output_len steps) / output_len,
@@ -51,8 +46,8 @@ static double predict_seed_style(const rl_report_run *r, const rl_report_point *
 {
     int64_t out_len = p->output_len > 0 ? p->output_len : RL_SEED_OUTPUT_LEN;
     int64_t in_len = p->input_len > 0 ? p->input_len : RL_SEED_INPUT_LEN;
-    double pre = predicted(r, RL_PHASE_PREFILL, p->x, in_len, 0, 1);
-    double step = predicted(r, RL_PHASE_DECODE, p->x, p->x, p->context, 1);
+    double pre = predicted(r, RL_PHASE_PREFILL, p->x, in_len, 0);
+    double step = predicted(r, RL_PHASE_DECODE, p->x, p->x, p->context);
     return (pre + (double)out_len * step) / (double)out_len;
 }
 
@@ -123,7 +118,6 @@ static void transition_of(const rl_report_run *r, rl_phase phase, const rl_analy
         lo = fmin(lo, (double)p->x), hi = fmax(hi, (double)p->x), n++;
     }
     t->measured = n >= 3 ? shown_transition(f, lo, hi) : NAN;
-    t->measured_from_file = 0;
     t->floor_ms = f->ok ? f->flat : NAN;
     t->slope_ms = f->ok ? f->slope : NAN;
     t->max_x = hi;
@@ -265,8 +259,7 @@ static int add_predicted_runs(rl_report_data *d, rl_err *err)
         r->dtype = RL_DT_BF16;
         r->read_gbps = r->gemm_tflops = NAN;
         r->ds_bandwidth_gbps = r->ds_peak_tflops = NAN;
-        rl_report_transition none = {NAN, 0, "", NAN, NAN, NAN, NAN, NAN};
-        r->decode = r->prefill = none;
+        r->decode = r->prefill = rl_report_no_transition();
         r->kernel_min_us = NAN;
         rl_results_init(&r->res, 0, NULL);
         resolve_model(d, r);

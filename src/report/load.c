@@ -65,8 +65,7 @@ static rl_report_run *new_run(rl_report_data *d, rl_err *err)
     rl_results_init(&r->res, 0, NULL);
     r->ds_bandwidth_gbps = r->ds_peak_tflops = NAN;
     r->dtype = RL_DT_BF16;
-    rl_report_transition none = {NAN, 0, "", NAN, NAN, NAN, NAN, NAN};
-    r->decode = r->prefill = none;
+    r->decode = r->prefill = rl_report_no_transition();
     return r;
 }
 

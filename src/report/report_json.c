@@ -85,12 +85,11 @@ static cJSON *transition_json(const rl_report_transition *t)
 {
     cJSON *o = cJSON_CreateObject();
     rl_json_add_number_or_null(o, "measured", t->measured);
-    cJSON_AddStringToObject(o, "measured_source", t->measured_from_file ? "results file" : "report fit");
+    cJSON_AddStringToObject(o, "measured_source", "report fit"); /* the report fits every row itself */
     rl_json_add_string_or_null(o, "method", t->method);
     rl_json_add_number_or_null(o, "fit_floor_ms", t->floor_ms);
     rl_json_add_number_or_null(o, "fit_slope_ms", t->slope_ms);
-    cJSON_AddBoolToObject(o, "beyond_measured_range",
-                          !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x);
+    cJSON_AddBoolToObject(o, "beyond_measured_range", t->max_x > 0 && t->measured > t->max_x);
     /* 0 = never compute-bound within the search limit */
     rl_json_add_number_or_null(o, "predicted_measured_roofs", t->predicted_measured);
     rl_json_add_number_or_null(o, "predicted_datasheet", t->predicted_datasheet);

@@ -4,6 +4,7 @@
  * Absent numbers are NAN, so a writer can print "–" without a separate flag. */
 #ifndef RL_REPORT_MODEL_H
 #define RL_REPORT_MODEL_H
+#include <math.h>
 #include <stdint.h>
 
 #include "../common/err.h"
@@ -70,13 +71,19 @@ typedef struct {
 
 typedef struct {
     double measured;              /* x where the flat floor meets the linear ramp; NAN if unknown */
-    int measured_from_file;       /* 1: analysis.* in the results; 0: our fit */
     char method[640];
     double predicted_measured;    /* crossing with measured roofs (file or computed); NAN if no roofs */
     double predicted_datasheet;   /* crossing with datasheet roofs; NAN if not in the table */
     double floor_ms, slope_ms;    /* our fit: ms = floor * max(1, x / measured); slope = floor / measured */
     double max_x;                 /* largest measured x: a transition beyond it means "still flat" */
 } rl_report_transition;
+
+/* A transition nobody computed yet: every figure unknown. */
+static inline rl_report_transition rl_report_no_transition(void)
+{
+    return (rl_report_transition){.measured = NAN, .predicted_measured = NAN, .predicted_datasheet = NAN,
+                                  .floor_ms = NAN, .slope_ms = NAN, .max_x = NAN};
+}
 
 typedef struct {
     rl_report_source source;

@@ -9,25 +9,6 @@
 
 #define TOP_KERNELS 8
 
-/* Achieved rates, bound and % of roof of a kernel: against the run's three roofs (derive.c: bytes
- * at the measured bandwidth, FLOPs at the measured GEMM roof, calls x t_min; datasheet roofs where
- * none were measured). */
-typedef struct {
-    double intensity, gbps, tflops, roof_pct;
-    const char *bound;
-} kernel_rates;
-
-static kernel_rates rates(const rl_report_kernel *k)
-{
-    kernel_rates q;
-    q.intensity = k->intensity;
-    q.gbps = k->achieved_gbps;
-    q.tflops = k->achieved_tflops;
-    q.bound = k->bound[0] ? k->bound : "–";
-    q.roof_pct = k->roof_pct;
-    return q;
-}
-
 typedef struct {
     double ms;
     int i;
@@ -80,20 +61,21 @@ static void kernel_group(rl_sbuf *b, const rl_report_run *r, rl_phase ph, int64_
                     "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for (int j = 0; j < n && j < TOP_KERNELS; j++) {
         const rl_report_kernel *k = &r->kernels[idx[j].i];
-        kernel_rates q = rates(k);
+        /* rates, bound and % of roof against the run's roofs, as derive.c set them */
+        const char *bound = k->bound[0] ? k->bound : "–";
         char ms[32], share[32], ai[32], ach[48], pct[64];
-        snprintf(ai, sizeof ai, isnan(q.intensity) ? "–" : "%.1f", q.intensity);
-        if (!strcmp(q.bound, "compute")) snprintf(ach, sizeof ach, "%.1f TFLOP/s", q.tflops);
-        else if (!isnan(q.gbps)) snprintf(ach, sizeof ach, "%.0f GB/s", q.gbps);
+        snprintf(ai, sizeof ai, isnan(k->intensity) ? "–" : "%.1f", k->intensity);
+        if (!strcmp(bound, "compute")) snprintf(ach, sizeof ach, "%.1f TFLOP/s", k->achieved_tflops);
+        else if (!isnan(k->achieved_gbps)) snprintf(ach, sizeof ach, "%.0f GB/s", k->achieved_gbps);
         else snprintf(ach, sizeof ach, "–");
-        rl_md_fmt_pct(q.roof_pct, pct, sizeof pct);
-        if (!strcmp(q.bound, "latency")) {
+        rl_md_fmt_pct(k->roof_pct, pct, sizeof pct);
+        if (!strcmp(bound, "latency")) {
             size_t l = strlen(pct);
             snprintf(pct + l, sizeof pct - l, " (at the latency roof)");
         }
         rl_sbuf_printf(b, "| %s | %s | %lld | %s | %s | %s | %s | %s | %s |\n", k->kernel, k->ops[0] ? k->ops : "–",
                        (long long)k->calls, rl_report_fmt_ms(k->ms, ms, sizeof ms),
-                       rl_md_fmt_pct(total > 0 ? 100 * k->ms / total : NAN, share, sizeof share), ai, ach, pct, q.bound);
+                       rl_md_fmt_pct(total > 0 ? 100 * k->ms / total : NAN, share, sizeof share), ai, ach, pct, bound);
     }
     rl_sbuf_puts(b, "\n");
 }

@@ -381,10 +381,9 @@ void rl_md_predicted_vs_measured(rl_sbuf *b, const rl_report_data *d)
 
 static const char *fmt_measured(const rl_report_transition *t, char *buf, size_t n)
 {
-    if (!isnan(t->measured) && !t->measured_from_file && t->max_x > 0 && t->measured > t->max_x)
-        snprintf(buf, n, "> %.0f (flat)", t->max_x);
-    else if (isnan(t->measured)) snprintf(buf, n, t->measured_from_file ? "none found (file)" : "–");
-    else snprintf(buf, n, "%.0f%s", t->measured, t->measured_from_file ? " (file)" : "");
+    if (!isnan(t->measured) && t->max_x > 0 && t->measured > t->max_x) snprintf(buf, n, "> %.0f (flat)", t->max_x);
+    else if (isnan(t->measured)) snprintf(buf, n, "–");
+    else snprintf(buf, n, "%.0f", t->measured);
     return buf;
 }
 
@@ -403,7 +402,7 @@ void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
                     "every row (the two-segment fit ms = max(flat, slope × x), least squares on log ms; \"> x "
                     "(flat)\" = no turn within the measured range). Predicted: the "
                     "smallest x whose whole step is compute-bound under the cost model (none = never, up to "
-                    "65,536 for decode). Imported decode curves are seed-style ms/token.\n\n"
+                    "2^20 tokens or sequences). Imported decode curves are seed-style ms/token.\n\n"
                     "| GPU | decode measured (B) | decode predicted, measured roofs | decode predicted, datasheet | "
                     "prefill measured (L) | prefill predicted, measured roofs | prefill predicted, datasheet |\n"
                     "|---|---:|---:|---:|---:|---:|---:|\n");
@@ -415,15 +414,7 @@ void rl_md_transitions(rl_sbuf *b, const rl_report_data *d)
                        fmt_measured(&r->prefill, f, 24), fmt_x(r->prefill.predicted_measured, g, 24),
                        fmt_x(r->prefill.predicted_datasheet, h, 24));
     }
-    rl_sbuf_puts(b, "\n");
-    for (int i = 0; i < d->n_runs; i++) {
-        const rl_report_run *r = &d->runs[i];
-        if (r->decode.measured_from_file && r->decode.method[0])
-            rl_sbuf_printf(b, "- %s decode method (file): %s\n", r->label, r->decode.method);
-        if (r->prefill.measured_from_file && r->prefill.method[0])
-            rl_sbuf_printf(b, "- %s prefill method (file): %s\n", r->label, r->prefill.method);
-    }
-    rl_sbuf_puts(b, "\n");
+    rl_sbuf_puts(b, "\n\n");
 }
 
 /* ---- the document -------------------------------------------------------------------------- */
