@@ -38,8 +38,8 @@ static rl_workload workload(const rl_results *r, rl_phase phase, int64_t x)
 {
     rl_workload w = phase == RL_PHASE_DECODE ? rl_workload_decode(x, rl_decode_context(r->input_len, r->output_len))
                                              : rl_workload_prefill(1, x);
-    const int dt = rl_dtype_from_name(r->dtype);
-    rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
+    rl_workload_set_dtype_name(&w, r->dtype);
+    w.tp = r->tp; /* per GPU, like the points' predictions (sweep.c) */
     return w;
 }
 

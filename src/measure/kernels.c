@@ -155,7 +155,7 @@ int rl_kernels_profile(rl_engine *e, rl_phase phase, int64_t x, int64_t input_le
          * context stands for all. */
         const int64_t ctx = input_len + warm + timed + profiled / 2;
         rl_workload w = decode ? rl_workload_decode(B, ctx) : rl_workload_prefill(1, x);
-        rl_workload_set_dtype(&w, (rl_dtype)rl_dtype_from_name(res->dtype[0] ? res->dtype : "bf16"));
+        rl_workload_set_dtype_name(&w, res->dtype);
         w.tp = e->opts.tp; /* a tensor-parallel profile is rank 0's: one GPU's share */
         rl_cost c;
         rl_cost_step(&e->model, &w, &c);
@@ -196,9 +196,7 @@ void rl_kernels_print(const rl_results *res, FILE *f)
             if (last_phase >= 0) fprintf(f, "  %-28s %5s %9.3f\n", "total", "", total);
             total = 0;
             last_phase = (int)k->phase, last_x = k->x;
-            const rl_profile *pr = NULL;
-            for (int j = 0; j < res->n_profiles; j++)
-                if (res->profiles[j].phase == k->phase && res->profiles[j].x == k->x) pr = &res->profiles[j];
+            const rl_profile *pr = rl_results_profile(res, k->phase, k->x);
             fprintf(f, "\nper-kernel roofline: %s %s=%lld (%s roofs", rl_phase_name(k->phase),
                     k->phase == RL_PHASE_DECODE ? "batch" : "length", (long long)k->x, have ? "measured" : "no");
             if (t_min > 0) fprintf(f, ", latency roof %.2f us per kernel", t_min);

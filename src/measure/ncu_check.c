@@ -191,8 +191,7 @@ int rl_ncu_check_case(const rl_step_plan *sp, const rl_model_config *m, rl_ncu_l
     }
     rl_workload w = sp->phase == RL_PHASE_DECODE ? rl_workload_decode(sp->batch, sp->context)
                                                  : rl_workload_prefill(sp->batch > 0 ? sp->batch : 1, sp->x);
-    const int dt = rl_dtype_from_name(sp->dtype);
-    rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
+    rl_workload_set_dtype_name(&w, sp->dtype);
     rl_cost c;
     rl_cost_step(m, &w, &c);
     /* Modelled bytes of each operator per launch claiming it: the DRAM bytes of a launch are shared

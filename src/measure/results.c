@@ -102,6 +102,13 @@ int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err)
     return 0;
 }
 
+const rl_profile *rl_results_profile(const rl_results *r, rl_phase phase, int64_t x)
+{
+    for (int i = 0; i < r->n_profiles; i++)
+        if (r->profiles[i].phase == phase && r->profiles[i].x == x) return &r->profiles[i];
+    return NULL;
+}
+
 int rl_results_add_choices(rl_results *r, const rl_linear_choice *c, int n, rl_err *err)
 {
     for (int i = 0; i < n; i++) {

@@ -178,6 +178,8 @@ int rl_results_add_point(rl_results *r, const rl_point *p, rl_err *err);
 int rl_results_add_kernel(rl_results *r, const rl_kernel_row *k, rl_err *err);
 int rl_results_add_ncu(rl_results *r, const rl_ncu_row *n, rl_err *err);
 int rl_results_add_profile(rl_results *r, const rl_profile *p, rl_err *err);
+/* The profile of the step (phase, x): the first recorded; NULL when that step was not profiled. */
+const rl_profile *rl_results_profile(const rl_results *r, rl_phase phase, int64_t x);
 void rl_results_add_sample(rl_results *r, const rl_nvml_sample *s);
 /* Adds the choices whose shape (op, tokens, n, k) is not there yet: the first engine to run a shape
  * is the one recorded (a later engine times it again and nearly always agrees). */

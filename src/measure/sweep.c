@@ -66,8 +66,7 @@ static rl_workload point_workload(const rl_results *res, const rl_point *p)
 {
     rl_workload w = p->sweep == RL_PHASE_DECODE ? rl_workload_decode(p->batch, p->context)
                                                 : rl_workload_prefill(p->batch, p->x);
-    const int dt = rl_dtype_from_name(res->dtype);
-    rl_workload_set_dtype(&w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
+    rl_workload_set_dtype_name(&w, res->dtype);
     w.tp = res->tp; /* per GPU of a tensor-parallel group, its all-reduces included */
     return w;
 }
@@ -400,7 +399,7 @@ static int first_point_failed(const rl_point *p, rl_err *err)
 {
     return rl_fail(err, "%s %s=%lld, the sweep's first point, failed: %s; the sweep stopped there (the failed point "
                         "is recorded)",
-                   p->sweep == RL_PHASE_DECODE ? "decode" : "prefill", p->sweep == RL_PHASE_DECODE ? "B" : "L",
+                   rl_phase_name(p->sweep), p->sweep == RL_PHASE_DECODE ? "B" : "L",
                    (long long)p->x, p->error);
 }
 

@@ -144,6 +144,12 @@ void rl_workload_set_dtype(rl_workload *w, rl_dtype dt)
     rl_workload_set_formats(w, f, f);
 }
 
+void rl_workload_set_dtype_name(rl_workload *w, const char *name)
+{
+    const int dt = name && name[0] ? rl_dtype_from_name(name) : -1;
+    rl_workload_set_dtype(w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
+}
+
 int rl_dtype_bytes(rl_dtype dt)
 {
     return dt == RL_DT_FP8 || dt == RL_DT_INT8 ? 1 : (dt == RL_DT_FP32 || dt == RL_DT_TF32) ? 4 : 2;

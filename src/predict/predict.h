@@ -52,6 +52,8 @@ int rl_workload_check(const rl_model_config *m, const rl_workload *w, rl_err *er
 /* The dtype's element sizes (weights and KV cache in it, activations at least 2 bytes): the one
  * place a single-dtype run's bytes are decided (rl_workload_set_formats for mixed formats). */
 void rl_workload_set_dtype(rl_workload *w, rl_dtype dt);
+/* The same by name, as results files store it ("bf16", ...); an empty or unknown name is bf16. */
+void rl_workload_set_dtype_name(rl_workload *w, const char *name);
 /* Bytes of one weight element in dt (fp32/tf32 4, bf16/fp16 2, fp8/int8 1). */
 int rl_dtype_bytes(rl_dtype dt);
 

@@ -55,12 +55,9 @@ static void fill_point(const rl_report_run *r, int run, const rl_report_point *p
     t->predicted_ms = t->compute_ms = t->memory_ms = t->comm_ms = NAN;
     rl_roofs roofs;
     if (run_roofs(r, &roofs)) return;
-    rl_workload w = p->sweep == RL_PHASE_DECODE ? rl_workload_decode(p->x, p->context) : rl_workload_prefill(1, p->x);
-    rl_workload_set_dtype(&w, r->dtype);
-    w.tp = t->gpus;
     rl_cost c;
     rl_prediction pr;
-    rl_cost_step(&r->model, &w, &c);
+    rl_report_cost(r, p->sweep, p->x, p->context, &c);
     rl_predict(&c, &roofs, &pr);
     t->predicted_ms = pr.total_ms, t->compute_ms = pr.compute_ms, t->memory_ms = pr.memory_ms, t->comm_ms = pr.comm_ms;
     t->bound = pr.bound;
