@@ -105,6 +105,19 @@ static int on_main_charts(const rl_report_data *d, const rl_report_run *r)
     return r->source != RL_SRC_CSV || !has_results(d);
 }
 
+/* Whether a chart shows a violation: the seed chart those of the imported rows, the others those
+ * of the runs drawn on them (violations_block draws the same rows). */
+static int any_violation(const rl_report_data *d, int seed_chart)
+{
+    for (int i = 0; i < d->n_runs; i++) {
+        const rl_report_run *r = &d->runs[i];
+        if (seed_chart ? r->source != RL_SRC_CSV : !on_main_charts(d, r)) continue;
+        for (int k = 0; k < r->n_points; k++)
+            if (r->points[k].violation) return 1;
+    }
+    return 0;
+}
+
 /* ---- figure 1 ------------------------------------------------------------------------------ */
 
 typedef enum { VAL_MEASURED, VAL_PREDICTED } val_kind;
@@ -207,14 +220,15 @@ static void panel(chart *c, const rl_report_data *d, rl_phase ph)
     violations_block(c, d, ph, 0, 0);
 }
 
-/* Legend of the left panel: one colour per GPU. */
-static void gpu_key(chart *c, const rl_report_data *d)
+/* Legend of the left panel: one colour per GPU (of the runs drawn there; the seed chart: all). */
+static void gpu_key(chart *c, const rl_report_data *d, int seed_chart)
 {
     char t[128];
     for (int i = 0; i < d->n_runs; i++) {
         int seen = 0;
-        if (!on_main_charts(d, &d->runs[i])) continue;
-        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu) && on_main_charts(d, &d->runs[j]);
+        if (!seed_chart && !on_main_charts(d, &d->runs[i])) continue;
+        for (int j = 0; j < i; j++)
+            seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu) && (seed_chart || on_main_charts(d, &d->runs[j]));
         if (!seen)
             clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
                    gp_text(d->runs[i].gpu, t, sizeof t));
@@ -224,14 +238,10 @@ static void gpu_key(chart *c, const rl_report_data *d)
 /* Legend of the right panel: what each line style and mark means. */
 static void style_key(chart *c, const rl_report_data *d)
 {
-    int any_csv = 0, any_viol = d->n_violations > 0, any_ridge = 0, any_ours = 0;
+    int any_csv = 0, any_ridge = 0, any_ours = 0;
     char t[128];
     for (int i = 0; i < d->n_runs; i++)
         any_ours |= d->runs[i].source == RL_SRC_RESULTS && !strcmp(d->runs[i].engine, "ridgeline");
-    if (has_results(d)) any_viol = 0; /* the imported rows' violations are drawn in the seed chart */
-    for (int i = 0; i < d->n_runs && has_results(d); i++)
-        for (int k = 0; k < d->runs[i].n_points; k++)
-            any_viol |= d->runs[i].source == RL_SRC_RESULTS && d->runs[i].points[k].violation;
     if (any_ours)
         clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline)\"");
     for (int i = 0; i < d->n_runs; i++) {
@@ -250,7 +260,7 @@ static void style_key(chart *c, const rl_report_data *d)
     if (any_csv)
         clause(c, "NaN with linespoints dt 3 lw 1 pt 6 ps 1.2 lc rgb 'gray20' title \"imported CSV (decode: seed "
                   "ms/token)\"");
-    if (any_viol)
+    if (any_violation(d, 0))
         clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
                   "(impossible)\"");
     if (any_ridge)
@@ -386,23 +396,9 @@ static void seed_key(chart *c, const rl_report_data *d)
     clause(c, "NaN with linespoints dt 3 lw 1.2 pt 6 ps 1.2 lc rgb 'gray20' title \"imported (the seed's vLLM rows)\"");
     clause(c, "NaN with linespoints lw 2.2 pt 7 ps 0.9 lc rgb 'gray20' title \"measured (ridgeline, same quantity)\"");
     clause(c, "NaN with lines dt 2 lw 1.5 lc rgb 'gray20' title \"predicted (cost model, datasheet)\"");
-    int viol = 0;
-    for (int i = 0; i < d->n_runs; i++)
-        for (int k = 0; k < d->runs[i].n_points && d->runs[i].source == RL_SRC_CSV; k++) viol |= d->runs[i].points[k].violation;
-    if (viol)
-        clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor (impossible)\"");
-}
-
-static void seed_gpu_key(chart *c, const rl_report_data *d)
-{
-    char t[128];
-    for (int i = 0; i < d->n_runs; i++) {
-        int seen = 0;
-        for (int j = 0; j < i; j++) seen |= rl_name_eq(d->runs[j].gpu, d->runs[i].gpu);
-        if (!seen)
-            clause(c, "NaN with lines lw 4 lc rgb '%s' title \"%s\"", gpu_color(d, d->runs[i].gpu),
-                   gp_text(d->runs[i].gpu, t, sizeof t));
-    }
+    if (any_violation(d, 1))
+        clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
+                  "(impossible)\"");
 }
 
 /* ---- roofline ------------------------------------------------------------------------------ */
@@ -538,7 +534,7 @@ static void roof_points(chart *c, const rl_report_data *d)
 /* Colour = GPU, line and mark = what it is: one short legend instead of one entry per series. */
 static void roof_key(chart *c, const rl_report_data *d)
 {
-    gpu_key(c, d);
+    gpu_key(c, d, 0);
     int any_csv = 0, any_kd = 0, any_kp = 0, any_measured = 0, any_results = 0, any_latency = 0;
     for (int i = 0; i < d->n_runs; i++) {
         const rl_report_run *r = &d->runs[i];
@@ -567,10 +563,7 @@ static void roof_key(chart *c, const rl_report_data *d)
         clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"decode, imported (seed ms/token)\"", PT_IMPORTED_DECODE);
         clause(c, "NaN with points pt %d ps 1.3 lc rgb 'gray20' title \"prefill, imported\"", PT_IMPORTED_PREFILL);
     }
-    int viol = 0;
-    for (int i = 0; i < d->n_runs; i++)
-        for (int k = 0; k < d->runs[i].n_points && on_main_charts(d, &d->runs[i]); k++) viol |= d->runs[i].points[k].violation;
-    if (viol)
+    if (any_violation(d, 0))
         clause(c, "NaN with points pt 2 ps 2 lw 2.5 lc rgb 'black' title \"faster than datasheet floor "
                   "(impossible)\"");
 }
@@ -754,8 +747,8 @@ static char *build_two_panels(const rl_report_data *d, int seed_chart)
 {
     chart fig = {0};
     rl_sbuf body = {0};
-    if (seed_chart) seed_panel(&fig, d, RL_PHASE_DECODE), seed_gpu_key(&fig, d);
-    else panel(&fig, d, RL_PHASE_DECODE), gpu_key(&fig, d);
+    if (seed_chart) seed_panel(&fig, d, RL_PHASE_DECODE), gpu_key(&fig, d, 1);
+    else panel(&fig, d, RL_PHASE_DECODE), gpu_key(&fig, d, 0);
     rl_sbuf left_plot = fig.plot;
     fig.plot = (rl_sbuf){0};
     fig.n_clauses = 0;
