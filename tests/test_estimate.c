@@ -39,7 +39,7 @@ static void test_arithmetic(void)
     CHECK_REL(f, 30e6, 1e-12, "shared op: half the FLOPs each");
     rl_bound bd;
     CHECK_REL(rl_roof3_ms(0, 16e3, 1, &r, 2.0, &bd), 2e-3, 1e-12, "a 16 KB kernel sits at the latency roof");
-    CHECK(bd == RL_BOUND_LATENCY && !strcmp(rl_bound_name(bd), "latency"), "latency bound");
+    CHECK(bd == RL_BOUND_LATENCY && !strcmp(rl_bound_names[bd], "latency"), "latency bound");
     CHECK_REL(rl_roof3_ms(5e6, 1e6, 1, &r, 2.0, &bd), 5e-3, 1e-12, "compute");
     CHECK(bd == RL_BOUND_COMPUTE, "compute bound");
     rl_roof3_ms(0, 16e3, 1, &r, 0, &bd);

@@ -84,12 +84,12 @@ void rl_analyse_results(const rl_results *r, rl_analysis *a)
     /* The crossings are searched up to 2^20: decode attention bounds the step's intensity, so a
      * decode crossing may not exist at all (0). */
     if (have_meas) {
-        a->decode_predicted = rl_predict_crossing(&r->model, RL_PHASE_DECODE, ctx, &meas, 1 << 20);
-        a->prefill_predicted = rl_predict_crossing(&r->model, RL_PHASE_PREFILL, 0, &meas, 1 << 20);
+        a->decode_predicted = rl_predict_crossing(&r->model, RL_PHASE_DECODE, ctx, &meas, RL_CROSSING_LIMIT);
+        a->prefill_predicted = rl_predict_crossing(&r->model, RL_PHASE_PREFILL, 0, &meas, RL_CROSSING_LIMIT);
     }
     if (have_ds) {
-        a->decode_predicted_datasheet = rl_predict_crossing(&r->model, RL_PHASE_DECODE, ctx, &ds, 1 << 20);
-        a->prefill_predicted_datasheet = rl_predict_crossing(&r->model, RL_PHASE_PREFILL, 0, &ds, 1 << 20);
+        a->decode_predicted_datasheet = rl_predict_crossing(&r->model, RL_PHASE_DECODE, ctx, &ds, RL_CROSSING_LIMIT);
+        a->prefill_predicted_datasheet = rl_predict_crossing(&r->model, RL_PHASE_PREFILL, 0, &ds, RL_CROSSING_LIMIT);
     }
 
     /* Decode floor: the bytes a batch-1 step must move, over the bandwidth. */

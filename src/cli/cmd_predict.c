@@ -158,8 +158,7 @@ static void print_table(const rl_cost *c, const rl_prediction *p)
                    p->compute_bound[i] ? "compute" : "memory", p->time_ms[i], 100 * p->time_ms[i] / p->total_ms);
     }
     printf("  %-13s %12.3f %12.3f %10.2f %8s %10.4f\n", "total", c->total_flops * 1e-9, c->total_bytes * 1e-6,
-           p->intensity, p->bound == RL_BOUND_COMM ? "comm" : p->compute_bound_total ? "compute" : "memory",
-           p->total_ms);
+           p->intensity, predict_bound_word(p), p->total_ms);
     if (c->collectives > 0)
         printf("  the step is %s-bound: compute %.3f ms, memory %.3f ms, communication %.3f ms (%lld all-reduces, "
                "%.3f MB sent per GPU)\n",
@@ -260,9 +259,7 @@ static int parse_format(const char *s, const char *flag, int kv, rl_format *out)
 static void set_single_dtype(predict_args *a, rl_dtype d)
 {
     a->matmul = a->other = d;
-    a->weights = a->kv = d == RL_DT_FP32 || d == RL_DT_TF32 ? RL_FMT_FP32 : d == RL_DT_FP16 ? RL_FMT_FP16
-                                                          : d == RL_DT_FP8                  ? RL_FMT_FP8
-                                                                                            : RL_FMT_BF16;
+    a->weights = a->kv = rl_format_of_dtype(d);
 }
 
 int cmd_predict(int argc, char **argv)

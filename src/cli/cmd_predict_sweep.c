@@ -28,7 +28,7 @@ static int fp8_side(const rl_gpu *g, const rl_model_config *m, const predict_arg
     rl_err err;
     if (predict_roofs(g, &out->a, &out->r, &err)) return 0; /* e.g. a probe file without gemm_tflops_fp8 */
     rl_workload w = predict_workload(&out->a, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, 1, decode ? context : 1);
-    out->crossing = rl_predict_crossing_for(m, &w, &out->r, 1 << 20);
+    out->crossing = rl_predict_crossing_for(m, &w, &out->r, RL_CROSSING_LIMIT);
     return 1;
 }
 
@@ -39,11 +39,6 @@ static void point(const rl_model_config *m, const sweep_side *s, int decode, int
                                      decode ? context : x);
     rl_cost_step(m, &w, c);
     rl_predict(c, &s->r, p);
-}
-
-static const char *bound_word(const rl_prediction *p)
-{
-    return p->bound == RL_BOUND_COMM ? "comm" : p->compute_bound_total ? "compute" : "memory";
 }
 
 static cJSON *point_json(int64_t x, const rl_cost *c, const rl_prediction *p)
@@ -75,7 +70,7 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
     if (predict_roofs(g, a, &main_side.r, &err)) return cli_error(1, "%s", err.msg);
     const int decode = !strcmp(a->sweep, "decode");
     rl_workload tmpl = predict_workload(a, decode ? RL_PHASE_DECODE : RL_PHASE_PREFILL, 1, decode ? context : 1);
-    main_side.crossing = rl_predict_crossing_for(m, &tmpl, &main_side.r, 1 << 20);
+    main_side.crossing = rl_predict_crossing_for(m, &tmpl, &main_side.r, RL_CROSSING_LIMIT);
     const int side = fp8_side(g, m, a, decode, context, &f8);
     const double ridge = rl_roofs_ridge(&main_side.r);
     const char *t_src;
@@ -133,10 +128,10 @@ int predict_sweep(const rl_gpu *g, const rl_model_config *m, const predict_args 
             continue;
         }
         printf("  %8lld %10.1f %10.3f %8s %11.3f %12.4f %10.3f", (long long)x, p.intensity, c.total_bytes * 1e-9,
-               bound_word(&p), p.total_ms, decode ? p.total_ms / (double)x : 1e3 * p.total_ms / (double)x,
+               predict_bound_word(&p), p.total_ms, decode ? p.total_ms / (double)x : 1e3 * p.total_ms / (double)x,
                est.total_ms);
         if (side)
-            printf("  | %8.3f %8s %11.3f %7.2fx", c8.total_bytes * 1e-9, bound_word(&p8), p8.total_ms,
+            printf("  | %8.3f %8s %11.3f %7.2fx", c8.total_bytes * 1e-9, predict_bound_word(&p8), p8.total_ms,
                    p.total_ms / p8.total_ms);
         printf("\n");
     }

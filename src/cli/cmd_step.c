@@ -15,7 +15,7 @@
 
 static const char *usage =
     "usage: ridgeline step (--decode --batch B | --prefill --length L) [--backend cpu|cuda] [--model MODEL]\n"
-    "                      [--weights DIR] [--input-len N] [--warmup N] [--plan-out FILE] [--seed N] [--quiet]\n\n"
+    "                      [--weights DIR] [--input-len N] [--warmup N] [--plan-out FILE] [--seed S] [--quiet]\n\n"
     "Runs one step the way the lab does: a prefill of B random prompts of --input-len tokens (decode) and\n"
     "--warmup steps (default 2: the first picks GEMV or cuBLASLt per projection and captures the decode\n"
     "graph), then the same step once more between cudaProfilerStart and cudaProfilerStop, in an NVTX\n"
@@ -26,12 +26,14 @@ static const char *usage =
     "                    of a captured graph), with device, commit, model and context: the step file\n"
     "                    `ridgeline ncu-check --case FILE,NCU.csv` joins with ncu's CSV\n"
     "  --input-len N     decode prompt tokens (default 128)\n"
-    "  --backend, --model, --weights, --seed: as for `ridgeline lab`\n";
+    CLI_HELP_SEED("          ")
+    "  --backend, --model, --weights: as for `ridgeline lab` (without --model, the checkpoint's config.json)\n";
 
 typedef struct {
     const char *backend, *model, *weights, *plan_out;
     int decode, prefill, quiet;
-    int64_t batch, length, input_len, warmup, seed;
+    int64_t batch, length, input_len, warmup;
+    uint64_t seed;
 } step_args;
 
 static int parse(int argc, char **argv, step_args *a, rl_err *err)
@@ -58,7 +60,7 @@ static int parse(int argc, char **argv, step_args *a, rl_err *err)
         case 'i': if (rl_parse_i64(optarg, 1, 1 << 20, "--input-len", &a->input_len, err)) return -1; break;
         case 'W': if (rl_parse_i64(optarg, 1, 100, "--warmup", &a->warmup, err)) return -1; break;
         case 'o': a->plan_out = optarg; break;
-        case 's': if (rl_parse_i64(optarg, 1, INT64_MAX, "--seed", &a->seed, err)) return -1; break;
+        case 's': if (cli_parse_seed(optarg, &a->seed, err)) return -1; break;
         case 'q': a->quiet = 1; break;
         default: return rl_fail(err, "unknown or incomplete option '%s' (see ridgeline step --help)", argv[optind - 1]);
         }
@@ -89,7 +91,7 @@ static int run(rl_engine *e, const step_args *a, int cuda, rl_step_plan *sp, rl_
     rl_kernel_log log;
     memset(&log, 0, sizeof log);
     int rc = -1;
-    uint64_t rng = (uint64_t)a->seed * 0x9e3779b97f4a7c15ull;
+    uint64_t rng = a->seed * 0x9e3779b97f4a7c15ull;
     if (!prompt || !tok || !next || !logits) {
         rl_fail(err, "step: out of host memory");
         goto done;
@@ -123,7 +125,7 @@ done:
 int cmd_step(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, usage)) return 0;
-    step_args a = {.input_len = RL_SEED_INPUT_LEN, .warmup = 2, .seed = 1};
+    step_args a = {.input_len = RL_SEED_INPUT_LEN, .warmup = 2, .seed = CLI_SEED_DEFAULT};
     rl_err err;
     if (parse(argc, argv, &a, &err)) return cli_error(2, "step: %s", err.msg);
     rl_engine_opts o;
@@ -135,10 +137,18 @@ int cmd_step(int argc, char **argv)
     }
     const int cuda = o.backend == RL_BACKEND_CUDA;
     rl_model_config m;
-    const char *model = a.model ? a.model : a.weights ? a.weights : cuda ? "llama-3.1-8b" : "tiny";
+    /* Without --model, the checkpoint's config.json, named as a path so that the step file's model
+     * resolves the same way in `ncu-check` (a bare directory name would be read as a preset). */
+    char weights_config[4200];
+    const char *model = a.model ? a.model : cuda ? "llama-3.1-8b" : "tiny";
+    if (!a.model && a.weights) {
+        if (snprintf(weights_config, sizeof weights_config, "%s/config.json", a.weights) >= (int)sizeof weights_config)
+            return cli_error(2, "step: --weights: the path is too long");
+        model = weights_config;
+    }
     if (rl_model_resolve(model, &m, &err)) return cli_error(1, "step: %s", err.msg);
     o.weights_dir = a.weights;
-    o.seed = (uint64_t)a.seed;
+    o.seed = a.seed;
     o.quiet = a.quiet;
     o.max_batch = a.decode ? a.batch : 1;
     o.max_prefill = a.decode ? a.input_len : a.length;

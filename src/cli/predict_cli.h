@@ -36,6 +36,12 @@ int predict_estimate(const rl_model_config *m, rl_phase phase, int tp, const rl_
                      double t_min_us, rl_estimate *out);
 
 /* The roofs of GPU g for the precision and TP of a (datasheet or a->roofs_file). */
+/* The step's bound in a table column: "comm" for an interconnect-bound step. */
+static inline const char *predict_bound_word(const rl_prediction *p)
+{
+    return p->bound == RL_BOUND_COMM ? "comm" : p->compute_bound_total ? "compute" : "memory";
+}
+
 int predict_roofs(const rl_gpu *g, const predict_args *a, rl_roofs *r, rl_err *err);
 
 /* A workload of a's precision and TP. */

@@ -30,15 +30,6 @@ const rl_backend_ops *rl_backend_get(rl_backend b, rl_err *err)
 #endif
 }
 
-int rl_cuda_available(void)
-{
-#ifdef RL_HAVE_CUDA
-    return rl_cuda_device_count() > 0;
-#else
-    return 0;
-#endif
-}
-
 int rl_cuda_gpus(void)
 {
 #ifdef RL_HAVE_CUDA
@@ -47,6 +38,8 @@ int rl_cuda_gpus(void)
     return 0;
 #endif
 }
+
+int rl_cuda_available(void) { return rl_cuda_gpus() > 0; }
 
 int rl_backend_from_name(const char *name, rl_backend *out, rl_err *err)
 {

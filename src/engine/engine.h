@@ -10,7 +10,7 @@
 #include "../common/err.h"
 #include "../model/config.h"
 #include "../predict/launch_plan.h"
-#include "../predict/ops.h"
+#include "../model/ops.h"
 
 typedef enum { RL_BACKEND_CPU, RL_BACKEND_CUDA } rl_backend;
 

@@ -220,7 +220,7 @@ void rl_kernels_print(const rl_results *res, FILE *f)
             if (res->kernels[j].phase == k->phase && res->kernels[j].x == k->x) step_ms += res->kernels[j].ms;
         fprintf(f, "  %-28.28s %5d %9.3f %9.1f %9.2f %8.1f %6.0f%% %5.1f%% %-8s %s%s\n", k->kernel, k->calls, k->ms,
                 s > 0 ? k->bytes / s / 1e9 : 0, s > 0 ? k->flops / s / 1e12 : 0, ai, roof_pct,
-                step_ms > 0 ? 100 * k->ms / step_ms : 0, rl_bound_name(bound), ops, k->shared ? " (shared)" : "");
+                step_ms > 0 ? 100 * k->ms / step_ms : 0, rl_bound_names[bound], ops, k->shared ? " (shared)" : "");
         total += k->ms;
     }
     if (last_phase >= 0) fprintf(f, "  %-28s %5s %9.3f\n", "total", "", total);

@@ -284,7 +284,7 @@ static cJSON *kernel_json(const rl_kernel_row *k, const rl_roofs *roofs, double 
         add_num(o, "latency_floor_ms", kernel_min_us > 0 ? 1e-3 * kernel_min_us * k->calls : -1);
         add_num(o, "roof_ms", roof_ms);
         add_num(o, "roof_pct", k->ms > 0 ? 100 * roof_ms / k->ms : -1);
-        cJSON_AddStringToObject(o, "bound", rl_bound_name(bound));
+        cJSON_AddStringToObject(o, "bound", rl_bound_names[bound]);
     } else {
         cJSON_AddNullToObject(o, "roof_pct");
     }

@@ -199,7 +199,7 @@ int rl_model_validate(const rl_model_config *c, const char *where, rl_err *err)
 {
     struct { const char *field; int64_t v; int64_t max; } checks[] = {
         {"vocab_size", c->vocab, 1 << 24},          {"hidden_size", c->hidden, 1 << 17},
-        {"intermediate_size", c->intermediate, 1 << 19}, {"num_hidden_layers", c->layers, 1024},
+        {"intermediate_size", c->intermediate, 1 << 19}, {"num_hidden_layers", c->layers, RL_MAX_LAYERS},
         {"num_attention_heads", c->heads, 1024},    {"num_key_value_heads", c->kv_heads, 1024},
         {"head_dim", c->head_dim, 4096},            {"max_position_embeddings", c->max_positions, 1 << 24},
     };

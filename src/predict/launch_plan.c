@@ -2,6 +2,7 @@
  * latency-aware estimate (launch_plan.h). */
 #include "launch_plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,10 +176,6 @@ void rl_launch_cost(const rl_launch_plan *plan, int i, const rl_cost *c, double 
     launch_cost(&plan->v[i], n, c, flops, bytes);
 }
 
-const char *rl_bound_name(rl_bound b)
-{
-    return rl_bound_names[b];
-}
 
 double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, double kernel_min_us, rl_bound *bound)
 {
@@ -221,7 +218,7 @@ void rl_estimate_step(const rl_launch_plan *plan, const rl_cost *c, const rl_roo
                                 : 0;
         double t = rl_roof3_ms(f, b, k, r, out->kernel_min_us, &bound);
         if (comm > t) t = comm, bound = RL_BOUND_COMM;
-        const double roof = rl_roof_time_ms(f, b, r) > comm ? rl_roof_time_ms(f, b, r) : comm;
+        const double roof = fmax(rl_roof_time_ms(f, b, r), comm);
         out->roof_ms += l->count * roof;
         out->total_ms += l->count * t;
         out->launches += l->count;

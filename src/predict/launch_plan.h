@@ -42,9 +42,6 @@ int rl_launch_plan_kernels(const rl_launch_plan *p);
  * down_proj, the residual added by the next norm, the sampling argmax reduced over the GPUs). */
 int rl_launch_plan_static(const rl_model_config *m, rl_phase phase, int tp, rl_launch_plan *out, rl_err *err);
 
-/* rl_bound_names[b] (predict.h): a kernel is bound by memory, compute or latency. */
-const char *rl_bound_name(rl_bound b);
-
 /* The three-roof time of kernels launches doing flops and bytes: max(flops / peak, bytes /
  * bandwidth, kernels x t_min), ms; *bound (may be NULL) says which roof it is. */
 double rl_roof3_ms(double flops, double bytes, int kernels, const rl_roofs *r, double kernel_min_us, rl_bound *bound);

@@ -137,10 +137,15 @@ static void attention_extent(const rl_workload *wl, double W, double *pairs, dou
 }
 
 /* The dtype's storage format: weights and KV cache both in it (the lab's runs are single-dtype). */
+rl_format rl_format_of_dtype(rl_dtype dt)
+{
+    return dt == RL_DT_FP16 ? RL_FMT_FP16 : dt == RL_DT_FP8 ? RL_FMT_FP8 : dt == RL_DT_INT8 ? RL_FMT_INT8
+           : dt == RL_DT_FP32 || dt == RL_DT_TF32 ? RL_FMT_FP32 : RL_FMT_BF16;
+}
+
 void rl_workload_set_dtype(rl_workload *w, rl_dtype dt)
 {
-    const rl_format f = dt == RL_DT_FP16 ? RL_FMT_FP16 : dt == RL_DT_FP8 ? RL_FMT_FP8 : dt == RL_DT_INT8 ? RL_FMT_INT8
-                        : dt == RL_DT_FP32 || dt == RL_DT_TF32 ? RL_FMT_FP32 : RL_FMT_BF16;
+    const rl_format f = rl_format_of_dtype(dt);
     rl_workload_set_formats(w, f, f);
 }
 
@@ -148,11 +153,6 @@ void rl_workload_set_dtype_name(rl_workload *w, const char *name)
 {
     const int dt = name && name[0] ? rl_dtype_from_name(name) : -1;
     rl_workload_set_dtype(w, dt >= 0 ? (rl_dtype)dt : RL_DT_BF16);
-}
-
-int rl_dtype_bytes(rl_dtype dt)
-{
-    return dt == RL_DT_FP8 || dt == RL_DT_INT8 ? 1 : (dt == RL_DT_FP32 || dt == RL_DT_TF32) ? 4 : 2;
 }
 
 int64_t rl_decode_context(int64_t input_len, int64_t output_len) { return input_len + output_len / 2; }

@@ -6,7 +6,7 @@
 
 #include "../hw/gpu.h"
 #include "../model/config.h"
-#include "ops.h"
+#include "../model/ops.h"
 
 typedef enum { RL_PHASE_DECODE, RL_PHASE_PREFILL } rl_phase;
 const char *rl_phase_name(rl_phase p); /* "decode" | "prefill" */
@@ -52,10 +52,10 @@ int rl_workload_check(const rl_model_config *m, const rl_workload *w, rl_err *er
 /* The dtype's element sizes (weights and KV cache in it, activations at least 2 bytes): the one
  * place a single-dtype run's bytes are decided (rl_workload_set_formats for mixed formats). */
 void rl_workload_set_dtype(rl_workload *w, rl_dtype dt);
+/* The storage format of weights (and a KV cache) kept in dt. */
+rl_format rl_format_of_dtype(rl_dtype dt);
 /* The same by name, as results files store it ("bf16", ...); an empty or unknown name is bf16. */
 void rl_workload_set_dtype_name(rl_workload *w, const char *name);
-/* Bytes of one weight element in dt (fp32/tf32 4, bf16/fp16 2, fp8/int8 1). */
-int rl_dtype_bytes(rl_dtype dt);
 
 /* The seed's decode run: prompts of 128 tokens, 64 generated. */
 #define RL_SEED_INPUT_LEN 128
@@ -110,6 +110,8 @@ double rl_roof_time_ms(double flops, double bytes, const rl_roofs *r);
 
 /* Smallest batch (decode, at context) or length (prefill, batch 1) whose step is compute-bound,
  * searched up to limit; 0 if none (decode attention keeps intensity bounded). */
+/* How far the crossing searches (batch or length) before it says "never compute-bound". */
+#define RL_CROSSING_LIMIT ((int64_t)1 << 20)
 int64_t rl_predict_crossing(const rl_model_config *m, rl_phase phase, int64_t context, const rl_roofs *r,
                             int64_t limit);
 /* The same for the precision and TP of tmpl (its phase and context; batch / length are searched). */

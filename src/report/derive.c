@@ -168,7 +168,7 @@ static void kernel_roofs(rl_report_run *r)
         rl_bound b;
         k->roof_ms = rl_kernel_roof_ms(k->flops, k->bytes, (int)k->calls, k->link_bytes, &roofs, roofs.kernel_min_us, &b);
         k->roof_pct = k->ms > 0 ? 100 * k->roof_ms / k->ms : NAN;
-        snprintf(k->bound, sizeof k->bound, "%s", rl_bound_name(b));
+        snprintf(k->bound, sizeof k->bound, "%s", rl_bound_names[b]);
     }
 }
 
