@@ -10,12 +10,13 @@ dir_of=$(dirname "$0")/../scripts/lab-out-dir.sh
 
 # driver name | table row | results dir
 while IFS='|' read -r name row dir; do
-  got=$("$R" gpus --match "$name" 2>&1)
-  [ "$got" = "$row" ] && ok || bad "gpus --match '$name': got '$got', want '$row'"
+  got_row=$("$R" gpus --match "$name" 2>&1)
+  [ "$got_row" = "$row" ] && ok || bad "gpus --match '$name': got '$got_row', want '$row'"
   got=$(bash "$dir_of" "$name")
   [ "$got" = "$dir" ] && ok || bad "lab-out-dir.sh '$name': got '$got', want '$dir'"
-  lower=$(printf '%s' "$row" | tr 'A-Z' 'a-z')
-  [ "$dir" = "results/$lower" ] && ok || bad "'$name': dir $dir is not the row $row in lower case"
+  # the two tools agree: the results directory is the matched row in lower case
+  lower=$(printf '%s' "$got_row" | tr 'A-Z' 'a-z')
+  [ "$got" = "results/$lower" ] && ok || bad "'$name': lab-out-dir.sh gave $got, gpus --match gave the row $got_row"
 done <<'NAMES'
 NVIDIA H200|H200|results/h200
 NVIDIA H200 NVL|H200|results/h200

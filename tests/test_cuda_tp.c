@@ -124,6 +124,7 @@ static void test_golden(const char *name)
         for (int b = 0; b < 3; b++) {
             snprintf(what, sizeof what, "%s TP%d batch-3 sequence %d", name, n, b);
             expect_close(b3 + b * V, all + (T - 1) * V, 1, V, what, "batch 1");
+            expect_close(b3 + b * V, ref3 + b * V, 1, V, what, "one GPU batch 3");
         }
     }
     free(ref), free(ref_dec), free(ref3), free(all), free(dec), free(b3);

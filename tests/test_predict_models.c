@@ -309,7 +309,12 @@ static void test_tp(void)
               1e-12, "TP8 shard: embedding and norms replicated, the rest / 8");
     CHECK_REL(c8.comm_bytes, 160 * 2 * 7.0 / 8 * H * 2, 1e-12, "TP8 comm bytes");
     CHECK_REL(p8.comm_ms, 160 * 0.010 + 1e3 * c8.comm_bytes / 450e9, 1e-12, "comm_ms = latency + bytes / link");
-    CHECK_REL(p8.total_ms, p8.comm_ms + (p8.total_ms - p8.comm_ms), 1e-12, "step adds the all-reduces");
+    rl_cost c8_alone = c8; /* the same step without its all-reduces */
+    c8_alone.collectives = 0, c8_alone.comm_bytes = 0;
+    rl_prediction p8_alone;
+    rl_predict(&c8_alone, &r, &p8_alone);
+    CHECK(p8_alone.comm_ms == 0, "no all-reduces, no communication time");
+    CHECK_REL(p8.total_ms, p8_alone.total_ms + p8.comm_ms, 1e-12, "step adds the all-reduces");
     CHECK(p8.memory_ms < p1.memory_ms / 7.5 && p8.memory_ms > p1.memory_ms / 8.5, "weights per GPU ~ 1/8");
     CHECK(p8.comm_ms > 0.35 * p8.memory_ms, "70B TP8 B=1: all-reduce latency rivals the weight read (%.3f vs %.3f ms)",
           p8.comm_ms, p8.memory_ms);
