@@ -20,9 +20,11 @@ $(BUILD)/CMakeCache.txt:
 	@scripts/install-deps.sh --check-only || scripts/install-deps.sh
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
-# CMAKE_FLAGS on an existing build dir (e.g. -DCMAKE_CUDA_ARCHITECTURES=80): configure again with them.
+# CMAKE_FLAGS on an existing build dir (e.g. -DCMAKE_CUDA_ARCHITECTURES=80): configure again with them
+# (a build dir this make call creates was configured with them already).
+FRESH_BUILD := $(if $(wildcard $(BUILD)/CMakeCache.txt),,1)
 configure: $(BUILD)/CMakeCache.txt
-	$(if $(strip $(CMAKE_FLAGS)),cmake -S . -B $(BUILD) $(CMAKE_FLAGS))
+	$(if $(and $(strip $(CMAKE_FLAGS)),$(if $(FRESH_BUILD),,1)),cmake -S . -B $(BUILD) $(CMAKE_FLAGS))
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
